@@ -1,0 +1,68 @@
+import { z } from 'zod/mini';
+import { ConfigurationError } from '#shared/errors';
+
+const alarmSelector = z.union([z.object({ name: z.string() }), z.object({ prefix: z.string() })]);
+
+/** The runbook's configuration as the construct passes it in `NIGHTSHIFT_RUNBOOK_CONFIG`. */
+export const rollbackRuntimeConfigSchema = z.object({
+  dryRun: z.boolean(),
+  bakeWindowMinutes: z.number(),
+  cooldownMinutes: z.number(),
+  leaveInProgressToEcs: z.boolean(),
+  deploymentAlarmConflict: z.enum(['suspend', 'refuse']),
+  auditRetentionDays: z.number(),
+  /** Lease of a claim; a retry may resume an unfinished rollback after it. */
+  leaseSeconds: z.number(),
+  serviceTagKey: z.optional(z.string()),
+  services: z.array(
+    z.object({
+      name: z.string(),
+      cluster: z.string(),
+      service: z.string(),
+      serviceArn: z.string(),
+      taskDefinitionFamily: z.string(),
+      alarms: z.array(alarmSelector),
+    }),
+  ),
+});
+export type RollbackRuntimeConfig = z.infer<typeof rollbackRuntimeConfigSchema>;
+export type RuntimeService = RollbackRuntimeConfig['services'][number];
+
+export function parseRollbackRuntimeConfig(json: string): RollbackRuntimeConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (cause) {
+    throw new ConfigurationError('NIGHTSHIFT_RUNBOOK_CONFIG is not JSON', { cause });
+  }
+  const result = z.safeParse(rollbackRuntimeConfigSchema, raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigurationError(`NIGHTSHIFT_RUNBOOK_CONFIG is invalid: ${problems}`);
+  }
+  return result.data;
+}
+
+/**
+ * The configured service an alarm guards: by the alarm's service tag when present (propagated tags only),
+ * else by exact name, else by the longest matching prefix.
+ */
+export function serviceForAlarm(
+  config: RollbackRuntimeConfig,
+  alarmName: string,
+  alarmTags: Readonly<Record<string, string>> | undefined,
+): RuntimeService | undefined {
+  const tagged = config.serviceTagKey ? alarmTags?.[config.serviceTagKey] : undefined;
+  if (tagged !== undefined) return config.services.find((s) => s.name === tagged);
+  const exact = config.services.find((s) => s.alarms.some((a) => 'name' in a && a.name === alarmName));
+  if (exact) return exact;
+  let best: { service: RuntimeService; length: number } | undefined;
+  for (const service of config.services) {
+    for (const a of service.alarms) {
+      if ('prefix' in a && alarmName.startsWith(a.prefix) && a.prefix.length > (best?.length ?? -1)) {
+        best = { service, length: a.prefix.length };
+      }
+    }
+  }
+  return best?.service;
+}

@@ -1,0 +1,96 @@
+import { humanDuration } from '#shared/time';
+import type { AlarmWindow, RevisionRecord } from './model.ts';
+
+/** What the runbook concludes about one revision record. */
+export interface RevisionAssessment {
+  readonly record: RevisionRecord;
+  /** When another deployment replaced it as primary; undefined while it is still the latest record. */
+  readonly tenureEnd?: number;
+  readonly knownGood: boolean;
+  readonly reason: string;
+}
+
+function overlaps(window: AlarmWindow, from: number, to: number): boolean {
+  return window.start < to && (window.end === undefined || window.end > from);
+}
+
+/**
+ * Known-good is earned: a revision becomes known-good once it stayed the service's primary revision for the
+ * bake window after its deployment completed, with none of the service's alarms in ALARM in that time.
+ * A revision Nightshift deployed as a rollback inherits known-good from its source.
+ *
+ * Tenure ends when the next recorded deployment became primary. A deployment ECS rolled back on its own
+ * (circuit breaker) also ends the tenure of the revision before it: conservative, never optimistic.
+ */
+export function assessRevisions(
+  records: readonly RevisionRecord[],
+  windows: readonly AlarmWindow[],
+  now: number,
+  bakeMs: number,
+): RevisionAssessment[] {
+  const ordered = [...records].sort((a, b) => a.primarySince - b.primarySince);
+  const earned = ordered.map((record, i): RevisionAssessment => {
+    const tenureEnd = ordered[i + 1]?.primarySince;
+    if (record.origin === 'rollback') return { record, tenureEnd, knownGood: false, reason: 'rollback' };
+    if (record.completedAt === undefined) {
+      return { record, tenureEnd, knownGood: false, reason: 'deployment never completed' };
+    }
+    const bakeEnd = record.completedAt + bakeMs;
+    const until = Math.min(tenureEnd ?? now, now);
+    if (until < bakeEnd) {
+      const held = Math.max(0, until - record.completedAt);
+      return {
+        record,
+        tenureEnd,
+        knownGood: false,
+        reason: `primary for ${humanDuration(held)} of a ${humanDuration(bakeMs)} bake window`,
+      };
+    }
+    const noisy = windows.find((w) => overlaps(w, record.completedAt ?? 0, bakeEnd));
+    if (noisy) {
+      return {
+        record,
+        tenureEnd,
+        knownGood: false,
+        reason: `alarm ${noisy.alarmName} was in ALARM during its bake window`,
+      };
+    }
+    return {
+      record,
+      tenureEnd,
+      knownGood: true,
+      reason: `stayed primary through the ${humanDuration(bakeMs)} bake window with alarms quiet`,
+    };
+  });
+  const goodArns = new Set(earned.filter((a) => a.knownGood).map((a) => a.record.taskDefinitionArn));
+  return earned.map((a) => {
+    if (a.record.origin !== 'rollback') return a;
+    const source = a.record.inheritsFrom;
+    return source !== undefined && goodArns.has(source)
+      ? { ...a, knownGood: true, reason: `Nightshift rollback of known-good ${source}` }
+      : {
+          ...a,
+          reason: `Nightshift rollback of ${source ?? 'an unknown revision'} that is no longer known-good`,
+        };
+  });
+}
+
+/** True when any record of the revision is known-good. */
+export function isKnownGood(assessments: readonly RevisionAssessment[], taskDefinitionArn: string): boolean {
+  return assessments.some((a) => a.knownGood && a.record.taskDefinitionArn === taskDefinitionArn);
+}
+
+/** The most recent known-good revision other than `current`, with its best record (stored JSON and digests). */
+export function selectRollbackTarget(
+  assessments: readonly RevisionAssessment[],
+  current: string,
+): RevisionRecord | undefined {
+  const candidates = assessments.filter((a) => a.knownGood && a.record.taskDefinitionArn !== current);
+  const latest = candidates.at(-1)?.record;
+  if (!latest) return undefined;
+  // Prefer the record of that revision that carries its definition and digests.
+  const same = candidates
+    .filter((a) => a.record.taskDefinitionArn === latest.taskDefinitionArn)
+    .map((a) => a.record);
+  return same.reverse().find((r) => r.taskDefinitionJson !== undefined) ?? latest;
+}

@@ -1,0 +1,264 @@
+import { humanDuration } from '#shared/time';
+import { assessRevisions, isKnownGood, type RevisionAssessment, selectRollbackTarget } from './known-good.ts';
+import type { AlarmEpisode, AlarmWindow, RevisionRecord, RollbackClaim, ServiceView } from './model.ts';
+
+/** The rules' settings, from config. */
+export interface RollbackRules {
+  readonly bakeMs: number;
+  readonly cooldownMs: number;
+  readonly leaveInProgressToEcs: boolean;
+  readonly deploymentAlarmConflict: 'suspend' | 'refuse';
+}
+
+/** The known-good target as observed: its registration status and whether its images are pinned. */
+export interface TargetView {
+  readonly taskDefinitionArn: string;
+  /** `ACTIVE`, `INACTIVE`, `DELETE_IN_PROGRESS`, or `MISSING` when ECS no longer has it. */
+  readonly status: string;
+  /** Containers whose image is referenced by a tag rather than a digest. */
+  readonly mutableImages: readonly string[];
+}
+
+/** Everything the alarm plan decides from. No I/O happens in planning. */
+export interface AlarmObservation {
+  readonly now: number;
+  readonly rules: RollbackRules;
+  readonly service: ServiceView;
+  readonly episode: AlarmEpisode;
+  readonly revisions: readonly RevisionRecord[];
+  readonly alarmWindows: readonly AlarmWindow[];
+  readonly claim?: RollbackClaim;
+  readonly target?: TargetView;
+}
+
+interface PlanBase {
+  readonly service: string;
+  readonly serviceArn: string;
+  readonly episode: AlarmEpisode;
+  readonly reason: string;
+}
+
+/** Roll the service back to a known-good revision. */
+export interface RollbackPlan extends PlanBase {
+  readonly kind: 'rollback';
+  readonly from: string;
+  readonly to: string;
+  /** Re-register `to` from its stored definition, images pinned to the recorded digests. */
+  readonly pin: boolean;
+  readonly pinReason?: string;
+  /** Turn the service's alarm-based deployment rollback off for this deployment (restored when it completes). */
+  readonly suspendDeploymentAlarms: boolean;
+}
+
+/** Finish a rollback whose invocation stopped part-way (its lease expired). */
+export interface ResumePlan extends PlanBase {
+  readonly kind: 'resume';
+  readonly claim: RollbackClaim;
+}
+
+/** The service is on Nightshift's rollback and still alarms: page a human. */
+export interface EscalatePlan extends PlanBase {
+  readonly kind: 'escalate';
+  readonly current: string;
+  readonly rolledBackFrom: string;
+  readonly claim: RollbackClaim;
+}
+
+/** Nothing to do, and why. `duplicate` marks deliveries of an episode that was already handled. */
+export interface NoActionPlan extends PlanBase {
+  readonly kind: 'no-action';
+  readonly duplicate: boolean;
+  readonly current?: string;
+}
+
+export type AlarmPlan = RollbackPlan | ResumePlan | EscalatePlan | NoActionPlan;
+
+/** Revision label for reasons: `webhooks-api:2`. */
+export function revisionLabel(taskDefinitionArn: string): string {
+  return taskDefinitionArn.slice(taskDefinitionArn.lastIndexOf('/') + 1);
+}
+
+/**
+ * Decides what to do about one alarm entering ALARM for one service.
+ *
+ * Rolls back only when the current revision is not known-good, became primary within the bake window before
+ * the alarm, the service has a known-good revision, no rollback of the service happened within the cooldown,
+ * and this episode was not acted on. Several alarms of one service firing together make one rollback: the
+ * claim is per service.
+ */
+export function planAlarm(o: AlarmObservation): AlarmPlan {
+  const base = { service: o.service.name, serviceArn: o.service.arn, episode: o.episode };
+  const none = (reason: string, extra: { duplicate?: boolean; current?: string } = {}): NoActionPlan => ({
+    ...base,
+    kind: 'no-action',
+    duplicate: extra.duplicate ?? false,
+    current: extra.current,
+    reason,
+  });
+
+  if (o.service.controller !== 'ECS') {
+    return none(`deployment controller is ${o.service.controller}: rollbacks are left to it`);
+  }
+
+  const claimDecision = o.claim ? planFromClaim(o, o.claim, base, none) : undefined;
+  if (claimDecision) return claimDecision;
+
+  const primary = o.service.deployments.find((d) => d.status === 'PRIMARY');
+  if (!primary) return none('service has no primary deployment');
+  const current = primary.taskDefinitionArn;
+  const label = revisionLabel(current);
+
+  if (primary.rolloutState === 'IN_PROGRESS' && o.rules.leaveInProgressToEcs) {
+    return none(
+      `deployment of ${label} is still in progress: left to ECS (circuit breaker, deployment alarms)`,
+      {
+        current,
+      },
+    );
+  }
+
+  const assessments = assessRevisions(o.revisions, o.alarmWindows, o.now, o.rules.bakeMs);
+  const currentRecords = assessments.filter((a) => a.record.taskDefinitionArn === current);
+  if (currentRecords.some((a) => a.record.origin === 'rollback')) {
+    return none(`${label} is Nightshift's rollback of a known-good revision: never a suspect`, { current });
+  }
+  if (isKnownGood(assessments, current)) {
+    return none(`${label} is known-good (${knownGoodReason(currentRecords)}): not a deploy regression`, {
+      current,
+    });
+  }
+
+  const age = o.episode.start - primary.createdAt;
+  if (age > o.rules.bakeMs) {
+    return none(`deployment of ${label} is ${humanDuration(age)} old: not a deploy regression`, { current });
+  }
+
+  const target = selectRollbackTarget(assessments, current);
+  if (!target) return none(`no known-good revision to roll back ${label} to`, { current });
+
+  const deploymentAlarms = o.service.deploymentAlarms;
+  const conflict =
+    deploymentAlarms?.enable === true && deploymentAlarms.alarmNames.includes(o.episode.alarmName);
+  if (conflict && o.rules.deploymentAlarmConflict === 'refuse') {
+    return none(
+      `alarm ${o.episode.alarmName} is one of the service's deployment alarms and would fail the rollback deployment (deploymentAlarmConflict: refuse)`,
+      { current },
+    );
+  }
+
+  const pinReason = pinReasonFor(o.target, target);
+  if (
+    o.target?.status === 'DELETE_IN_PROGRESS' ||
+    (o.target?.status === 'MISSING' && !target.taskDefinitionJson)
+  ) {
+    return none(
+      `known-good ${revisionLabel(target.taskDefinitionArn)} is gone and no copy of it was recorded`,
+      {
+        current,
+      },
+    );
+  }
+  return {
+    ...base,
+    kind: 'rollback',
+    from: current,
+    to: target.taskDefinitionArn,
+    pin: pinReason !== undefined,
+    pinReason,
+    suspendDeploymentAlarms: conflict,
+    reason: `${label} became primary ${humanDuration(age)} before alarm ${o.episode.alarmName} and is not known-good; rolling back to known-good ${revisionLabel(target.taskDefinitionArn)}`,
+  };
+}
+
+function knownGoodReason(records: readonly RevisionAssessment[]): string {
+  return records.find((a) => a.knownGood)?.reason ?? 'known-good';
+}
+
+function pinReasonFor(target: TargetView | undefined, record: RevisionRecord): string | undefined {
+  if (!record.taskDefinitionJson) return undefined;
+  if (target?.status === 'INACTIVE' || target?.status === 'MISSING') {
+    return `${revisionLabel(record.taskDefinitionArn)} is ${target.status}: re-registering its recorded definition`;
+  }
+  const digests = record.imageDigests ?? {};
+  const pinnable = (target?.mutableImages ?? []).filter((c) => digests[c] !== undefined);
+  if (pinnable.length > 0) {
+    return `images of ${pinnable.join(', ')} use mutable tags: re-registering pinned to the recorded digests`;
+  }
+  return undefined;
+}
+
+function planFromClaim(
+  o: AlarmObservation,
+  claim: RollbackClaim,
+  base: Omit<PlanBase, 'reason'>,
+  none: (reason: string, extra?: { duplicate?: boolean; current?: string }) => NoActionPlan,
+): AlarmPlan | undefined {
+  const episode = o.episode;
+  if (claim.stage !== 'published') {
+    if (claim.leaseUntil > o.now) {
+      const same = claim.episodeId === episode.id;
+      return none(
+        same
+          ? 'already handled: this episode is being rolled back by another invocation'
+          : `already handled: a rollback of this service for alarm ${claim.alarmName} is in progress`,
+        { duplicate: true },
+      );
+    }
+    return {
+      ...base,
+      kind: 'resume',
+      claim,
+      reason: `resuming the rollback of episode ${claim.episodeId} from stage ${claim.stage}`,
+    };
+  }
+  if (claim.episodeId === episode.id) {
+    return none(
+      `already handled: rolled back to ${revisionLabel(claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn)}`,
+      {
+        duplicate: true,
+      },
+    );
+  }
+  // The episode ends when the rollback deployment completed (or, if that was never seen, a bake window
+  // after the update): an alarm that entered ALARM before that belongs to the episode already handled.
+  const episodeEnd = claim.completedAt ?? (claim.updatedAt ?? claim.episodeStart) + o.rules.bakeMs;
+  if (episode.start < episodeEnd && episode.start >= claim.episodeStart - o.rules.bakeMs) {
+    return none(
+      `already handled: alarm ${episode.alarmName} is part of the episode rolled back for ${claim.alarmName}`,
+      { duplicate: true },
+    );
+  }
+  const primary = o.service.deployments.find((d) => d.status === 'PRIMARY');
+  const deployed = claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn;
+  if (
+    primary?.taskDefinitionArn === deployed &&
+    claim.completedAt !== undefined &&
+    episode.start < claim.completedAt + o.rules.bakeMs
+  ) {
+    if (
+      claim.ineffective &&
+      (claim.ineffective.stage === 'published' || claim.ineffective.leaseUntil > o.now)
+    ) {
+      return none(
+        `already handled: rollback to ${revisionLabel(deployed)} was already escalated as ineffective`,
+        {
+          duplicate: true,
+        },
+      );
+    }
+    return {
+      ...base,
+      kind: 'escalate',
+      current: deployed,
+      rolledBackFrom: claim.fromTaskDefinitionArn,
+      claim,
+      reason: `alarm ${episode.alarmName} fired ${humanDuration(episode.start - claim.completedAt)} after the rollback to ${revisionLabel(deployed)} completed: not rolling back again`,
+    };
+  }
+  if (claim.updatedAt !== undefined && o.now - claim.updatedAt < o.rules.cooldownMs) {
+    return none(
+      `cooldown: service was rolled back ${humanDuration(o.now - claim.updatedAt)} ago (cooldown ${humanDuration(o.rules.cooldownMs)})`,
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,26 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * SDK clients built from the SDK's standard configuration chain, so `AWS_ENDPOINT_URL`, the Region and the
+ * credentials in the environment apply. Each is created on first use and kept for the container's life.
+ * Handlers call these; domain code receives clients as parameters. Separate exports keep a bundle to the
+ * clients its handler uses.
+ */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+export const ecsClient = once(() => new ECSClient({}));
+export const ssmClient = once(() => new SSMClient({}));
+export const eventBridgeClient = once(() => new EventBridgeClient({}));
+export const documentClient = once(() =>
+  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+);

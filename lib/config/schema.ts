@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/** ECS names: letters, digits, hyphens and underscores, up to 255 characters. */
+const ecsName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, hyphens or underscores');
+
+const roleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN');
+
+/** An alarm is named exactly or by a name prefix; one of the two. */
+const alarmSelector = z.union([
+  z.strictObject({ name: z.string().min(1).max(255) }),
+  z.strictObject({ prefix: z.string().min(1).max(255) }),
+]);
+
+const guardedService = z.strictObject({
+  /** Logical name used in events, the audit log and alarm tags (e.g. `api`). */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits or hyphens, max 40'),
+  cluster: ecsName,
+  /** The ECS service name in the cluster. */
+  service: ecsName,
+  /** The task-definition family the service runs; rollback re-registrations stay in it. */
+  taskDefinitionFamily: ecsName,
+  /** Roles the family's task definitions use; `iam:PassRole` is limited to them when given. */
+  taskRoleArn: roleArn.optional(),
+  executionRoleArn: roleArn.optional(),
+  /** Alarms that guard this service. */
+  alarms: z.array(alarmSelector).default([]),
+});
+
+const runbookBase = {
+  enabled: z.boolean().default(true),
+  /** Observe and plan only; every action is recorded as planned, none is carried out. */
+  dryRun: z.boolean().default(false),
+};
+
+const ecsRollback = z
+  .strictObject({
+    ...runbookBase,
+    /** Minutes a revision must stay primary with its alarms quiet to become known-good. */
+    bakeWindowMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(7 * 24 * 60)
+      .default(120),
+    /** Minutes after a rollback during which the same service is not rolled back again. */
+    cooldownMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60)
+      .default(30),
+    /** Leave a deployment that is still rolling out to ECS's circuit breaker and deployment alarms. */
+    leaveInProgressToEcs: z.boolean().default(true),
+    /**
+     * What to do when the firing alarm is also one of the service's own deployment alarms, which could
+     * make ECS fail Nightshift's rollback deployment: `suspend` turns the service's alarm-based rollback
+     * off for that one deployment and restores it when the deployment completes; `refuse` plans no action.
+     */
+    deploymentAlarmConflict: z.enum(['suspend', 'refuse']).default('suspend'),
+    /**
+     * Alarm tag naming the guarded service (its value is the service `name`). Tags reach the event only
+     * when the alarm has `AlarmTagsPropagation` enabled.
+     */
+    serviceTagKey: z.string().min(1).max(128).optional(),
+    services: z.array(guardedService).min(1),
+  })
+  .check((ctx) => {
+    const names = new Set<string>();
+    ctx.value.services.forEach((s, i) => {
+      if (names.has(s.name)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: s.name,
+          path: ['services', i, 'name'],
+          message: `duplicate service name "${s.name}"`,
+        });
+      }
+      names.add(s.name);
+      if (s.alarms.length === 0 && ctx.value.serviceTagKey === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          input: s.alarms,
+          path: ['services', i, 'alarms'],
+          message: `service "${s.name}" has no alarms and no serviceTagKey is set: nothing could trigger its rollback`,
+        });
+      }
+    });
+  });
+
+/** The whole Nightshift configuration, validated at synth time. */
+export const nightshiftConfigSchema = z.strictObject({
+  /** Stack name of the app's stack. @default 'Nightshift' */
+  stackName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+    .default('Nightshift'),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit account id')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a Region such as eu-west-1')
+    .optional(),
+  /**
+   * SSM parameter the stack never creates: value `on` makes every runbook plan-only. Absent or any other
+   * value means act; unreadable means plan-only.
+   */
+  killSwitchParameter: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_./-]+$/, 'must be an SSM parameter name starting with /')
+    .default('/nightshift/kill-switch'),
+  /** Days the audit log keeps entries. */
+  auditRetentionDays: z.number().int().min(1).max(3650).default(400),
+  /** Days Lambda logs are kept. */
+  logRetentionDays: z.number().int().min(1).max(3653).default(90),
+  ecsRollback: ecsRollback.optional(),
+});
+
+/** Configuration as written by the user (defaults not yet applied). */
+export type NightshiftConfigInput = z.input<typeof nightshiftConfigSchema>;
+/** Configuration after validation, with defaults applied. */
+export type NightshiftConfig = z.output<typeof nightshiftConfigSchema>;
+export type EcsRollbackConfig = NonNullable<NightshiftConfig['ecsRollback']>;
+export type GuardedServiceConfig = EcsRollbackConfig['services'][number];
+export type AlarmSelector = GuardedServiceConfig['alarms'][number];

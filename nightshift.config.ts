@@ -1,0 +1,45 @@
+import { defineConfig } from './lib/config/define-config.ts';
+
+/**
+ * Example configuration: a webhook integration service on ECS Fargate (services `api` and `worker`)
+ * with RDS PostgreSQL and config in SSM. The alarms already exist; they were made by the app's stack.
+ */
+export default defineConfig({
+  stackName: 'Nightshift',
+  account: '123456789012',
+  region: 'eu-west-1',
+  killSwitchParameter: '/nightshift/kill-switch',
+  ecsRollback: {
+    enabled: true,
+    dryRun: false,
+    bakeWindowMinutes: 120,
+    cooldownMinutes: 30,
+    leaveInProgressToEcs: true,
+    deploymentAlarmConflict: 'suspend',
+    serviceTagKey: 'nightshift:service',
+    services: [
+      {
+        name: 'api',
+        cluster: 'webhooks-prod',
+        service: 'webhooks-api',
+        taskDefinitionFamily: 'webhooks-api',
+        taskRoleArn: 'arn:aws:iam::123456789012:role/webhooks-api-task',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/webhooks-execution',
+        alarms: [
+          { name: 'webhooks-api-webhook-success-rate-below-95' },
+          { name: 'webhooks-api-5xx-rate-high' },
+          { prefix: 'webhooks-api-unhealthy-hosts' },
+        ],
+      },
+      {
+        name: 'worker',
+        cluster: 'webhooks-prod',
+        service: 'webhooks-worker',
+        taskDefinitionFamily: 'webhooks-worker',
+        taskRoleArn: 'arn:aws:iam::123456789012:role/webhooks-worker-task',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/webhooks-execution',
+        alarms: [{ prefix: 'webhooks-worker-' }],
+      },
+    ],
+  },
+});
