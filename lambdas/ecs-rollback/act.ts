@@ -1,0 +1,304 @@
+import type { ECSClient, RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import type { AuditEntry, AuditLog } from '#shared/audit';
+import { NightshiftError } from '#shared/errors';
+import type { EventPublisher } from '#shared/publisher';
+import type { Clock } from '#shared/time';
+import { iso } from '#shared/time';
+import {
+  describeService,
+  type ObservedService,
+  registerPinnedCopy,
+  type ServiceLocation,
+  updateServiceTaskDefinition,
+} from './ecs.ts';
+import type { RevisionRecord, RollbackClaim } from './model.ts';
+import { type AlarmPlan, type EscalatePlan, revisionLabel } from './plan.ts';
+import type { RollbackStore } from './store.ts';
+
+export const RUNBOOK = 'ecs-rollback';
+
+/** What act needs; clients are passed in, never imported. */
+export interface ActDeps {
+  readonly ecs: ECSClient;
+  readonly store: RollbackStore;
+  readonly audit: AuditLog;
+  readonly publisher: EventPublisher;
+  readonly clock: Clock;
+  /** Identifies this invocation as a claim owner. */
+  readonly owner: string;
+  readonly leaseMs: number;
+}
+
+/** The context act carries out a plan in. */
+export interface ActContext {
+  readonly where: ServiceLocation;
+  readonly service: ObservedService;
+  readonly revisions: readonly RevisionRecord[];
+  readonly observedClaim?: RollbackClaim;
+  /** Why actions must not be carried out (dry-run, kill switch), or undefined to act. */
+  readonly holdReason?: string;
+}
+
+export type Outcome = AuditEntry['outcome'];
+
+export interface ActResult {
+  readonly outcome: Outcome;
+  readonly action: string;
+  readonly reason: string;
+  readonly deployed?: string;
+}
+
+export class ClaimLostError extends NightshiftError {}
+
+const PIPELINE_NOTE =
+  'Do not redeploy the rolled-back revision: the pipeline must ship a fix (or revert) instead of re-applying it.';
+
+/** Carries out a plan: idempotently, once per episode, recording and publishing what it did. */
+export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Promise<ActResult> {
+  const subject = plan.service;
+  const record = async (
+    action: string,
+    outcome: Outcome,
+    reason: string,
+    details: Record<string, unknown> = {},
+  ) => {
+    await deps.audit.record(
+      {
+        runbook: RUNBOOK,
+        action,
+        outcome,
+        subject,
+        reason,
+        details: { alarm: plan.episode.alarmName, ...details },
+      },
+      deps.clock(),
+    );
+    return { action, outcome, reason };
+  };
+
+  if (plan.kind === 'no-action') {
+    const action = plan.duplicate ? 'already-handled' : 'no-action';
+    if (!plan.duplicate) {
+      await deps.publisher.publish({
+        detailType: 'Rollback Skipped',
+        severity: 'info',
+        resources: [plan.serviceArn],
+        detail: {
+          service: plan.service,
+          alarm: plan.episode.alarmName,
+          episode: plan.episode.id,
+          current: plan.current,
+          reason: plan.reason,
+        },
+      });
+    }
+    return record(
+      action,
+      'skipped',
+      plan.reason,
+      plan.current ? { current: revisionLabel(plan.current) } : {},
+    );
+  }
+
+  if (ctx.holdReason !== undefined) {
+    return record(plan.kind, 'planned', `${plan.reason} — not carried out: ${ctx.holdReason}`);
+  }
+
+  if (plan.kind === 'escalate') return escalate(plan, deps, record);
+
+  let claim: RollbackClaim;
+  const now = deps.clock();
+  if (plan.kind === 'rollback') {
+    claim = {
+      episodeId: plan.episode.id,
+      alarmName: plan.episode.alarmName,
+      episodeStart: plan.episode.start,
+      stage: 'claimed',
+      leaseUntil: now + deps.leaseMs,
+      owner: deps.owner,
+      fromTaskDefinitionArn: plan.from,
+      toTaskDefinitionArn: plan.to,
+      pin: plan.pin,
+      suspendDeploymentAlarms: plan.suspendDeploymentAlarms,
+      reason: plan.reason,
+    };
+    if (!(await deps.store.acquire(plan.serviceArn, claim, ctx.observedClaim))) {
+      return record(
+        'already-handled',
+        'skipped',
+        'already handled: another invocation claimed this service first',
+      );
+    }
+  } else {
+    claim = { ...plan.claim, owner: deps.owner, leaseUntil: now + deps.leaseMs };
+    if (!(await deps.store.takeOver(plan.serviceArn, plan.claim, deps.owner, claim.leaseUntil))) {
+      return record(
+        'already-handled',
+        'skipped',
+        'already handled: another invocation resumed this rollback first',
+      );
+    }
+  }
+
+  try {
+    const deployed = await drive(claim, ctx, deps);
+    const result = await record(
+      'rollback',
+      'performed',
+      `rolled back ${revisionLabel(claim.fromTaskDefinitionArn)} → ${revisionLabel(deployed)}: ${claim.reason}`,
+      {
+        from: claim.fromTaskDefinitionArn,
+        to: deployed,
+        source: claim.toTaskDefinitionArn,
+        resumed: plan.kind === 'resume',
+      },
+    );
+    return { ...result, deployed };
+  } catch (error) {
+    // Free the lease so the retry of this event resumes at once instead of waiting it out.
+    await deps.store.release(plan.serviceArn, deps.owner, deps.clock()).catch(() => undefined);
+    await record(
+      'rollback',
+      'failed',
+      `rollback failed part-way and will be resumed by the retry: ${describe(error)}`,
+      {
+        stage: claim.stage,
+      },
+    ).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Moves a claim through claimed → registered → updated → published; each step is skipped once done. */
+async function drive(start: RollbackClaim, ctx: ActContext, deps: ActDeps): Promise<string> {
+  let claim = start;
+  const serviceArn = ctx.service.arn;
+  const advance = async (fields: Partial<RollbackClaim>) => {
+    if (!(await deps.store.advance(serviceArn, deps.owner, fields))) {
+      throw new ClaimLostError(`lost the claim on ${ctx.where.name} while at stage ${claim.stage}`);
+    }
+    claim = { ...claim, ...fields };
+  };
+  const source = latestRecordOf(ctx.revisions, claim.toTaskDefinitionArn);
+
+  if (claim.stage === 'claimed') {
+    let deploy = claim.toTaskDefinitionArn;
+    if (claim.pin) {
+      if (!source?.taskDefinitionJson)
+        throw new NightshiftError(`no recorded definition of ${claim.toTaskDefinitionArn} to re-register`);
+      const recorded = JSON.parse(source.taskDefinitionJson) as RegisterTaskDefinitionCommandInput;
+      deploy = await registerPinnedCopy(
+        deps.ecs,
+        recorded,
+        source.imageDigests ?? {},
+        claim.toTaskDefinitionArn,
+        claim.episodeId,
+      );
+    }
+    await advance({ stage: 'registered', deployTaskDefinitionArn: deploy });
+  }
+  const deploy = claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn;
+
+  if (claim.stage === 'registered') {
+    // On a resume the update may already have happened: the service tells.
+    const now = await describeService(deps.ecs, ctx.where);
+    const primary = now.deployments.find((d) => d.status === 'PRIMARY');
+    if (primary?.taskDefinitionArn !== deploy) {
+      const suspended = claim.suspendDeploymentAlarms ? suspendAlarms(now) : undefined;
+      await updateServiceTaskDefinition(deps.ecs, ctx.where, deploy, suspended);
+    }
+    await deps.store.putRevision(
+      serviceArn,
+      {
+        deploymentId: `nightshift/${claim.episodeId}`,
+        taskDefinitionArn: deploy,
+        primarySince: deps.clock(),
+        origin: 'rollback',
+        inheritsFrom: claim.toTaskDefinitionArn,
+        taskDefinitionJson: source?.taskDefinitionJson,
+        imageDigests: source?.imageDigests,
+      },
+      deps.clock(),
+    );
+    await advance({ stage: 'updated', updatedAt: deps.clock() });
+  }
+
+  if (claim.stage === 'updated') {
+    await deps.publisher.publish({
+      detailType: 'Rollback Performed',
+      severity: 'warning',
+      resources: [serviceArn],
+      detail: {
+        service: ctx.where.name,
+        serviceArn,
+        from: claim.fromTaskDefinitionArn,
+        to: deploy,
+        knownGood: claim.toTaskDefinitionArn,
+        alarm: claim.alarmName,
+        episode: claim.episodeId,
+        reason: claim.reason,
+        deploymentAlarmsSuspended: claim.suspendDeploymentAlarms,
+        at: iso(claim.updatedAt ?? deps.clock()),
+        pipeline: PIPELINE_NOTE,
+      },
+    });
+    await advance({ stage: 'published', leaseUntil: 0 });
+  }
+  return deploy;
+}
+
+async function escalate(
+  plan: EscalatePlan,
+  deps: ActDeps,
+  record: (
+    action: string,
+    outcome: Outcome,
+    reason: string,
+    details?: Record<string, unknown>,
+  ) => Promise<ActResult>,
+): Promise<ActResult> {
+  const now = deps.clock();
+  if (
+    !(await deps.store.claimEscalation(plan.serviceArn, plan.claim, plan.episode.id, now, now + deps.leaseMs))
+  ) {
+    return record(
+      'already-handled',
+      'skipped',
+      'already handled: the ineffective rollback was already escalated',
+    );
+  }
+  await deps.publisher.publish({
+    detailType: 'Rollback Ineffective',
+    severity: 'critical',
+    resources: [plan.serviceArn],
+    detail: {
+      service: plan.service,
+      serviceArn: plan.serviceArn,
+      current: plan.current,
+      rolledBackFrom: plan.rolledBackFrom,
+      alarm: plan.episode.alarmName,
+      episode: plan.episode.id,
+      reason: plan.reason,
+      pipeline: PIPELINE_NOTE,
+    },
+  });
+  await deps.store.completeEscalation(plan.serviceArn, plan.claim, plan.episode.id);
+  return record('escalate', 'performed', plan.reason, { current: revisionLabel(plan.current) });
+}
+
+function latestRecordOf(records: readonly RevisionRecord[], arn: string): RevisionRecord | undefined {
+  return [...records]
+    .filter((r) => r.taskDefinitionArn === arn)
+    .sort((a, b) => a.primarySince - b.primarySince)
+    .reverse()
+    .find((r) => r.taskDefinitionJson !== undefined);
+}
+
+function suspendAlarms(service: ObservedService) {
+  const config = service.deploymentConfiguration ?? {};
+  return config.alarms ? { ...config, alarms: { ...config.alarms, enable: false } } : undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,268 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { iso } from '#shared/time';
+import type { AlarmWindow, RevisionRecord, RollbackClaim } from './model.ts';
+
+const RECORD_TTL_DAYS = 180;
+
+/** What the state table holds about one service. */
+export interface ServiceState {
+  readonly revisions: RevisionRecord[];
+  readonly alarmWindows: AlarmWindow[];
+  readonly claim?: RollbackClaim;
+}
+
+const pk = (serviceArn: string) => `svc#${serviceArn}`;
+
+/**
+ * The ECS rollback runbook's state in the state table: revision records, alarm windows and the per-service
+ * claim. All writes that decide "who acts" are conditional, so concurrent deliveries cannot both win.
+ */
+export class RollbackStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Everything about a service in one strongly consistent, paginated query. */
+  async load(serviceArn: string): Promise<ServiceState> {
+    const revisions: RevisionRecord[] = [];
+    const alarmWindows: AlarmWindow[] = [];
+    let claim: RollbackClaim | undefined;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk(serviceArn) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk, expiresAt: _e, ...data } = item as Record<string, unknown> & { sk: string };
+        if (sk.startsWith('rev#')) revisions.push(data as unknown as RevisionRecord);
+        else if (sk.startsWith('alarm#')) alarmWindows.push(data as unknown as AlarmWindow);
+        else if (sk === 'claim') claim = data as unknown as RollbackClaim;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return { revisions, alarmWindows, claim };
+  }
+
+  /**
+   * Records a revision; a record seen again keeps its first `primarySince` (ECS delivers events at least once
+   * and out of order) and gains what the new sighting adds.
+   */
+  async putRevision(serviceArn: string, record: RevisionRecord, nowMs: number): Promise<void> {
+    const { deploymentId, primarySince, ...rest } = record;
+    const fields = Object.entries({ ...rest, expiresAt: expiry(nowMs) }).filter(([, v]) => v !== undefined);
+    const sets = fields.map((_, i) => `#f${i} = :f${i}`);
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(serviceArn), sk: `rev#${deploymentId}` },
+        UpdateExpression: `SET deploymentId = :id, primarySince = if_not_exists(primarySince, :since), ${sets.join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(fields.map(([k], i) => [`#f${i}`, k])),
+        ExpressionAttributeValues: {
+          ':id': deploymentId,
+          ':since': primarySince,
+          ...Object.fromEntries(fields.map(([, v], i) => [`:f${i}`, v])),
+        },
+      }),
+    );
+  }
+
+  /** Opens an alarm window (idempotent: the same episode opens the same window). */
+  async openAlarmWindow(serviceArn: string, window: AlarmWindow, nowMs: number): Promise<void> {
+    await this.documents
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: pk(serviceArn), sk: windowKey(window), ...window, expiresAt: expiry(nowMs) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch(ignoreConditionFailure);
+  }
+
+  /** Closes the open windows of an alarm that left ALARM at `end`. */
+  async closeAlarmWindows(serviceArn: string, open: readonly AlarmWindow[], end: number): Promise<void> {
+    for (const window of open) {
+      await this.documents
+        .send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: pk(serviceArn), sk: windowKey(window) },
+            UpdateExpression: 'SET #end = :end',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#end)',
+            ExpressionAttributeNames: { '#end': 'end' },
+            ExpressionAttributeValues: { ':end': end },
+          }),
+        )
+        .catch(ignoreConditionFailure);
+    }
+  }
+
+  /**
+   * Claims the service for a rollback. Succeeds only if the claim is still what was observed: absent, or the
+   * published claim of an earlier episode. Returns false when another invocation won.
+   */
+  async acquire(
+    serviceArn: string,
+    claim: RollbackClaim,
+    observed: RollbackClaim | undefined,
+  ): Promise<boolean> {
+    return this.documents
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: pk(serviceArn), sk: 'claim', ...claim },
+          ...(observed
+            ? {
+                ConditionExpression: '#episodeId = :prev AND #stage = :published',
+                ExpressionAttributeNames: { '#episodeId': 'episodeId', '#stage': 'stage' },
+                ExpressionAttributeValues: { ':prev': observed.episodeId, ':published': 'published' },
+              }
+            : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        }),
+      )
+      .then(() => true, falseOnConditionFailure);
+  }
+
+  /** Takes over an unfinished claim whose lease expired. Returns false when someone else took it first. */
+  async takeOver(
+    serviceArn: string,
+    observed: RollbackClaim,
+    owner: string,
+    leaseUntil: number,
+  ): Promise<boolean> {
+    return this.update(
+      serviceArn,
+      { owner, leaseUntil },
+      '#owner = :o0 AND #leaseUntil = :l0 AND #stage = :s0',
+      {
+        ':o0': observed.owner,
+        ':l0': observed.leaseUntil,
+        ':s0': observed.stage,
+      },
+    );
+  }
+
+  /** Moves the claim on; only its owner can. */
+  async advance(serviceArn: string, owner: string, fields: Partial<RollbackClaim>): Promise<boolean> {
+    return this.update(serviceArn, fields, '#owner = :owner', { ':owner': owner });
+  }
+
+  /** Lets a retry resume at once after a failure (the lease would otherwise hold it off). */
+  async release(serviceArn: string, owner: string, nowMs: number): Promise<void> {
+    await this.update(serviceArn, { leaseUntil: nowMs }, '#owner = :owner AND #stage <> :published', {
+      ':owner': owner,
+      ':published': 'published',
+    });
+  }
+
+  /** Claims the one "rollback ineffective" escalation of a rollback. */
+  async claimEscalation(
+    serviceArn: string,
+    claim: RollbackClaim,
+    episodeId: string,
+    nowMs: number,
+    leaseUntil: number,
+  ): Promise<boolean> {
+    return this.update(
+      serviceArn,
+      { ineffective: { episodeId, stage: 'claimed', leaseUntil } },
+      '#episodeId = :claimEpisode AND (attribute_not_exists(#ineffective) OR (#ineffective.#stage = :claimed AND #ineffective.#leaseUntil < :now))',
+      { ':claimEpisode': claim.episodeId, ':claimed': 'claimed', ':now': nowMs },
+    );
+  }
+
+  async completeEscalation(serviceArn: string, claim: RollbackClaim, episodeId: string): Promise<void> {
+    await this.update(
+      serviceArn,
+      { ineffective: { episodeId, stage: 'published', leaseUntil: 0 } },
+      '#episodeId = :claimEpisode AND #ineffective.#episodeId = :e',
+      { ':claimEpisode': claim.episodeId, ':e': episodeId },
+    );
+  }
+
+  /** Notes that Nightshift's rollback deployment completed; returns false if it was already noted. */
+  async markRollbackCompleted(
+    serviceArn: string,
+    deployedArn: string,
+    completedAt: number,
+  ): Promise<boolean> {
+    return this.update(
+      serviceArn,
+      { completedAt },
+      '#deployTaskDefinitionArn = :arn AND #stage = :published AND attribute_not_exists(#completedAt)',
+      { ':arn': deployedArn, ':published': 'published' },
+    );
+  }
+
+  private async update(
+    serviceArn: string,
+    fields: Record<string, unknown>,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+    return this.documents
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: pk(serviceArn), sk: 'claim' },
+          UpdateExpression: `SET ${entries.map((_, i) => `#u${i} = :u${i}`).join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(
+              CONDITION_NAMES.filter((n) => condition.includes(`#${n}`)).map((n) => [`#${n}`, n]),
+            ),
+            ...Object.fromEntries(entries.map(([k], i) => [`#u${i}`, k])),
+          },
+          ExpressionAttributeValues: {
+            ...values,
+            ...Object.fromEntries(entries.map(([, v], i) => [`:u${i}`, v])),
+          },
+        }),
+      )
+      .then(() => true, falseOnConditionFailure);
+  }
+}
+
+/** Attribute names conditions refer to as `#name` (several, like `owner`, are DynamoDB reserved words). */
+const CONDITION_NAMES = [
+  'owner',
+  'stage',
+  'leaseUntil',
+  'episodeId',
+  'ineffective',
+  'deployTaskDefinitionArn',
+  'completedAt',
+];
+
+function windowKey(window: AlarmWindow): string {
+  return `alarm#${window.alarmName}#${iso(window.start)}`;
+}
+
+function expiry(nowMs: number): number {
+  return Math.floor(nowMs / 1000) + RECORD_TTL_DAYS * 86_400;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as Error | undefined)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+function falseOnConditionFailure(error: unknown): false {
+  if (isConditionFailure(error)) return false;
+  throw error;
+}
+
+function ignoreConditionFailure(error: unknown): void {
+  if (!isConditionFailure(error)) throw error;
+}

@@ -1,0 +1,256 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { EcsRollbackConfig, GuardedServiceConfig } from './config/schema.ts';
+import { acknowledgeNag, nagResource } from './nag.ts';
+import { RunbookFunction } from './runbook-function.ts';
+import type { StateTable } from './state-table.ts';
+
+/** Properties of {@link EcsRollback}. */
+export interface EcsRollbackProps {
+  readonly config: EcsRollbackConfig;
+  readonly stateTable: StateTable;
+  readonly eventBus: events.IEventBus;
+  readonly killSwitchParameter: string;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly alarmTopic: sns.ITopic;
+  /** @default 400 */
+  readonly auditRetentionDays?: number;
+  /** @default 90 */
+  readonly logRetentionDays?: number;
+}
+
+const TIMEOUT = Duration.seconds(60);
+
+/**
+ * Rolls ECS services back to their last known-good task definition when one of their alarms enters ALARM
+ * soon after a deploy. Rules narrowed to the configured alarms and services; IAM narrowed to them.
+ */
+export class EcsRollback extends Construct {
+  readonly handler: RunbookFunction;
+  readonly alarmRule: events.Rule;
+  readonly deploymentRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: EcsRollbackProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { config } = props;
+    const serviceArn = (s: GuardedServiceConfig) =>
+      stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${s.cluster}/${s.service}` });
+
+    this.handler = new RunbookFunction(this, 'Handler', {
+      runbook: 'ecs-rollback',
+      deadLetterQueue: props.deadLetterQueue,
+      alarmTopic: props.alarmTopic,
+      logRetentionDays: props.logRetentionDays,
+      timeout: TIMEOUT,
+      environment: {
+        NIGHTSHIFT_EVENT_BUS: props.eventBus.eventBusName,
+        NIGHTSHIFT_KILL_SWITCH_PARAMETER: props.killSwitchParameter,
+        NIGHTSHIFT_RUNBOOK_CONFIG: stack.toJsonString({
+          dryRun: config.dryRun,
+          bakeWindowMinutes: config.bakeWindowMinutes,
+          cooldownMinutes: config.cooldownMinutes,
+          leaveInProgressToEcs: config.leaveInProgressToEcs,
+          deploymentAlarmConflict: config.deploymentAlarmConflict,
+          auditRetentionDays: props.auditRetentionDays ?? 400,
+          // Longer than one invocation can run, so a live invocation is never overtaken.
+          leaseSeconds: TIMEOUT.toSeconds() + 30,
+          serviceTagKey: config.serviceTagKey,
+          services: config.services.map((s) => ({
+            name: s.name,
+            cluster: s.cluster,
+            service: s.service,
+            serviceArn: serviceArn(s),
+            taskDefinitionFamily: s.taskDefinitionFamily,
+            alarms: s.alarms,
+          })),
+        }),
+      },
+    });
+    const fn = this.handler.function;
+    this.handler.bindStateTable(props.stateTable);
+    this.grantRunbookPermissions(fn, props, serviceArn);
+
+    const target = new targets.LambdaFunction(fn, {
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(6),
+    });
+    this.alarmRule = new events.Rule(this, 'AlarmStateChange', {
+      description: 'Nightshift ECS rollback: state changes of the alarms that guard configured services',
+      eventPattern: alarmPattern(config),
+      targets: [target],
+    });
+    this.deploymentRule = new events.Rule(this, 'DeploymentStateChange', {
+      description: 'Nightshift ECS rollback: deployments of configured services (known-good history)',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Deployment State Change'],
+        resources: config.services.map(serviceArn),
+        detail: {
+          eventName: [
+            'SERVICE_DEPLOYMENT_IN_PROGRESS',
+            'SERVICE_DEPLOYMENT_COMPLETED',
+            'SERVICE_DEPLOYMENT_FAILED',
+          ],
+        },
+      },
+      targets: [target],
+    });
+  }
+
+  private grantRunbookPermissions(
+    fn: iam.IGrantable & { addToRolePolicy(s: iam.PolicyStatement): void },
+    props: EcsRollbackProps,
+    serviceArn: (s: GuardedServiceConfig) => string,
+  ): void {
+    const stack = Stack.of(this);
+    const { services } = props.config;
+    const clusters = [...new Set(services.map((s) => s.cluster))];
+    const clusterArn = (c: string) =>
+      stack.formatArn({ service: 'ecs', resource: 'cluster', resourceName: c });
+    const families = [...new Set(services.map((s) => s.taskDefinitionFamily))];
+    const taskDefinitionArns = families.map((f) =>
+      stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${f}:*` }),
+    );
+
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ServicesUpdateAndDescribe',
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        resources: services.map(serviceArn),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RegisterPinnedCopies',
+        actions: ['ecs:RegisterTaskDefinition'],
+        resources: taskDefinitionArns,
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TagOnRegister',
+        actions: ['ecs:TagResource'],
+        resources: taskDefinitionArns,
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRunningTaskDigests',
+        actions: ['ecs:ListTasks'],
+        resources: clusters.map((c) =>
+          stack.formatArn({ service: 'ecs', resource: 'container-instance', resourceName: `${c}/*` }),
+        ),
+        conditions: { ArnEquals: { 'ecs:cluster': clusters.map(clusterArn) } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeRunningTasks',
+        actions: ['ecs:DescribeTasks'],
+        resources: clusters.map((c) =>
+          stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${c}/*` }),
+        ),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadKillSwitch',
+        actions: ['ssm:GetParameter'],
+        resources: [
+          stack.formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            resourceName: props.killSwitchParameter.replace(/^\//, ''),
+          }),
+        ],
+      }),
+    );
+    props.eventBus.grantPutEventsTo(fn);
+
+    // Statements that need "*" live in policies of their own, so their acknowledgement covers them alone.
+    const role = this.handler.function.role as iam.IRole;
+    const describeAny = new iam.Policy(this, 'DescribeAnyTaskDefinition', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'DescribeTaskDefinitions',
+          actions: ['ecs:DescribeTaskDefinition'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    acknowledgeNag(
+      describeAny,
+      'IAM5',
+      'ecs:DescribeTaskDefinition has no resource-level permissions in the AWS service authorization reference, so AWS only accepts "*"; it reads definitions and changes nothing',
+      'Resource::*',
+    );
+    const roles = [
+      ...new Set(services.flatMap((s) => [s.taskRoleArn, s.executionRoleArn]).filter((r) => r !== undefined)),
+    ];
+    const everyServiceNamesRoles = services.every(
+      (s) => s.taskRoleArn !== undefined && s.executionRoleArn !== undefined,
+    );
+    const passRole = new iam.Policy(this, 'PassTaskRoles', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'PassTaskRolesToEcs',
+          actions: ['iam:PassRole'],
+          resources: everyServiceNamesRoles ? roles : ['*'],
+          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        }),
+      ],
+    });
+    if (!everyServiceNamesRoles) {
+      acknowledgeNag(
+        passRole,
+        'IAM5',
+        'iam:PassRole only to ecs-tasks.amazonaws.com; name taskRoleArn and executionRoleArn of every service in config to narrow it to those roles',
+        'Resource::*',
+      );
+    }
+
+    const policy = this.handler.function.role?.node.tryFindChild('DefaultPolicy') ?? this;
+    for (const arn of taskDefinitionArns) {
+      acknowledgeNag(
+        policy,
+        'IAM5',
+        'every revision (:*) of a configured task-definition family, and only those',
+        nagResource(this, arn),
+      );
+    }
+    for (const c of clusters) {
+      for (const resource of ['task', 'container-instance']) {
+        const arn = stack.formatArn({ service: 'ecs', resource, resourceName: `${c}/*` });
+        acknowledgeNag(
+          policy,
+          'IAM5',
+          `${resource}s of configured cluster ${c} only, to read the image digests of running tasks`,
+          nagResource(this, arn),
+        );
+      }
+    }
+  }
+}
+
+/** The alarm rule's pattern: configured alarm names and prefixes, or the service tag when configured. */
+export function alarmPattern(config: EcsRollbackConfig): events.EventPattern {
+  const names = config.services.flatMap((s) =>
+    s.alarms.map((a) => ('name' in a ? a.name : { prefix: a.prefix }) as unknown as string),
+  );
+  const byName = { alarmName: names };
+  const byTag = config.serviceTagKey
+    ? { alarmTags: { [config.serviceTagKey]: config.services.map((s) => s.name) } }
+    : undefined;
+  const detail = byTag ? (names.length > 0 ? { $or: [byName, byTag] } : byTag) : byName;
+  return { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail };
+}

@@ -1,0 +1,84 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { NightshiftConfig } from './config/schema.ts';
+import { EcsRollback } from './ecs-rollback.ts';
+import { acknowledgeNag } from './nag.ts';
+import { StateTable } from './state-table.ts';
+
+/** Properties of {@link Nightshift}. */
+export interface NightshiftProps {
+  /** Validated configuration (see `validateConfig`). */
+  readonly config: NightshiftConfig;
+  /** Bus that receives `nightshift` events. @default the account's default event bus */
+  readonly eventBus?: events.IEventBus;
+}
+
+/**
+ * Nightshift in someone else's CDK app: the state table, the DLQ and alerts topic every runbook shares, and
+ * each runbook the configuration enables.
+ */
+export class Nightshift extends Construct {
+  readonly stateTable: StateTable;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly alarmTopic: sns.Topic;
+  readonly ecsRollback?: EcsRollback;
+
+  constructor(scope: Construct, id: string, props: NightshiftProps) {
+    super(scope, id);
+    const { config } = props;
+    const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'Bus', 'default');
+    this.stateTable = new StateTable(this, 'State');
+
+    const key = new kms.Key(this, 'AlertsKey', {
+      description: 'Nightshift: encrypts the alerts topic',
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarm actions publish to the encrypted topic.
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.alarmTopic = new sns.Topic(this, 'Alerts', {
+      displayName: 'Nightshift alerts',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeNag(
+      this.deadLetterQueue,
+      'SQS3',
+      'this queue is the dead-letter queue of the runbooks and their rules',
+    );
+    const dlqAlarm = new cloudwatch.Alarm(this, 'DeadLettersWaiting', {
+      alarmDescription: 'Nightshift events failed after all retries and wait in the DLQ: inspect and redrive',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    dlqAlarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+
+    const rollback = config.ecsRollback;
+    if (rollback?.enabled) {
+      this.ecsRollback = new EcsRollback(this, 'EcsRollback', {
+        config: rollback,
+        stateTable: this.stateTable,
+        eventBus,
+        killSwitchParameter: config.killSwitchParameter,
+        deadLetterQueue: this.deadLetterQueue,
+        alarmTopic: this.alarmTopic,
+        auditRetentionDays: config.auditRetentionDays,
+        logRetentionDays: config.logRetentionDays,
+      });
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StateTable } from './state-table.ts';
+
+/** Properties of a {@link RunbookFunction}. */
+export interface RunbookFunctionProps {
+  /** Runbook name; also names the function's folder under `lambdas/`. */
+  readonly runbook: string;
+  /** Queue that receives events whose invocation failed after all retries. */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Topic the function's error alarm notifies. */
+  readonly alarmTopic: sns.ITopic;
+  /** Days the function's logs are kept. @default 90 */
+  readonly logRetentionDays?: number;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** Environment variables besides the ones the house wrapper sets. @default {} */
+  readonly environment?: Record<string, string>;
+}
+
+/** Where the Lambda sources live, whether Nightshift is this app or a dependency of another one. */
+export function handlerEntry(runbook: string): string {
+  return fileURLToPath(new URL(`../lambdas/${runbook}/handler.ts`, import.meta.url));
+}
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The house Lambda: Node.js 24 on ARM64, the AWS SDK bundled and minified into an ES module with source
+ * maps, JSON logs kept for a set time, a timeout, failed async events to a DLQ, and an alarm on errors.
+ */
+export class RunbookFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly errorAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: RunbookFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: retentionOf(props.logRetentionDays ?? 90),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Its own role with write access to its own log group only, instead of the managed basic-execution policy.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Nightshift ${props.runbook} runbook`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    this.function = new NodejsFunction(this, 'Function', {
+      role,
+      entry: handlerEntry(props.runbook),
+      projectRoot,
+      depsLockFilePath: `${projectRoot}package-lock.json`,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(60),
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      description: `Nightshift runbook: ${props.runbook}`,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: `nightshift-${props.runbook}`,
+        ...props.environment,
+      },
+      retryAttempts: 2,
+      onFailure: new SqsDestination(props.deadLetterQueue),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Bundle the SDK instead of taking the runtime's copy: the version tested is the version run.
+        externalModules: [],
+        mainFields: ['module', 'main'],
+        // Some bundled CommonJS dependencies call require() for Node built-ins.
+        banner:
+          "import{createRequire as __nsCreateRequire}from'node:module';const require=__nsCreateRequire(import.meta.url);",
+      },
+    });
+    this.errorAlarm = new cloudwatch.Alarm(this, 'Errors', {
+      alarmDescription: `Nightshift ${props.runbook} failed: see its logs; failed events are in the DLQ`,
+      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.errorAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+  }
+
+  /** Grants the table access a runbook needs and tells the function where the table is. */
+  bindStateTable(table: StateTable): void {
+    table.table.grant(this.function, 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    this.function.addEnvironment('NIGHTSHIFT_STATE_TABLE', table.table.tableName);
+  }
+}
+
+function retentionOf(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays).filter(
+    (v): v is number => typeof v === 'number' && v > 0,
+  );
+  const fit = allowed.sort((a, b) => a - b).find((v) => v >= days);
+  return (fit ?? logs.RetentionDays.INFINITE) as logs.RetentionDays;
+}

@@ -1,0 +1,158 @@
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type TaskDefinition,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+
+export const REGION = 'eu-west-1';
+export const ACCOUNT = '123456789012';
+export const CLUSTER = 'webhooks-prod';
+export const SERVICE = 'webhooks-api';
+export const SERVICE_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${CLUSTER}/${SERVICE}`;
+export const td = (rev: number, family = SERVICE) =>
+  `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${family}:${rev}`;
+export const DIGEST = (rev: number) => `sha256:${String(rev).repeat(64).slice(0, 64)}`;
+
+/**
+ * Minimal stateful ECS behind aws-sdk-client-mock: revisions, one service with a primary deployment,
+ * running tasks with digests. Enough for act to be judged by what ECS ends up running.
+ */
+export function fakeEcs(options: { image?: (rev: number) => string } = {}) {
+  const image =
+    options.image ?? ((rev: number) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@${DIGEST(rev)}`);
+  const definitions = new Map<string, TaskDefinition>();
+  const register = (input: RegisterTaskDefinitionCommandInput): TaskDefinition => {
+    const revision = [...definitions.values()].filter((d) => d.family === input.family).length + 1;
+    const def: TaskDefinition = {
+      ...input,
+      taskDefinitionArn: td(revision, input.family),
+      revision,
+      status: 'ACTIVE',
+    } as TaskDefinition;
+    definitions.set(def.taskDefinitionArn ?? '', def);
+    return def;
+  };
+  for (const rev of [1, 2]) {
+    register({
+      family: SERVICE,
+      containerDefinitions: [{ name: 'app', image: image(rev), essential: true }],
+      taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/webhooks-api-task`,
+    });
+  }
+  const state = {
+    primary: td(2),
+    primaryCreatedAt: new Date(0),
+    rolloutState: 'COMPLETED',
+    controller: 'ECS',
+    deploymentAlarms: undefined as undefined | { alarmNames: string[]; enable: boolean; rollback: boolean },
+    updates: [] as { taskDefinition?: string; alarmsEnabled?: boolean }[],
+    registered: [] as RegisterTaskDefinitionCommandInput[],
+    definitions,
+  };
+  const ecs = mockClient(ECSClient);
+  ecs.on(DescribeServicesCommand).callsFake(async () => ({
+    services: [
+      {
+        serviceArn: SERVICE_ARN,
+        serviceName: SERVICE,
+        deploymentController: { type: state.controller },
+        deploymentConfiguration: state.deploymentAlarms
+          ? { maximumPercent: 200, minimumHealthyPercent: 100, alarms: state.deploymentAlarms }
+          : { maximumPercent: 200, minimumHealthyPercent: 100 },
+        deployments: [
+          {
+            id: `ecs-svc/${state.primary.split(':').at(-1)}`,
+            status: 'PRIMARY',
+            taskDefinition: state.primary,
+            createdAt: state.primaryCreatedAt,
+            rolloutState: state.rolloutState,
+          },
+        ],
+      },
+    ],
+  }));
+  ecs.on(DescribeTaskDefinitionCommand).callsFake(async (input: { taskDefinition: string }) => {
+    const def = definitions.get(input.taskDefinition);
+    if (!def)
+      throw Object.assign(new Error('Unable to describe task definition.'), {
+        name: 'ClientException',
+        $metadata: {},
+      });
+    return { taskDefinition: def };
+  });
+  ecs.on(RegisterTaskDefinitionCommand).callsFake(async (input: RegisterTaskDefinitionCommandInput) => {
+    state.registered.push(input);
+    return { taskDefinition: register(input) };
+  });
+  ecs
+    .on(UpdateServiceCommand)
+    .callsFake(
+      async (input: {
+        taskDefinition?: string;
+        deploymentConfiguration?: { alarms?: { enable?: boolean } };
+      }) => {
+        state.updates.push({
+          taskDefinition: input.taskDefinition,
+          alarmsEnabled: input.deploymentConfiguration?.alarms?.enable,
+        });
+        if (input.taskDefinition) {
+          const def = definitions.get(input.taskDefinition);
+          if (def?.status !== 'ACTIVE') {
+            throw Object.assign(new Error('TaskDefinition is inactive'), {
+              name: 'ClientException',
+              $metadata: {},
+            });
+          }
+          state.primary = input.taskDefinition;
+          state.rolloutState = 'IN_PROGRESS';
+        }
+        if (input.deploymentConfiguration?.alarms && state.deploymentAlarms) {
+          state.deploymentAlarms = {
+            ...state.deploymentAlarms,
+            enable: input.deploymentConfiguration.alarms.enable ?? false,
+          };
+        }
+        return {};
+      },
+    );
+  ecs.on(ListTasksCommand).resolves({ taskArns: [`arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER}/t1`] });
+  ecs.on(DescribeTasksCommand).callsFake(async () => {
+    const rev = Number(state.primary.split(':').at(-1));
+    return {
+      tasks: [{ taskDefinitionArn: state.primary, containers: [{ name: 'app', imageDigest: DIGEST(rev) }] }],
+    };
+  });
+  return { ecs, state };
+}
+
+/** EventBridge and SSM mocks: events captured, kill switch value settable. */
+export function fakeBusAndSsm() {
+  const events = mockClient(EventBridgeClient);
+  const published: { detailType: string; detail: Record<string, unknown> }[] = [];
+  const control = { failNext: 0 };
+  events
+    .on(PutEventsCommand)
+    .callsFake(async (input: { Entries: { DetailType: string; Detail: string }[] }) => {
+      if (control.failNext > 0) {
+        control.failNext -= 1;
+        throw Object.assign(new Error('boom'), { name: 'InternalException', $metadata: {} });
+      }
+      for (const e of input.Entries)
+        published.push({ detailType: e.DetailType, detail: JSON.parse(e.Detail) });
+      return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) };
+    });
+  const ssm = mockClient(SSMClient);
+  ssm
+    .on(GetParameterCommand)
+    .rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound', $metadata: {} }));
+  return { events, ssm, published, control };
+}

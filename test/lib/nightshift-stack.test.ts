@@ -1,0 +1,238 @@
+import { readFileSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { describe, expect, it } from 'vitest';
+import { matchesPattern } from '../../local/events/pattern.ts';
+import type { PolicyStatement } from '../../local/iam/policy.ts';
+import { resolveIntrinsics } from '../../local/template/resolve.ts';
+import exampleConfig from '../../nightshift.config.ts';
+import { ACCOUNT, buildStack, REGION } from './stack-fixture.ts';
+
+const { app, template: templateOf } = buildStack();
+const template = templateOf();
+const json = template.toJSON() as {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+};
+const ids = Object.keys(json.Resources);
+const resolve = <T>(v: unknown) =>
+  resolveIntrinsics(v, {
+    region: REGION,
+    accountId: ACCOUNT,
+    refs: Object.fromEntries(ids.map((id) => [id, id])),
+    attributes: Object.fromEntries(ids.map((id) => [id, { Arn: `arn:test:${id}` }])),
+  }) as T;
+
+const fixture = (name: string) =>
+  JSON.parse(
+    readFileSync(new URL(`../../../shared/fixtures/events/${name}`, import.meta.url), 'utf8'),
+  ) as Record<string, unknown> & { detail: Record<string, unknown> };
+
+function ofType(type: string) {
+  return Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+}
+
+function rolloutStatements(): PolicyStatement[] {
+  const role = ofType('AWS::IAM::Role').find(([id]) => id.includes('EcsRollback'));
+  expect(role).toBeDefined();
+  const roleId = role?.[0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+    .flatMap(([, p]) => resolve<{ Statement: PolicyStatement[] }>(p.Properties.PolicyDocument).Statement);
+}
+
+const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const statementsFor = (action: string) =>
+  rolloutStatements().filter((s) => asList(s.Action).includes(action));
+const serviceArn = (name: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:service/webhooks-prod/${name}`;
+
+describe('NightshiftStack', () => {
+  describe('cdk-nag AwsSolutions', () => {
+    it('has no unacknowledged finding', () => {
+      expect(() => app.synth({ force: true })).not.toThrow();
+    });
+
+    it('fails synth when a finding is not acknowledged', () => {
+      const { app: bad, stack } = buildStack();
+      stack.nightshift.ecsRollback?.handler.function.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }),
+      );
+      expect(() => bad.synth()).toThrow(/AwsSolutions-IAM5\[Resource::\*\]/);
+    });
+  });
+
+  describe('house Lambda', () => {
+    it('runs Node.js 24 on ARM64 with JSON logs, a timeout and kept logs', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Timeout: 60,
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      });
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    });
+
+    it('sends failed async invocations to the DLQ after two retries, and rule deliveries too', () => {
+      const [queueId] = ofType('AWS::SQS::Queue')[0] ?? [''];
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+      });
+      for (const [, rule] of ofType('AWS::Events::Rule')) {
+        expect(rule.Properties.Targets).toEqual([
+          expect.objectContaining({
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+            RetryPolicy: expect.any(Object),
+          }),
+        ]);
+      }
+    });
+
+    it('alarms on function errors and on dead letters', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Errors',
+        Namespace: 'AWS/Lambda',
+        Threshold: 1,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+      });
+    });
+  });
+
+  describe('state table', () => {
+    it('is on-demand with point-in-time recovery and TTL', () => {
+      template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        Replicas: [
+          Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+        ],
+      });
+    });
+
+    it('never creates the kill-switch parameter', () => {
+      expect(ofType('AWS::SSM::Parameter')).toEqual([]);
+    });
+  });
+
+  describe('IAM of the rollback function', () => {
+    it('updates and describes only the configured services', () => {
+      for (const action of ['ecs:UpdateService', 'ecs:DescribeServices']) {
+        const resources = statementsFor(action).flatMap((s) => asList(s.Resource));
+        expect(resources.sort()).toEqual([serviceArn('webhooks-api'), serviceArn('webhooks-worker')]);
+      }
+    });
+
+    it('registers only in the configured families, and tags only when registering', () => {
+      const families = [
+        `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/webhooks-api:*`,
+        `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/webhooks-worker:*`,
+      ];
+      expect(
+        statementsFor('ecs:RegisterTaskDefinition')
+          .flatMap((s) => asList(s.Resource))
+          .sort(),
+      ).toEqual(families);
+      const [tag] = statementsFor('ecs:TagResource');
+      expect(asList(tag?.Resource).sort()).toEqual(families);
+      expect(tag?.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } });
+    });
+
+    it('passes only the configured roles, only to ECS tasks', () => {
+      const [pass] = statementsFor('iam:PassRole');
+      expect(asList(pass?.Resource).sort()).toEqual([
+        'arn:aws:iam::123456789012:role/webhooks-api-task',
+        'arn:aws:iam::123456789012:role/webhooks-execution',
+        'arn:aws:iam::123456789012:role/webhooks-worker-task',
+      ]);
+      expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+    });
+
+    it('passes any role only to ECS tasks when config names no roles', () => {
+      const services =
+        exampleConfig.ecsRollback?.services.map(({ taskRoleArn: _t, executionRoleArn: _e, ...s }) => s) ?? [];
+      const { template: t } = buildStack({
+        ...exampleConfig,
+        ecsRollback: { ...exampleConfig.ecsRollback, services },
+      });
+      t().hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: [
+            Match.objectLike({
+              Action: 'iam:PassRole',
+              Resource: '*',
+              Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+            }),
+          ],
+        },
+      });
+    });
+
+    it('uses "*" as a resource only for DescribeTaskDefinition, and never a wildcard action', () => {
+      const statements = rolloutStatements();
+      for (const s of statements) {
+        for (const action of asList(s.Action)) expect(action).not.toContain('*');
+      }
+      const star = statements.filter((s) => asList(s.Resource).includes('*'));
+      expect(star.flatMap((s) => asList(s.Action))).toEqual(['ecs:DescribeTaskDefinition']);
+    });
+
+    it('reads only the kill-switch parameter', () => {
+      expect(statementsFor('ssm:GetParameter').flatMap((s) => asList(s.Resource))).toEqual([
+        `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/kill-switch`,
+      ]);
+    });
+  });
+
+  describe('rules', () => {
+    const rules = ofType('AWS::Events::Rule').map(([, r]) =>
+      resolve<Record<string, unknown>>(r.Properties.EventPattern),
+    );
+    const matchesAny = (event: unknown) => rules.some((p) => matchesPattern(p, event));
+    const alarm = fixture('cloudwatch-alarm-state-change-single-metric.json');
+    const tagged = fixture('cloudwatch-alarm-state-change-single-metric-with-alarm-tags.constructed.json');
+    const completed = fixture('ecs-deployment-state-change-completed.json');
+    const withName = (name: string) => ({ ...alarm, detail: { ...alarm.detail, alarmName: name } });
+    const forService = (event: typeof completed, name: string) => ({
+      ...event,
+      resources: [serviceArn(name)],
+    });
+
+    it.each([
+      ['an exact configured alarm name', true, withName('webhooks-api-5xx-rate-high')],
+      ['a configured alarm prefix', true, withName('webhooks-api-unhealthy-hosts-2min')],
+      [
+        'an alarm tagged with a configured service',
+        true,
+        { ...tagged, detail: { ...tagged.detail, alarmTags: { 'nightshift:service': 'worker' } } },
+      ],
+      ["the documentation's unrelated alarm", false, alarm],
+      [
+        'an alarm tagged with another service',
+        false,
+        { ...tagged, detail: { ...tagged.detail, alarmTags: { 'nightshift:service': 'billing' } } },
+      ],
+      ['a completed deployment of a configured service', true, forService(completed, 'webhooks-api')],
+      [
+        'an in-progress deployment of a configured service',
+        true,
+        forService(fixture('ecs-deployment-state-change-in-progress.json'), 'webhooks-worker'),
+      ],
+      [
+        'a failed deployment of a configured service',
+        true,
+        forService(fixture('ecs-deployment-state-change-failed.json'), 'webhooks-worker'),
+      ],
+      ["the documentation's deployment of an unconfigured service", false, completed],
+      [
+        'a service action event of a configured service',
+        false,
+        forService(fixture('ecs-service-action-service-steady-state.json'), 'webhooks-api'),
+      ],
+      ['a task state change', false, fixture('ecs-task-state-change.json')],
+    ])('routes %s: %s', (_what, expected, event) => {
+      expect(matchesAny(event)).toBe(expected);
+    });
+  });
+});
