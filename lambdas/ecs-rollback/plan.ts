@@ -29,6 +29,8 @@ export interface AlarmObservation {
   readonly alarmWindows: readonly AlarmWindow[];
   readonly claim?: RollbackClaim;
   readonly target?: TargetView;
+  /** Of the service's deployment alarms, those that also guard it in Nightshift's config. */
+  readonly alarmsGuardingService?: readonly string[];
 }
 
 interface PlanBase {
@@ -122,13 +124,13 @@ export function planAlarm(o: AlarmObservation): AlarmPlan {
   if (currentRecords.some((a) => a.record.origin === 'rollback')) {
     return none(`${label} is Nightshift's rollback of a known-good revision: never a suspect`, { current });
   }
-  if (isKnownGood(assessments, current)) {
-    return none(`${label} is known-good (${knownGoodReason(currentRecords)}): not a deploy regression`, {
-      current,
-    });
-  }
-
   const age = o.episode.start - primary.createdAt;
+  if (isKnownGood(assessments, current)) {
+    return none(
+      `${label} is known-good (${knownGoodReason(currentRecords)}) and became primary ${humanDuration(age)} before the alarm: not a deploy regression`,
+      { current },
+    );
+  }
   if (age > o.rules.bakeMs) {
     return none(`deployment of ${label} is ${humanDuration(age)} old: not a deploy regression`, { current });
   }
@@ -136,12 +138,19 @@ export function planAlarm(o: AlarmObservation): AlarmPlan {
   const target = selectRollbackTarget(assessments, current);
   if (!target) return none(`no known-good revision to roll back ${label} to`, { current });
 
+  // A deployment alarm that is the firing alarm, or another alarm guarding this service, is red or may turn
+  // red in this episode, and ECS would then fail the rollback deployment and return to the bad revision.
   const deploymentAlarms = o.service.deploymentAlarms;
-  const conflict =
-    deploymentAlarms?.enable === true && deploymentAlarms.alarmNames.includes(o.episode.alarmName);
+  const conflicting =
+    deploymentAlarms?.enable === true
+      ? deploymentAlarms.alarmNames.filter(
+          (n) => n === o.episode.alarmName || (o.alarmsGuardingService ?? []).includes(n),
+        )
+      : [];
+  const conflict = conflicting.length > 0;
   if (conflict && o.rules.deploymentAlarmConflict === 'refuse') {
     return none(
-      `alarm ${o.episode.alarmName} is one of the service's deployment alarms and would fail the rollback deployment (deploymentAlarmConflict: refuse)`,
+      `deployment alarm(s) ${conflicting.join(', ')} guard this service and would fail the rollback deployment (deploymentAlarmConflict: refuse)`,
       { current },
     );
   }

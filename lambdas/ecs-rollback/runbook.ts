@@ -95,6 +95,10 @@ async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<Runb
   const rules = rulesOf(deps.config);
   const now = deps.clock();
   const target = await observeTarget(deps.ecs, service, stored.revisions, alarmWindows, now, rules.bakeMs);
+  // The service's deployment alarms that Nightshift also watches for it: they may be red in this episode.
+  const alarmsGuardingService = (service.deploymentAlarms?.alarmNames ?? []).filter(
+    (name) => serviceForAlarm(deps.config, name, undefined)?.name === configured.name,
+  );
   const plan = planAlarm({
     now,
     rules,
@@ -104,6 +108,7 @@ async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<Runb
     alarmWindows,
     claim: stored.claim,
     target,
+    alarmsGuardingService,
   });
   const { hold, killSwitch } =
     plan.kind === 'no-action' ? { hold: undefined, killSwitch: 'not needed' } : await holdReason(deps);

@@ -178,7 +178,7 @@ describe('planAlarm', () => {
     [
       'the current revision stayed primary through its bake window with alarms quiet',
       observe({ alarmWindows: [] }, deployedAt + 2 * HOUR + 30 * MIN),
-      /webhooks-api:2 is known-good \(stayed primary through the 2 hours bake window with alarms quiet\)/,
+      /webhooks-api:2 is known-good \(stayed primary through the 2 hours bake window with alarms quiet\) and became primary 2 hours 30 minutes before the alarm/,
     ],
     // controller type
     [
@@ -241,7 +241,7 @@ describe('planAlarm', () => {
           deploymentAlarms: { alarmNames: ['webhooks-api-5xx-rate-high'], enable: true, rollback: true },
         }),
       }),
-      "is one of the service's deployment alarms and would fail the rollback deployment",
+      'deployment alarm(s) webhooks-api-5xx-rate-high guard this service and would fail the rollback deployment',
     ],
     // a Nightshift rollback target is never a suspect
     [

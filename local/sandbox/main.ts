@@ -1,0 +1,63 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AuditLog } from '../../lambdas/shared/audit.ts';
+import userConfig from '../../nightshift.config.ts';
+import { LocalWorld } from '../world/world.ts';
+import { runEcsRollbackStory, type StoryCheck } from './ecs-rollback-story.ts';
+import { synthesize } from './synth.ts';
+
+const START = Date.parse('2026-11-16T08:00:00.000Z');
+const t0 = Date.now();
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+say('Nightshift sandbox: every implemented runbook, end to end, on this machine (no AWS account).\n');
+const outdir = process.env.NIGHTSHIFT_SANDBOX_OUT ?? mkdtempSync(join(tmpdir(), 'nightshift-sandbox-'));
+say(`synth (esbuild bundles + cdk-nag) → ${outdir}`);
+const { config, stackName } = synthesize(outdir, userConfig);
+
+const world = await LocalWorld.start({
+  cloudAssemblyDir: outdir,
+  account: config.account ?? '123456789012',
+  region: config.region ?? 'eu-west-1',
+  stackName,
+  start: START,
+});
+say(
+  `local AWS endpoint ${world.endpoint.url}: ${world.app.functions.length} function(s), ${world.app.rules.length} rule(s) from the template\n`,
+);
+
+let checks: StoryCheck[] = [];
+try {
+  say('── ECS rollback ─────────────────────────────────────────────');
+  checks = await runEcsRollbackStory(world, config, (line) =>
+    say(`  · ${new Date(world.clock.now()).toISOString().slice(0, 16).replace('T', ' ')}  ${line}`),
+  );
+
+  say('\nTimeline (from the audit log):');
+  const table = world.app.tables[0]?.tableName ?? '';
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(world.operatorConfig()));
+  const entries = await new AuditLog(documents, table, 1).list('ecs-rollback');
+  for (const e of entries) {
+    say(
+      `  ${e.at.slice(0, 19).replace('T', ' ')}  ${e.subject.padEnd(6)} ${e.action.padEnd(26)} ${e.outcome.padEnd(9)} ${e.reason}`,
+    );
+  }
+  say('\nnightshift events published:');
+  for (const e of world.events.published) {
+    say(
+      `  ${e.time}  ${e['detail-type'].padEnd(20)} ${String(e.detail.service)}  ${String(e.detail.reason ?? '')}`,
+    );
+  }
+  say('\nChecks:');
+  for (const c of checks) say(`  ${c.ok ? '✓' : '✗'} ${c.what} — ${c.detail}`);
+} finally {
+  await world.close();
+}
+const failed = checks.filter((c) => !c.ok);
+say(
+  `\n${failed.length === 0 ? 'Sandbox story passed' : `Sandbox story FAILED (${failed.length} check(s))`} in ${((Date.now() - t0) / 1000).toFixed(1)} s.`,
+);
+process.exit(failed.length === 0 ? 0 : 1);

@@ -1,0 +1,46 @@
+/**
+ * The local world's clock. Time is virtual: it moves only when the story (or a test) advances it, so a
+ * three-day-old deployment takes no time to make. Lambda workers read the same time through a
+ * SharedArrayBuffer, so handlers running unmodified see the world's time through `Date`.
+ */
+export class VirtualClock {
+  /** Shared with Lambda workers: one float64, the current virtual epoch milliseconds. */
+  readonly buffer = new SharedArrayBuffer(8);
+  private readonly view = new Float64Array(this.buffer);
+  private timers: { at: number; seq: number; run: () => void | Promise<void> }[] = [];
+  private seq = 0;
+
+  constructor(start: number) {
+    this.view[0] = start;
+  }
+
+  now(): number {
+    return this.view[0] ?? 0;
+  }
+
+  /** Runs `run` when the clock reaches `at` (at once on the next advance if `at` is not in the future). */
+  schedule(at: number, run: () => void | Promise<void>): void {
+    this.timers.push({ at, seq: this.seq++, run });
+  }
+
+  /**
+   * Moves time forward to `now + ms`, firing due timers in time order; each timer sees the clock at its
+   * own time. Awaits each timer, so work a timer starts (e.g. an invocation) finishes before the next.
+   */
+  async advance(ms: number): Promise<void> {
+    const target = this.now() + ms;
+    for (;;) {
+      const next = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((t) => t !== next);
+      this.view[0] = Math.max(this.now(), next.at);
+      await next.run();
+    }
+    this.view[0] = target;
+  }
+
+  /** Number of timers not yet fired. */
+  pending(): number {
+    return this.timers.length;
+  }
+}

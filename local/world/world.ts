@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import type { Caller } from '../endpoint/authorize.ts';
+import type { FaultRule } from '../endpoint/faults.ts';
+import { LocalEndpoint } from '../endpoint/server.ts';
+import { matchesPattern } from '../events/pattern.ts';
+import { type InvocationResult, LocalLambda } from '../lambda/runtime.ts';
+import { CloudWatchWorld } from '../services/cloudwatch.ts';
+import { EcsWorld } from '../services/ecs.ts';
+import type { AwsEvent } from '../services/envelope.ts';
+import { EventBridgeWorld } from '../services/eventbridge.ts';
+import { SsmWorld } from '../services/ssm.ts';
+import { type DeployedApp, loadDeployedApp } from '../template/deployed-app.ts';
+import { VirtualClock } from './clock.ts';
+import { ImageRegistry } from './registry.ts';
+
+export interface WorldOptions {
+  /** The cloud assembly (`cdk.out`) whose functions, policies and rules the world runs. */
+  readonly cloudAssemblyDir: string;
+  readonly account: string;
+  readonly region: string;
+  /** Virtual time the world starts at (epoch ms). */
+  readonly start: number;
+  readonly stackName?: string;
+  /** Execution environments per function. @default 10 */
+  readonly lambdaConcurrency?: number;
+  /** Virtual milliseconds an ECS rolling deployment takes. @default 5 minutes */
+  readonly rolloutMs?: number;
+}
+
+/** One delivery of an event to a function by a rule, and how the function answered. */
+export interface Delivery {
+  readonly rule: string;
+  readonly function: string;
+  readonly event: AwsEvent;
+  readonly result: InvocationResult;
+}
+
+const OPERATOR_KEY = 'AKIALOCALOPERATOR000';
+
+/**
+ * The local AWS world: the endpoint and its services, DynamoDB (dynalite), the functions of a synthesized
+ * app running unmodified from their bundles, each with its own credentials and the IAM policy the template
+ * gives its role, and the app's rules routing events to them — all on a virtual clock.
+ */
+export class LocalWorld {
+  readonly deliveries: Delivery[] = [];
+  /** Messages in each dead-letter queue (by queue ARN). */
+  readonly deadLetters = new Map<string, unknown[]>();
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  private constructor(
+    readonly options: WorldOptions,
+    readonly clock: VirtualClock,
+    readonly app: DeployedApp,
+    readonly endpoint: LocalEndpoint,
+    readonly ecs: EcsWorld,
+    readonly ssm: SsmWorld,
+    readonly cloudwatch: CloudWatchWorld,
+    readonly events: EventBridgeWorld,
+    readonly registry: ImageRegistry,
+    readonly lambdas: Map<string, LocalLambda>,
+    private readonly stopDynamo: () => Promise<void>,
+  ) {}
+
+  static async start(options: WorldOptions): Promise<LocalWorld> {
+    const { account, region } = options;
+    const clock = new VirtualClock(options.start);
+    const app = loadDeployedApp(options.cloudAssemblyDir, {
+      account,
+      region,
+      stackName: options.stackName,
+      requireAssets: true,
+    });
+    const registry = new ImageRegistry();
+    let world: LocalWorld | undefined;
+    const emit = (event: AwsEvent) => world?.route(event);
+    const cloudwatch = new CloudWatchWorld({ account, region, clock, emit });
+    const ecs = new EcsWorld({
+      account,
+      region,
+      clock,
+      emit,
+      resolveImage: (image) => registry.resolve(image),
+      alarmState: (name) => cloudwatch.state(name),
+      rolloutMs: options.rolloutMs,
+    });
+    const ssm = new SsmWorld({ clock });
+    const events = new EventBridgeWorld({ account, region, clock, emit });
+
+    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
+    const dynamoPort = (dynamo.address() as AddressInfo).port;
+
+    const callers = new Map<string, Caller>();
+    callers.set(OPERATOR_KEY, {
+      accessKeyId: OPERATOR_KEY,
+      principalArn: `arn:aws:iam::${account}:user/sandbox-operator`,
+      policies: 'unrestricted',
+    });
+    const keyOf = (logicalId: string) =>
+      `AKIA${createHash('sha256').update(logicalId).digest('hex').slice(0, 16).toUpperCase()}`;
+    for (const fn of app.functions) {
+      callers.set(keyOf(fn.logicalId), {
+        accessKeyId: keyOf(fn.logicalId),
+        principalArn: `arn:aws:sts::${account}:assumed-role/${fn.roleName}/${fn.functionName}`,
+        policies: fn.policies,
+      });
+    }
+    const endpoint = new LocalEndpoint({
+      account,
+      region,
+      services: [ecs, ssm, cloudwatch, events],
+      callerFor: (key) => callers.get(key),
+      dynamoPort,
+    });
+    const url = await endpoint.listen();
+
+    const operator = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${dynamoPort}`,
+      region,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    for (const table of app.tables) {
+      await operator.send(
+        new CreateTableCommand({
+          TableName: table.tableName,
+          KeySchema: table.keySchema.map((k) => ({
+            AttributeName: k.AttributeName,
+            KeyType: k.KeyType as 'HASH' | 'RANGE',
+          })),
+          AttributeDefinitions: table.attributeDefinitions.map((a) => ({
+            AttributeName: a.AttributeName,
+            AttributeType: a.AttributeType as 'S' | 'N' | 'B',
+          })),
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      if (table.ttlAttribute) {
+        await operator
+          .send(
+            new UpdateTimeToLiveCommand({
+              TableName: table.tableName,
+              TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+            }),
+          )
+          .catch(() => undefined); // dynalite does not implement TTL; expiry is not simulated
+      }
+    }
+    operator.destroy();
+
+    const lambdas = new Map<string, LocalLambda>();
+    for (const fn of app.functions) {
+      lambdas.set(
+        fn.logicalId,
+        new LocalLambda(
+          {
+            name: fn.functionName,
+            entryFile: fn.entryFile,
+            exportName: fn.exportName,
+            environment: fn.environment,
+            timeoutSeconds: fn.timeoutSeconds,
+            memoryMb: fn.memoryMb,
+          },
+          {
+            clock,
+            maxConcurrency: options.lambdaConcurrency ?? 10,
+            extraEnv: {
+              AWS_ENDPOINT_URL: url,
+              AWS_ACCESS_KEY_ID: keyOf(fn.logicalId),
+              AWS_SECRET_ACCESS_KEY: 'local-secret-key',
+              AWS_REGION: region,
+              AWS_DEFAULT_REGION: region,
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+              // Retries with the SDK's standard strategy; the endpoint's faults are what it copes with.
+              AWS_MAX_ATTEMPTS: '5',
+            },
+          },
+        ),
+      );
+    }
+
+    world = new LocalWorld(
+      options,
+      clock,
+      app,
+      endpoint,
+      ecs,
+      ssm,
+      cloudwatch,
+      events,
+      registry,
+      lambdas,
+      async () => {
+        await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      },
+    );
+    return world;
+  }
+
+  /** Environment for SDK clients acting as the operator (the user and their pipeline), unrestricted. */
+  operatorConfig() {
+    return {
+      endpoint: this.endpoint.url,
+      region: this.options.region,
+      credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: 'operator-secret' },
+    };
+  }
+
+  /** Faults the endpoint injects from now on. */
+  inject(rule: FaultRule): void {
+    this.endpoint.faults.add(rule);
+  }
+
+  /** Delivers an event to every target of every enabled rule on the default bus whose pattern matches. */
+  route(event: AwsEvent): void {
+    for (const rule of this.app.rules) {
+      if (!rule.enabled || rule.eventBusName !== 'default' || !rule.pattern) continue;
+      if (!matchesPattern(rule.pattern, event)) continue;
+      for (const target of rule.targets) {
+        const fn = this.app.functions.find((f) => f.logicalId === target.functionLogicalId);
+        const lambda = fn ? this.lambdas.get(fn.logicalId) : undefined;
+        if (!fn || !lambda) continue;
+        const delivery = lambda
+          .invokeAsync(event, {
+            maxRetryAttempts: fn.maxRetryAttempts,
+            onFailure: (failed, last, attempts) => {
+              const queue = fn.onFailureArn ?? 'unrouted';
+              const messages = this.deadLetters.get(queue) ?? [];
+              messages.push({ requestPayload: failed, responsePayload: last.error, attempts });
+              this.deadLetters.set(queue, messages);
+            },
+          })
+          .then((result) => {
+            this.deliveries.push({ rule: rule.name, function: fn.functionName, event, result });
+          });
+        this.track(delivery);
+      }
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.inflight.add(p);
+    p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+  }
+
+  /** Waits until every delivery in flight (and what it set off) has finished. */
+  async settle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Moves virtual time on, firing what is due (deployments, retries), and lets the world settle. */
+  async advance(ms: number): Promise<void> {
+    await this.settle();
+    await this.clock.advance(ms);
+    await this.settle();
+  }
+
+  async close(): Promise<void> {
+    await this.settle();
+    await Promise.all([...this.lambdas.values()].map((l) => l.close()));
+    await this.endpoint.close();
+    await this.stopDynamo();
+  }
+}
