@@ -119,6 +119,7 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
       fromTaskDefinitionArn: plan.from,
       toTaskDefinitionArn: plan.to,
       pin: plan.pin,
+      pinReason: plan.pinReason,
       suspendDeploymentAlarms: plan.suspendDeploymentAlarms,
       reason: plan.reason,
     };
@@ -237,6 +238,7 @@ async function drive(start: RollbackClaim, ctx: ActContext, deps: ActDeps): Prom
         alarm: claim.alarmName,
         episode: claim.episodeId,
         reason: claim.reason,
+        reregistered: claim.pinReason,
         deploymentAlarmsSuspended: claim.suspendDeploymentAlarms,
         at: iso(claim.updatedAt ?? deps.clock()),
         pipeline: PIPELINE_NOTE,

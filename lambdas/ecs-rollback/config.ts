@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { ConfigurationError } from '#shared/errors';
 
 const alarmSelector = z.union([z.object({ name: z.string() }), z.object({ prefix: z.string() })]);

@@ -49,6 +49,8 @@ export interface RollbackClaim {
   /** What was actually deployed: `toTaskDefinitionArn` or its re-registered, pinned copy. */
   readonly deployTaskDefinitionArn?: string;
   readonly pin: boolean;
+  /** Why the known-good revision is re-registered rather than deployed as it is. */
+  readonly pinReason?: string;
   readonly suspendDeploymentAlarms: boolean;
   readonly reason: string;
   /** When UpdateService was called. */

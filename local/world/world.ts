@@ -47,6 +47,8 @@ const OPERATOR_KEY = 'AKIALOCALOPERATOR000';
  */
 export class LocalWorld {
   readonly deliveries: Delivery[] = [];
+  /** Every event that reached the default bus, in order. */
+  readonly routed: AwsEvent[] = [];
   /** Messages in each dead-letter queue (by queue ARN). */
   readonly deadLetters = new Map<string, unknown[]>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -216,6 +218,7 @@ export class LocalWorld {
 
   /** Delivers an event to every target of every enabled rule on the default bus whose pattern matches. */
   route(event: AwsEvent): void {
+    this.routed.push(event);
     for (const rule of this.app.rules) {
       if (!rule.enabled || rule.eventBusName !== 'default' || !rule.pattern) continue;
       if (!matchesPattern(rule.pattern, event)) continue;

@@ -1,0 +1,173 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PLANTED_SECRET } from '../../../local/sandbox/webhooks-app.ts';
+import type { LocalWorld } from '../../../local/world/world.ts';
+import { MIN, published, suspectDeployment, synthesizeAssembly, withoutAction } from './world-fixture.ts';
+
+let assembly: ReturnType<typeof synthesizeAssembly>;
+let world: LocalWorld | undefined;
+
+beforeAll(() => {
+  assembly = synthesizeAssembly();
+});
+afterAll(() => assembly.remove());
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+describe('ecs-rollback in the local world (bundled handler, IAM from the template)', () => {
+  describe('acts once', () => {
+    it('rolls back once for 100 concurrent deliveries of one alarm episode, all 100 invocations succeeding', async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'webhook success rate 81% < 95%');
+      const event = world.routed.at(-1);
+      if (!event) throw new Error('no alarm event was routed');
+      for (let i = 0; i < 99; i++) world.route(event);
+      await world.settle();
+      const deliveries = world.deliveries.filter((d) => d.event === event);
+      expect(deliveries).toHaveLength(100);
+      expect(deliveries.filter((d) => d.result.ok)).toHaveLength(100);
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(1);
+      expect(published(world, 'Rollback Performed')).toHaveLength(1);
+      expect(world.deadLetters.size).toBe(0);
+    });
+
+    it('rolls back once when two alarms of the service fire together', async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      await Promise.all([
+        s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate'),
+        s.app.setAlarm(s.alarms.unhealthy, 'ALARM', 'unhealthy hosts'),
+      ]);
+      await world.settle();
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(1);
+      expect(published(world, 'Rollback Performed')).toHaveLength(1);
+    });
+
+    it('publishes exactly one event and does not update again when PutEvents fails after UpdateService', async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      // More failures than the SDK's attempts, so the invocation fails after its UpdateService.
+      world.inject({ service: 'events', operation: 'PutEvents', kind: 'server-error', count: 5 });
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate');
+      await world.settle();
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(1);
+      expect(published(world, 'Rollback Performed')).toHaveLength(0);
+      expect(world.deliveries.filter((d) => !d.result.ok)).toHaveLength(1);
+      await world.advance(MIN); // Lambda retries the async invocation a minute later
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(1);
+      expect(published(world, 'Rollback Performed')).toHaveLength(1);
+      expect(world.deadLetters.size).toBe(0);
+    });
+  });
+
+  describe('never loops', () => {
+    it('escalates once and never rolls back again when alarms fire after the rollback', async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate');
+      await world.advance(6 * MIN); // the rollback deployment completes
+      await s.app.setAlarm(s.alarms.successRate, 'OK', 'recovered');
+      await world.advance(10 * MIN);
+      await s.app.setAlarm(s.alarms.unhealthy, 'ALARM', 'unhealthy hosts');
+      await world.settle();
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate again');
+      await world.settle();
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(1);
+      const ineffective = published(world, 'Rollback Ineffective');
+      expect(ineffective).toHaveLength(1);
+      expect(ineffective[0]?.detail).toMatchObject({ severity: 'critical', service: 'api' });
+    });
+  });
+
+  describe('deploys what ran', () => {
+    it('re-registers an INACTIVE known-good revision pinned to the digests it ran with', async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      const rev1Digest = world.registry.resolve(s.app.image(s.app.api, 'v1'));
+      await s.app.deregister(s.rev1);
+      world.registry.push(s.app.image(s.app.api, 'v1')); // the tag moved since: only the digest is the truth
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate');
+      await world.advance(6 * MIN);
+      const running = s.app.running(s.app.api);
+      expect(running.taskDefinition).not.toBe(s.rev1);
+      expect(running.image.endsWith(`@${rev1Digest}`)).toBe(true);
+      expect(published(world, 'Rollback Performed')[0]?.detail.reregistered).toContain('is INACTIVE');
+    });
+  });
+
+  describe('keeps secrets', () => {
+    it("never writes a task definition's plain-text secret to logs or events", async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate');
+      await world.advance(6 * MIN);
+      const logs = [...world.lambdas.values()].flatMap((l) => l.logs);
+      expect(logs.length).toBeGreaterThan(0);
+      expect(JSON.stringify(logs)).not.toContain(PLANTED_SECRET);
+      expect(JSON.stringify(world.events.published)).not.toContain(PLANTED_SECRET);
+    });
+  });
+
+  describe("copes with faults through the SDK's own retries", () => {
+    it('rolls back once despite throttling, 5xx, latency and a dropped connection', async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      world.inject({ service: 'ecs', operation: 'DescribeServices', kind: 'throttle', count: 2 });
+      world.inject({ service: 'ecs', operation: 'UpdateService', kind: 'server-error', count: 1 });
+      world.inject({ service: 'ecs', operation: 'DescribeTaskDefinition', kind: 'drop', count: 1 });
+      world.inject({ service: 'dynamodb', operation: 'PutItem', kind: 'latency', latencyMs: 50, count: 3 });
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate');
+      await world.settle();
+      expect(world.endpoint.faults.injected).toHaveLength(7);
+      expect(world.deliveries.every((d) => d.result.ok)).toBe(true);
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(1);
+      expect(published(world, 'Rollback Performed')).toHaveLength(1);
+    });
+  });
+
+  describe('rejects bad input', () => {
+    it('fails a malformed alarm event with a clear error, changes nothing, and dead-letters it after retries', async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      const good = world.routed.find((e) => e['detail-type'] === 'CloudWatch Alarm State Change');
+      if (!good) throw new Error('no alarm event');
+      const { state: _state, ...detail } = { ...good.detail, alarmName: s.alarms.successRate } as Record<string, unknown>;
+      world.route({ ...good, id: 'malformed', detail });
+      await world.advance(3 * MIN);
+      const failed = world.deliveries.filter((d) => d.event.id === 'malformed');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]?.result.error?.message).toContain(
+        'malformed CloudWatch Alarm State Change event: detail.state',
+      );
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(0);
+      expect([...world.deadLetters.values()].flat()).toHaveLength(1);
+    });
+  });
+});
+
+describe('IAM in the local world', () => {
+  let broken: ReturnType<typeof synthesizeAssembly>;
+  beforeAll(() => {
+    broken = synthesizeAssembly(withoutAction('ecs:UpdateService'));
+  });
+  afterAll(() => broken.remove());
+
+  it("fails with AccessDenied when the function's policy lacks a permission it uses, and changes nothing", async () => {
+    const s = await suspectDeployment(broken);
+    world = s.world;
+    await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate');
+    await world.advance(4 * MIN); // both Lambda retries
+    const attempts = world.endpoint.calls.filter(
+      (c) => c.operation === 'UpdateService' && c.error === 'AccessDeniedException',
+    );
+    expect(attempts.length).toBeGreaterThanOrEqual(3);
+    expect(world.deliveries.find((d) => !d.result.ok)?.result.error?.message).toContain(
+      'is not authorized to perform: ecs:UpdateService',
+    );
+    expect(s.app.running(s.app.api).taskDefinition).toBe(s.rev2);
+    expect(published(world, 'Rollback Performed')).toHaveLength(0);
+    expect([...world.deadLetters.values()].flat()).toHaveLength(1);
+  });
+});
