@@ -10,6 +10,7 @@ import {
   describeTaskDefinition,
   imageDigestsOf,
   mutableImages,
+  type ObservedService,
   type ServiceLocation,
   updateDeploymentConfiguration,
 } from './ecs.ts';
@@ -256,17 +257,18 @@ async function onDeployment(event: DeploymentStateChange, deps: RunbookDeps): Pr
     },
     now,
   );
-  if (
-    own &&
-    stored.claim &&
-    (await deps.store.markRollbackCompleted(where.serviceArn, deployment.taskDefinitionArn, completedAt))
-  ) {
-    if (stored.claim.suspendDeploymentAlarms) await restoreDeploymentAlarms(deps, where, service);
-    return done(
-      'recorded',
-      'rollback-completed',
-      `Nightshift's rollback to ${revisionLabel(deployment.taskDefinitionArn)} completed`,
-    );
+  if (own && stored.claim && stored.claim.completedAt === undefined) {
+    // Restore first: if it fails, the retry of this event restores it, as the completion is not yet noted.
+    const restored = stored.claim.suspendDeploymentAlarms
+      ? await restoreDeploymentAlarms(deps, where, service)
+      : '';
+    if (await deps.store.markRollbackCompleted(where.serviceArn, deployment.taskDefinitionArn, completedAt)) {
+      return done(
+        'recorded',
+        'rollback-completed',
+        `Nightshift's rollback to ${revisionLabel(deployment.taskDefinitionArn)} completed${restored}`,
+      );
+    }
   }
   return done(
     'recorded',
@@ -276,41 +278,21 @@ async function onDeployment(event: DeploymentStateChange, deps: RunbookDeps): Pr
   );
 }
 
+/** Turns the service's alarm-based rollback back on after Nightshift's own deployment; says what it did. */
 async function restoreDeploymentAlarms(
   deps: RunbookDeps,
   where: ServiceLocation,
-  service: Awaited<ReturnType<typeof describeService>>,
-) {
+  service: ObservedService,
+): Promise<string> {
   const config = service.deploymentConfiguration;
+  if (!config?.alarms) return '; no deployment alarms to restore';
   const { hold } = await holdReason(deps);
-  const reason = `restore alarm-based rollback (deployment alarms) on ${where.name} after Nightshift's rollback deployment`;
-  if (hold !== undefined || !config?.alarms) {
-    await deps.audit.record(
-      {
-        runbook: RUNBOOK,
-        action: 'restore-deployment-alarms',
-        outcome: 'planned',
-        subject: where.name,
-        reason: `${reason} — not carried out: ${hold ?? 'no alarms configured'}`,
-      },
-      deps.clock(),
-    );
-    return;
-  }
+  if (hold !== undefined) return `; deployment alarms NOT restored (${hold}): restore them by hand`;
   await updateDeploymentConfiguration(deps.ecs, where, {
     ...config,
     alarms: { ...config.alarms, enable: true },
   });
-  await deps.audit.record(
-    {
-      runbook: RUNBOOK,
-      action: 'restore-deployment-alarms',
-      outcome: 'performed',
-      subject: where.name,
-      reason,
-    },
-    deps.clock(),
-  );
+  return '; alarm-based rollback (deployment alarms) restored';
 }
 
 function locate(service: RuntimeService): ServiceLocation {

@@ -1,4 +1,7 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../../lambdas/shared/audit.ts';
 import { PLANTED_SECRET } from '../../../local/sandbox/webhooks-app.ts';
 import type { LocalWorld } from '../../../local/world/world.ts';
 import { MIN, published, suspectDeployment, synthesizeAssembly, withoutAction } from './world-fixture.ts';
@@ -98,7 +101,7 @@ describe('ecs-rollback in the local world (bundled handler, IAM from the templat
   });
 
   describe('keeps secrets', () => {
-    it("never writes a task definition's plain-text secret to logs or events", async () => {
+    it("never writes a task definition's plain-text secret to logs, events or the audit log", async () => {
       const s = await suspectDeployment(assembly);
       world = s.world;
       await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate');
@@ -107,6 +110,12 @@ describe('ecs-rollback in the local world (bundled handler, IAM from the templat
       expect(logs.length).toBeGreaterThan(0);
       expect(JSON.stringify(logs)).not.toContain(PLANTED_SECRET);
       expect(JSON.stringify(world.events.published)).not.toContain(PLANTED_SECRET);
+      const documents = DynamoDBDocumentClient.from(new DynamoDBClient(world.operatorConfig()));
+      const audit = await new AuditLog(documents, world.app.tables[0]?.tableName ?? '', 1).list(
+        'ecs-rollback',
+      );
+      expect(audit.some((e) => e.action === 'rollback' && e.outcome === 'performed')).toBe(true);
+      expect(JSON.stringify(audit)).not.toContain(PLANTED_SECRET);
     });
   });
 
@@ -133,7 +142,10 @@ describe('ecs-rollback in the local world (bundled handler, IAM from the templat
       world = s.world;
       const good = world.routed.find((e) => e['detail-type'] === 'CloudWatch Alarm State Change');
       if (!good) throw new Error('no alarm event');
-      const { state: _state, ...detail } = { ...good.detail, alarmName: s.alarms.successRate } as Record<string, unknown>;
+      const { state: _state, ...detail } = { ...good.detail, alarmName: s.alarms.successRate } as Record<
+        string,
+        unknown
+      >;
       world.route({ ...good, id: 'malformed', detail });
       await world.advance(3 * MIN);
       const failed = world.deliveries.filter((d) => d.event.id === 'malformed');
