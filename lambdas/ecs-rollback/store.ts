@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '#shared/query';
 import { iso } from '#shared/time';
 import type { AlarmWindow, RevisionRecord, RollbackClaim } from './model.ts';
 
@@ -29,25 +30,18 @@ export class RollbackStore {
     const revisions: RevisionRecord[] = [];
     const alarmWindows: AlarmWindow[] = [];
     let claim: RollbackClaim | undefined;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk(serviceArn) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk, expiresAt: _e, ...data } = item as Record<string, unknown> & { sk: string };
-        if (sk.startsWith('rev#')) revisions.push(data as unknown as RevisionRecord);
-        else if (sk.startsWith('alarm#')) alarmWindows.push(data as unknown as AlarmWindow);
-        else if (sk === 'claim') claim = data as unknown as RollbackClaim;
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk(serviceArn) },
+      ConsistentRead: true,
+    });
+    for (const item of items) {
+      const { pk: _pk, sk, expiresAt: _e, ...data } = item as Record<string, unknown> & { sk: string };
+      if (sk.startsWith('rev#')) revisions.push(data as unknown as RevisionRecord);
+      else if (sk.startsWith('alarm#')) alarmWindows.push(data as unknown as AlarmWindow);
+      else if (sk === 'claim') claim = data as unknown as RollbackClaim;
+    }
     return { revisions, alarmWindows, claim };
   }
 

@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './query.ts';
 import { iso } from './time.ts';
 
 /** One line of the audit log: a decision or an action of a runbook, with its reason. */
@@ -45,23 +46,11 @@ export class AuditLog {
 
   /** Every entry of a runbook in time order (paginated to the end). */
   async list(runbook: string): Promise<StoredAuditEntry[]> {
-    const entries: StoredAuditEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': partition(runbook) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, expiresAt: _e, ...entry } = item;
-        entries.push(entry as StoredAuditEntry);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return entries;
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': partition(runbook) },
+    });
+    return items.map(({ pk: _pk, sk: _sk, expiresAt: _e, ...entry }) => entry as unknown as StoredAuditEntry);
   }
 }

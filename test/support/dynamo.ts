@@ -13,6 +13,19 @@ export async function startStateTable(tableName = 'nightshift-state') {
     region: 'eu-west-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
+  await createStateTable(client, tableName);
+  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    client,
+    documents,
+    tableName,
+    port,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Creates a table with the state table's key schema (pk/sk strings, on-demand). */
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -27,11 +40,4 @@ export async function startStateTable(tableName = 'nightshift-state') {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  return {
-    documents,
-    tableName,
-    port,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }

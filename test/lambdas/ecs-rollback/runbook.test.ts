@@ -11,7 +11,7 @@ import { RollbackStore } from '../../../lambdas/ecs-rollback/store.ts';
 import { AuditLog } from '../../../lambdas/shared/audit.ts';
 import { InvalidEventError } from '../../../lambdas/shared/errors.ts';
 import { EventPublisher } from '../../../lambdas/shared/publisher.ts';
-import { startStateTable } from '../../support/dynamo.ts';
+import { createStateTable, startStateTable } from '../../support/dynamo.ts';
 import { CLUSTER, DIGEST, fakeBusAndSsm, fakeEcs, SERVICE, SERVICE_ARN, td } from './fake-ecs.ts';
 
 const MIN = 60_000;
@@ -96,27 +96,11 @@ afterAll(async () => {
 });
 
 async function freshTable() {
-  // A new partition per test keeps tests independent on one dynalite.
+  // A table per test keeps tests independent on one dynalite.
   tableN += 1;
-  const t = { ...table, tableName: table.tableName };
-  const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
-  const name = `state-${tableN}`;
-  currentTable = name;
-  await t.documents.send(
-    new CreateTableCommand({
-      TableName: name,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  return name;
+  currentTable = `state-${tableN}`;
+  await createStateTable(table.client, currentTable);
+  return currentTable;
 }
 
 function deps(owner: string, overrides: Partial<RunbookDeps> = {}): RunbookDeps {
