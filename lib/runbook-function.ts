@@ -110,7 +110,13 @@ export class RunbookFunction extends Construct {
 
   /** Grants the table access a runbook needs and tells the function where the table is. */
   bindStateTable(table: StateTable): void {
-    table.table.grant(this.function, 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    table.table.grant(
+      this.function,
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
     this.function.addEnvironment('NIGHTSHIFT_STATE_TABLE', table.table.tableName);
   }
 }

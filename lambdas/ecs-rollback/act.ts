@@ -77,20 +77,28 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
   };
 
   if (plan.kind === 'no-action') {
-    const action = plan.duplicate ? 'already-handled' : 'no-action';
-    if (!plan.duplicate) {
-      await deps.publisher.publish({
-        detailType: 'Rollback Skipped',
-        severity: 'info',
-        resources: [plan.serviceArn],
-        detail: {
-          service: plan.service,
-          alarm: plan.episode.alarmName,
-          episode: plan.episode.id,
-          current: plan.current,
-          reason: plan.reason,
-        },
-      });
+    // Announce a decision once per episode, however often the alarm is delivered.
+    const first =
+      !plan.duplicate && (await deps.store.markAnnounced(plan.serviceArn, plan.episode.id, deps.clock()));
+    const action = first ? 'no-action' : 'already-handled';
+    if (first) {
+      await deps.publisher
+        .publish({
+          detailType: 'Rollback Skipped',
+          severity: 'info',
+          resources: [plan.serviceArn],
+          detail: {
+            service: plan.service,
+            alarm: plan.episode.alarmName,
+            episode: plan.episode.id,
+            current: plan.current,
+            reason: plan.reason,
+          },
+        })
+        .catch(async (error: unknown) => {
+          await deps.store.unmarkAnnounced(plan.serviceArn, plan.episode.id).catch(() => undefined);
+          throw error;
+        });
     }
     return record(
       action,
@@ -269,6 +277,18 @@ async function escalate(
       'already handled: the ineffective rollback was already escalated',
     );
   }
+  try {
+    await publishIneffective(plan, deps);
+  } catch (error) {
+    // Free the escalation so the retry of this event sends the page instead of taking itself for a duplicate.
+    await deps.store.releaseEscalation(plan.serviceArn, plan.episode.id, deps.clock()).catch(() => undefined);
+    throw error;
+  }
+  await deps.store.completeEscalation(plan.serviceArn, plan.claim, plan.episode.id);
+  return record('escalate', 'performed', plan.reason, { current: revisionLabel(plan.current) });
+}
+
+async function publishIneffective(plan: EscalatePlan, deps: ActDeps): Promise<void> {
   await deps.publisher.publish({
     detailType: 'Rollback Ineffective',
     severity: 'critical',
@@ -284,8 +304,6 @@ async function escalate(
       pipeline: PIPELINE_NOTE,
     },
   });
-  await deps.store.completeEscalation(plan.serviceArn, plan.claim, plan.episode.id);
-  return record('escalate', 'performed', plan.reason, { current: revisionLabel(plan.current) });
 }
 
 function latestRecordOf(records: readonly RevisionRecord[], arn: string): RevisionRecord | undefined {

@@ -94,3 +94,20 @@ export function selectRollbackTarget(
     .map((a) => a.record);
   return same.reverse().find((r) => r.taskDefinitionJson !== undefined) ?? latest;
 }
+
+/** The records plus the primary deployment ECS shows now, if no record of it exists yet. */
+export function withObservedPrimary(
+  records: readonly RevisionRecord[],
+  primary: { id: string; taskDefinitionArn: string; createdAt: number },
+): RevisionRecord[] {
+  if (records.some((r) => r.deploymentId === primary.id)) return [...records];
+  return [
+    ...records,
+    {
+      deploymentId: primary.id,
+      taskDefinitionArn: primary.taskDefinitionArn,
+      primarySince: primary.createdAt,
+      origin: 'deployment',
+    },
+  ];
+}

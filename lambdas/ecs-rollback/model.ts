@@ -57,6 +57,8 @@ export interface RollbackClaim {
   readonly updatedAt?: number;
   /** When the rollback deployment completed. */
   readonly completedAt?: number;
+  /** When the rollback deployment failed (ECS may have returned to the bad revision). */
+  readonly failedAt?: number;
   /** Escalation when an alarm fires after the rollback took effect. */
   readonly ineffective?: {
     readonly episodeId: string;

@@ -1,5 +1,11 @@
 import { humanDuration } from '#shared/time';
-import { assessRevisions, isKnownGood, type RevisionAssessment, selectRollbackTarget } from './known-good.ts';
+import {
+  assessRevisions,
+  isKnownGood,
+  type RevisionAssessment,
+  selectRollbackTarget,
+  withObservedPrimary,
+} from './known-good.ts';
 import type { AlarmEpisode, AlarmWindow, RevisionRecord, RollbackClaim, ServiceView } from './model.ts';
 
 /** The rules' settings, from config. */
@@ -86,7 +92,8 @@ export function revisionLabel(taskDefinitionArn: string): string {
  * Rolls back only when the current revision is not known-good, became primary within the bake window before
  * the alarm, the service has a known-good revision, no rollback of the service happened within the cooldown,
  * and this episode was not acted on. Several alarms of one service firing together make one rollback: the
- * claim is per service.
+ * claim is per service. A revision Nightshift rolled back from, or rolled back to, is never rolled back
+ * (again): an alarm then escalates instead.
  */
 export function planAlarm(o: AlarmObservation): AlarmPlan {
   const base = { service: o.service.name, serviceArn: o.service.arn, episode: o.episode };
@@ -101,14 +108,13 @@ export function planAlarm(o: AlarmObservation): AlarmPlan {
   if (o.service.controller !== 'ECS') {
     return none(`deployment controller is ${o.service.controller}: rollbacks are left to it`);
   }
-
-  const claimDecision = o.claim ? planFromClaim(o, o.claim, base, none) : undefined;
-  if (claimDecision) return claimDecision;
-
   const primary = o.service.deployments.find((d) => d.status === 'PRIMARY');
   if (!primary) return none('service has no primary deployment');
   const current = primary.taskDefinitionArn;
   const label = revisionLabel(current);
+
+  const claimDecision = o.claim ? planFromClaim(o, o.claim, current, base, none) : undefined;
+  if (claimDecision) return claimDecision;
 
   if (primary.rolloutState === 'IN_PROGRESS' && o.rules.leaveInProgressToEcs) {
     return none(
@@ -118,13 +124,25 @@ export function planAlarm(o: AlarmObservation): AlarmPlan {
       },
     );
   }
+  if (o.episode.start < primary.createdAt) {
+    return none(
+      `alarm ${o.episode.alarmName} entered ALARM before ${label} became primary: not caused by it`,
+      {
+        current,
+      },
+    );
+  }
 
-  const assessments = assessRevisions(o.revisions, o.alarmWindows, o.now, o.rules.bakeMs);
+  // What ECS shows now ends the tenure of every earlier revision, even if a deployment event was missed.
+  const records = withObservedPrimary(o.revisions, primary);
+  const assessments = assessRevisions(records, o.alarmWindows, o.now, o.rules.bakeMs);
   const currentRecords = assessments.filter((a) => a.record.taskDefinitionArn === current);
   if (currentRecords.some((a) => a.record.origin === 'rollback')) {
     return none(`${label} is Nightshift's rollback of a known-good revision: never a suspect`, { current });
   }
-  const age = o.episode.start - primary.createdAt;
+  // Age from the first time this revision became primary: a redeployment of it does not make it new again.
+  const firstPrimary = Math.min(...currentRecords.map((a) => a.record.primarySince), primary.createdAt);
+  const age = o.episode.start - firstPrimary;
   if (isKnownGood(assessments, current)) {
     return none(
       `${label} is known-good (${knownGoodReason(currentRecords)}) and became primary ${humanDuration(age)} before the alarm: not a deploy regression`,
@@ -155,25 +173,15 @@ export function planAlarm(o: AlarmObservation): AlarmPlan {
     );
   }
 
-  const pinReason = pinReasonFor(o.target, target);
-  if (
-    o.target?.status === 'DELETE_IN_PROGRESS' ||
-    (o.target?.status === 'MISSING' && !target.taskDefinitionJson)
-  ) {
-    return none(
-      `known-good ${revisionLabel(target.taskDefinitionArn)} is gone and no copy of it was recorded`,
-      {
-        current,
-      },
-    );
-  }
+  const deployable = deployability(o.target, target);
+  if ('refuse' in deployable) return none(deployable.refuse, { current });
   return {
     ...base,
     kind: 'rollback',
     from: current,
     to: target.taskDefinitionArn,
-    pin: pinReason !== undefined,
-    pinReason,
+    pin: deployable.pinReason !== undefined,
+    pinReason: deployable.pinReason,
     suspendDeploymentAlarms: conflict,
     reason: `${label} became primary ${humanDuration(age)} before alarm ${o.episode.alarmName} and is not known-good; rolling back to known-good ${revisionLabel(target.taskDefinitionArn)}`,
   };
@@ -183,26 +191,49 @@ function knownGoodReason(records: readonly RevisionAssessment[]): string {
   return records.find((a) => a.knownGood)?.reason ?? 'known-good';
 }
 
-function pinReasonFor(target: TargetView | undefined, record: RevisionRecord): string | undefined {
-  if (!record.taskDefinitionJson) return undefined;
-  if (target?.status === 'INACTIVE' || target?.status === 'MISSING') {
-    return `${revisionLabel(record.taskDefinitionArn)} is ${target.status}: re-registering its recorded definition`;
+/**
+ * Whether the known-good revision can be deployed as exactly what ran: as it is, re-registered from its
+ * recorded definition with images pinned to the recorded digests, or not at all (refused, with the reason).
+ */
+function deployability(
+  target: TargetView | undefined,
+  record: RevisionRecord,
+): { pinReason?: string } | { refuse: string } {
+  const label = revisionLabel(record.taskDefinitionArn);
+  const status = target?.status ?? 'ACTIVE';
+  const gone = status !== 'ACTIVE';
+  if (gone && (!record.taskDefinitionJson || status === 'DELETE_IN_PROGRESS')) {
+    return { refuse: `known-good ${label} is ${status} and no copy of its definition was recorded` };
   }
   const digests = record.imageDigests ?? {};
-  const pinnable = (target?.mutableImages ?? []).filter((c) => digests[c] !== undefined);
-  if (pinnable.length > 0) {
-    return `images of ${pinnable.join(', ')} use mutable tags: re-registering pinned to the recorded digests`;
+  const mutable = target?.mutableImages ?? [];
+  const unpinnable = mutable.filter((c) => digests[c] === undefined);
+  if (unpinnable.length > 0) {
+    return {
+      refuse: `images of ${unpinnable.join(', ')} in known-good ${label} use mutable tags and their digests were not recorded: deploying by tag could run a different image`,
+    };
   }
-  return undefined;
+  if (gone)
+    return {
+      pinReason: `${label} is ${status}: re-registering its recorded definition, images pinned to the recorded digests`,
+    };
+  if (mutable.length > 0) {
+    return {
+      pinReason: `images of ${mutable.join(', ')} use mutable tags: re-registering pinned to the recorded digests`,
+    };
+  }
+  return {};
 }
 
 function planFromClaim(
   o: AlarmObservation,
   claim: RollbackClaim,
+  current: string,
   base: Omit<PlanBase, 'reason'>,
   none: (reason: string, extra?: { duplicate?: boolean; current?: string }) => NoActionPlan,
 ): AlarmPlan | undefined {
   const episode = o.episode;
+  const deployed = claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn;
   if (claim.stage !== 'published') {
     if (claim.leaseUntil > o.now) {
       const same = claim.episodeId === episode.id;
@@ -213,20 +244,20 @@ function planFromClaim(
         { duplicate: true },
       );
     }
-    return {
-      ...base,
-      kind: 'resume',
-      claim,
-      reason: `resuming the rollback of episode ${claim.episodeId} from stage ${claim.stage}`,
-    };
+    // Resume only what is still the same situation; a stale claim is abandoned and the alarm planned afresh.
+    const sameSituation = current === claim.fromTaskDefinitionArn || current === deployed;
+    if (sameSituation && o.now - claim.episodeStart <= o.rules.bakeMs) {
+      return {
+        ...base,
+        kind: 'resume',
+        claim,
+        reason: `resuming the rollback of episode ${claim.episodeId} from stage ${claim.stage}`,
+      };
+    }
+    return undefined;
   }
   if (claim.episodeId === episode.id) {
-    return none(
-      `already handled: rolled back to ${revisionLabel(claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn)}`,
-      {
-        duplicate: true,
-      },
-    );
+    return none(`already handled: rolled back to ${revisionLabel(deployed)}`, { duplicate: true });
   }
   // The episode ends when the rollback deployment completed (or, if that was never seen, a bake window
   // after the update): an alarm that entered ALARM before that belongs to the episode already handled.
@@ -237,31 +268,31 @@ function planFromClaim(
       { duplicate: true },
     );
   }
-  const primary = o.service.deployments.find((d) => d.status === 'PRIMARY');
-  const deployed = claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn;
-  if (
-    primary?.taskDefinitionArn === deployed &&
+  const after = claim.updatedAt !== undefined && episode.start >= claim.updatedAt;
+  const backOnBadRevision = after && current === claim.fromTaskDefinitionArn;
+  const rollbackIneffective =
+    after &&
+    current === deployed &&
     claim.completedAt !== undefined &&
-    episode.start < claim.completedAt + o.rules.bakeMs
-  ) {
+    episode.start < claim.completedAt + o.rules.bakeMs;
+  if (backOnBadRevision || rollbackIneffective) {
     if (
       claim.ineffective &&
       (claim.ineffective.stage === 'published' || claim.ineffective.leaseUntil > o.now)
     ) {
-      return none(
-        `already handled: rollback to ${revisionLabel(deployed)} was already escalated as ineffective`,
-        {
-          duplicate: true,
-        },
-      );
+      return none(`already handled: the rollback to ${revisionLabel(deployed)} was already escalated`, {
+        duplicate: true,
+      });
     }
     return {
       ...base,
       kind: 'escalate',
-      current: deployed,
+      current,
       rolledBackFrom: claim.fromTaskDefinitionArn,
       claim,
-      reason: `alarm ${episode.alarmName} fired ${humanDuration(episode.start - claim.completedAt)} after the rollback to ${revisionLabel(deployed)} completed: not rolling back again`,
+      reason: backOnBadRevision
+        ? `the service is back on ${revisionLabel(current)}, which Nightshift rolled back from for ${claim.alarmName}, and alarm ${episode.alarmName} fired: not rolling back again`
+        : `alarm ${episode.alarmName} fired ${humanDuration(episode.start - (claim.completedAt ?? 0))} after the rollback to ${revisionLabel(deployed)} completed: not rolling back again`,
     };
   }
   if (claim.updatedAt !== undefined && o.now - claim.updatedAt < o.rules.cooldownMs) {

@@ -15,8 +15,8 @@ import {
   updateDeploymentConfiguration,
 } from './ecs.ts';
 import type { AlarmStateChange, DeploymentStateChange, RollbackEvent } from './events.ts';
-import { assessRevisions, selectRollbackTarget } from './known-good.ts';
-import { episodeId, type RevisionRecord } from './model.ts';
+import { assessRevisions, selectRollbackTarget, withObservedPrimary } from './known-good.ts';
+import { episodeId, type RevisionRecord, type ServiceView } from './model.ts';
 import { type AlarmPlan, planAlarm, type RollbackRules, revisionLabel, type TargetView } from './plan.ts';
 
 export interface RunbookDeps extends ActDeps {
@@ -86,13 +86,14 @@ async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<Runb
   }
 
   const episode = { alarmName, alarmArn, start: enteredAt, id: episodeId(alarmArn, state.timestamp) };
+  // Describe first: an unknown service fails here, before anything is written.
+  const service = await describeService(deps.ecs, where);
   const window = { alarmName, start: enteredAt };
   await deps.store.openAlarmWindow(where.serviceArn, window, deps.clock());
   const alarmWindows = stored.alarmWindows.some((w) => w.alarmName === alarmName && w.start === enteredAt)
     ? stored.alarmWindows
     : [...stored.alarmWindows, window];
 
-  const service = await describeService(deps.ecs, where);
   const rules = rulesOf(deps.config);
   const now = deps.clock();
   const target = await observeTarget(deps.ecs, service, stored.revisions, alarmWindows, now, rules.bakeMs);
@@ -124,15 +125,19 @@ async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<Runb
 /** Looks at the revision the plan would roll back to: is it still registered, are its images pinned? */
 async function observeTarget(
   ecs: ECSClient,
-  service: { deployments: readonly { status: string; taskDefinitionArn: string }[] },
+  service: ServiceView,
   revisions: readonly RevisionRecord[],
   windows: Parameters<typeof assessRevisions>[1],
   now: number,
   bakeMs: number,
 ): Promise<TargetView | undefined> {
-  const current = service.deployments.find((d) => d.status === 'PRIMARY')?.taskDefinitionArn;
-  if (!current) return undefined;
-  const record = selectRollbackTarget(assessRevisions(revisions, windows, now, bakeMs), current);
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (!primary) return undefined;
+  const records = withObservedPrimary(revisions, primary);
+  const record = selectRollbackTarget(
+    assessRevisions(records, windows, now, bakeMs),
+    primary.taskDefinitionArn,
+  );
   if (!record) return undefined;
   const described = await describeTaskDefinition(ecs, record.taskDefinitionArn);
   const definition =
@@ -181,6 +186,8 @@ async function onDeployment(event: DeploymentStateChange, deps: RunbookDeps): Pr
   };
 
   if (eventName === 'SERVICE_DEPLOYMENT_FAILED') {
+    const failedRollback = await onRollbackDeploymentFailed(deps, where, deploymentId);
+    if (failedRollback) return done('recorded', 'rollback-failed', failedRollback);
     return done(
       'skipped',
       'deployment-failed',
@@ -278,6 +285,48 @@ async function onDeployment(event: DeploymentStateChange, deps: RunbookDeps): Pr
   );
 }
 
+/**
+ * When Nightshift's own rollback deployment fails (ECS may then return to the bad revision), page a human and
+ * turn the service's alarm-based rollback back on if Nightshift suspended it. Returns what it did, or
+ * undefined when the failed deployment was not Nightshift's.
+ */
+async function onRollbackDeploymentFailed(
+  deps: RunbookDeps,
+  where: ServiceLocation,
+  deploymentId: string,
+): Promise<string | undefined> {
+  const { claim } = await deps.store.load(where.serviceArn);
+  const open =
+    claim?.stage === 'published' && claim.completedAt === undefined && claim.failedAt === undefined;
+  if (!claim || !open) return undefined;
+  const deployed = claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn;
+  const service = await describeService(deps.ecs, where);
+  const failed = service.deployments.find((d) => d.id === deploymentId);
+  // A failed deployment ECS already removed is Nightshift's if its rollback is recent and not yet complete.
+  const ours = failed
+    ? failed.taskDefinitionArn === deployed
+    : deps.clock() - (claim.updatedAt ?? 0) < deps.config.bakeWindowMinutes * 60_000;
+  if (!ours) return undefined;
+  const restored = claim.suspendDeploymentAlarms ? await restoreDeploymentAlarms(deps, where, service) : '';
+  if (!(await deps.store.markRollbackFailed(where.serviceArn, deployed, deps.clock()))) return undefined;
+  const reason = `Nightshift's rollback deployment of ${revisionLabel(deployed)} failed (deployment ${deploymentId}); ECS may have returned to ${revisionLabel(claim.fromTaskDefinitionArn)}${restored}`;
+  await deps.publisher.publish({
+    detailType: 'Rollback Failed',
+    severity: 'critical',
+    resources: [where.serviceArn],
+    detail: {
+      service: where.name,
+      serviceArn: where.serviceArn,
+      from: claim.fromTaskDefinitionArn,
+      to: deployed,
+      alarm: claim.alarmName,
+      episode: claim.episodeId,
+      reason,
+    },
+  });
+  return reason;
+}
+
 /** Turns the service's alarm-based rollback back on after Nightshift's own deployment; says what it did. */
 async function restoreDeploymentAlarms(
   deps: RunbookDeps,
@@ -287,7 +336,16 @@ async function restoreDeploymentAlarms(
   const config = service.deploymentConfiguration;
   if (!config?.alarms) return '; no deployment alarms to restore';
   const { hold } = await holdReason(deps);
-  if (hold !== undefined) return `; deployment alarms NOT restored (${hold}): restore them by hand`;
+  if (hold !== undefined) {
+    const reason = `alarm-based rollback (deployment alarms) of ${where.name} is still suspended after Nightshift's rollback, not restored because ${hold}: restore it by hand`;
+    await deps.publisher.publish({
+      detailType: 'Deployment Alarms Not Restored',
+      severity: 'warning',
+      resources: [where.serviceArn],
+      detail: { service: where.name, serviceArn: where.serviceArn, reason },
+    });
+    return `; ${reason}`;
+  }
   await updateDeploymentConfiguration(deps.ecs, where, {
     ...config,
     alarms: { ...config.alarms, enable: true },

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '#shared/query';
 import { iso } from '#shared/time';
 import type { AlarmWindow, RevisionRecord, RollbackClaim } from './model.ts';
@@ -173,6 +173,38 @@ export class RollbackStore {
     );
   }
 
+  /** Lets the retry of a failed escalation send it. */
+  async releaseEscalation(serviceArn: string, episodeId: string, nowMs: number): Promise<void> {
+    await this.update(
+      serviceArn,
+      { ineffective: { episodeId, stage: 'claimed', leaseUntil: nowMs } },
+      '#ineffective.#episodeId = :e AND #ineffective.#stage = :claimed',
+      { ':e': episodeId, ':claimed': 'claimed' },
+    );
+  }
+
+  /** Records that an episode's decision was announced; false when it already was. */
+  async markAnnounced(serviceArn: string, episodeId: string, nowMs: number): Promise<boolean> {
+    return this.documents
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: pk(serviceArn), sk: `announced#${episodeId}`, expiresAt: expiry(nowMs) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .then(() => true, falseOnConditionFailure);
+  }
+
+  async unmarkAnnounced(serviceArn: string, episodeId: string): Promise<void> {
+    await this.documents.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(serviceArn), sk: `announced#${episodeId}` },
+      }),
+    );
+  }
+
   async completeEscalation(serviceArn: string, claim: RollbackClaim, episodeId: string): Promise<void> {
     await this.update(
       serviceArn,
@@ -192,6 +224,16 @@ export class RollbackStore {
       serviceArn,
       { completedAt },
       '#deployTaskDefinitionArn = :arn AND #stage = :published AND attribute_not_exists(#completedAt)',
+      { ':arn': deployedArn, ':published': 'published' },
+    );
+  }
+
+  /** Notes that Nightshift's rollback deployment failed; returns false if it was already noted. */
+  async markRollbackFailed(serviceArn: string, deployedArn: string, failedAt: number): Promise<boolean> {
+    return this.update(
+      serviceArn,
+      { failedAt },
+      '#deployTaskDefinitionArn = :arn AND #stage = :published AND attribute_not_exists(#completedAt) AND attribute_not_exists(#failedAt)',
       { ':arn': deployedArn, ':published': 'published' },
     );
   }
@@ -235,6 +277,7 @@ const CONDITION_NAMES = [
   'ineffective',
   'deployTaskDefinitionArn',
   'completedAt',
+  'failedAt',
 ];
 
 function windowKey(window: AlarmWindow): string {

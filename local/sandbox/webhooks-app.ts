@@ -50,8 +50,15 @@ export class WebhooksApp {
   }
 
   /** Creates the alarms (all OK) and both services at their first revision; `api` has deployment alarms. */
-  async install(options: { apiDeploymentAlarms?: boolean } = {}): Promise<void> {
+  async install(options: { apiDeploymentAlarms?: string[] } = {}): Promise<void> {
     for (const name of this.alarmsOf(this.api)) this.world.cloudwatch.putAlarm(name);
+    // Deployment alarms Nightshift does not watch exist in the user's account too.
+    for (const name of options.apiDeploymentAlarms ?? []) {
+      if (!this.world.cloudwatch.alarms.has(name)) {
+        this.world.cloudwatch.putAlarm(name);
+        await this.setAlarm(name, 'OK', 'Threshold not crossed');
+      }
+    }
     this.world.cloudwatch.putAlarm(this.workerAlarm, {
       tags: { 'nightshift:service': 'worker' },
       tagPropagation: true,
@@ -60,7 +67,7 @@ export class WebhooksApp {
       await this.setAlarm(name, 'OK', 'Threshold not crossed');
     for (const service of [this.api, this.worker]) {
       const arn = await this.register(service, 'v1');
-      const fiveXx = this.alarmsOf(this.api)[1] ?? '';
+      const deploymentAlarms = options.apiDeploymentAlarms ?? [this.alarmsOf(this.api)[1] ?? ''];
       await this.ecs.send(
         new CreateServiceCommand({
           cluster: service.cluster,
@@ -70,8 +77,8 @@ export class WebhooksApp {
           deploymentConfiguration: {
             maximumPercent: 200,
             minimumHealthyPercent: 100,
-            ...(service === this.api && options.apiDeploymentAlarms !== false
-              ? { alarms: { alarmNames: [fiveXx], enable: true, rollback: true } }
+            ...(service === this.api && deploymentAlarms.length > 0
+              ? { alarms: { alarmNames: deploymentAlarms, enable: true, rollback: true } }
               : {}),
           },
         }),

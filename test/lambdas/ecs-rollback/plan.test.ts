@@ -225,6 +225,7 @@ describe('planAlarm', () => {
             updatedAt: deployedAt - 5 * MIN,
             completedAt: deployedAt - 2 * MIN,
             episodeStart: deployedAt - 6 * MIN,
+            fromTaskDefinitionArn: td(9),
             deployTaskDefinitionArn: td(1),
           }),
         },
@@ -325,7 +326,9 @@ describe('planAlarm', () => {
         }),
       );
       expect(plan).toMatchObject({ kind: 'no-action' });
-      expect(plan.reason).toContain('gone and no copy of it was recorded');
+      expect(plan.reason).toContain(
+        'known-good webhooks-api:1 is MISSING and no copy of its definition was recorded',
+      );
     });
   });
 
@@ -349,6 +352,91 @@ describe('planAlarm', () => {
       );
       expect(plan).toMatchObject({ kind: 'rollback', suspendDeploymentAlarms: false });
     });
+  });
+});
+
+describe('planAlarm after review', () => {
+  it('takes no action for an alarm that entered ALARM before the current deployment', () => {
+    const plan = planAlarm(observe({}, deployedAt - 15 * MIN));
+    expect(plan).toMatchObject({ kind: 'no-action' });
+    expect(plan.reason).toContain('entered ALARM before webhooks-api:2 became primary');
+  });
+
+  it('escalates instead of rolling back again when ECS put the service back on the revision it rolled back from', () => {
+    const claim = published();
+    const back = deployedAt + 40 * MIN;
+    const plan = planAlarm(observe({ claim, service: service({}, 2, back) }, back + 2 * HOUR - 5 * MIN));
+    expect(plan).toMatchObject({ kind: 'escalate', current: td(2), rolledBackFrom: td(2) });
+    expect(plan.reason).toContain('back on webhooks-api:2, which Nightshift rolled back from');
+  });
+
+  it('measures age from the first time a revision became primary, so redeploying it does not make it new', () => {
+    const redeployed = deployedAt + 3 * HOUR;
+    const plan = planAlarm(
+      observe(
+        {
+          service: service({}, 2, redeployed),
+          alarmWindows: [{ alarmName: 'x', start: deployedAt + 20 * MIN, end: deployedAt + 30 * MIN }],
+        },
+        redeployed + 20 * MIN,
+      ),
+    );
+    expect(plan.reason).toContain('deployment of webhooks-api:2 is 3 hours 20 minutes old');
+  });
+
+  it("ends an earlier revision's tenure at the primary ECS shows, even when its deployment event was missed", () => {
+    const missed = T0 + 90 * MIN; // rev 2 became primary 90 minutes into rev 1's bake; no record of it
+    const plan = planAlarm(
+      observe({ revisions: [rev1], service: service({}, 2, missed) }, missed + 20 * MIN),
+    );
+    expect(plan).toMatchObject({ kind: 'no-action' });
+    expect(plan.reason).toContain('no known-good revision');
+  });
+
+  it('refuses to deploy mutable images whose digests were not recorded', () => {
+    const plan = planAlarm(
+      observe({
+        revisions: [{ ...rev1, imageDigests: {} }, rev2],
+        target: { taskDefinitionArn: td(1), status: 'ACTIVE', mutableImages: ['app'] },
+      }),
+    );
+    expect(plan).toMatchObject({ kind: 'no-action' });
+    expect(plan.reason).toContain('use mutable tags and their digests were not recorded');
+  });
+
+  it('refuses an INACTIVE known-good revision without a recorded definition', () => {
+    const plan = planAlarm(
+      observe({
+        revisions: [{ ...rev1, taskDefinitionJson: undefined }, rev2],
+        target: { taskDefinitionArn: td(1), status: 'INACTIVE', mutableImages: [] },
+      }),
+    );
+    expect(plan.reason).toContain(
+      'known-good webhooks-api:1 is INACTIVE and no copy of its definition was recorded',
+    );
+  });
+
+  it('abandons a stale unfinished claim and plans afresh instead of resuming it days later', () => {
+    const stale = published({
+      stage: 'registered',
+      leaseUntil: 1,
+      episodeStart: deployedAt - 3 * DAY,
+      fromTaskDefinitionArn: td(7),
+      deployTaskDefinitionArn: td(6),
+    });
+    expect(planAlarm(observe({ claim: stale }))).toMatchObject({ kind: 'rollback', from: td(2), to: td(1) });
+  });
+
+  it('does not escalate for a late delivery of an alarm that started before the rollback', () => {
+    const claim = published({
+      episodeStart: deployedAt + 3 * HOUR,
+      updatedAt: deployedAt + 3 * HOUR,
+      completedAt: deployedAt + 3 * HOUR + 5 * MIN,
+    });
+    const plan = planAlarm(
+      observe({ claim, service: service({}, 1, deployedAt + 3 * HOUR) }, deployedAt + 20 * MIN),
+    );
+    expect(plan.kind).not.toBe('escalate');
   });
 });
 

@@ -281,6 +281,30 @@ describe('ecs-rollback runbook', () => {
     });
   });
 
+  describe('never loses a page or repeats an announcement', () => {
+    it('sends the Rollback Ineffective page on the retry when publishing it failed', async () => {
+      await run(alarmEvent('webhooks-api-5xx-rate-high', T0 - MIN));
+      now = T0 + 5 * MIN;
+      world.state.rolloutState = 'COMPLETED';
+      await run(deploymentEvent('SERVICE_DEPLOYMENT_COMPLETED', 'ecs-svc/1', now));
+      now = T0 + 40 * MIN;
+      bus.control.failNext = 1;
+      const late = alarmEvent('webhooks-api-unhealthy-hosts', T0 + 39 * MIN);
+      await expect(run(late)).rejects.toThrow('boom');
+      now += 60_000;
+      await run(late);
+      expect(bus.published.filter((e) => e.detailType === 'Rollback Ineffective')).toHaveLength(1);
+    });
+
+    it('announces a no-action decision once per episode however often the alarm is delivered', async () => {
+      world.state.controller = 'CODE_DEPLOY';
+      const event = alarmEvent('webhooks-api-5xx-rate-high', T0 - MIN);
+      const results = await Promise.all([run(event), run(event), run(event)]);
+      expect(bus.published.filter((e) => e.detailType === 'Rollback Skipped')).toHaveLength(1);
+      expect(results.map((r) => r.result.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
+    });
+  });
+
   describe('deploys exactly what ran', () => {
     it('re-registers an INACTIVE known-good revision pinned to its recorded digests', async () => {
       const def = world.state.definitions.get(td(1));

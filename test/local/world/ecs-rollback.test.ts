@@ -84,6 +84,27 @@ describe('ecs-rollback in the local world (bundled handler, IAM from the templat
     });
   });
 
+  describe("when ECS fails Nightshift's rollback", () => {
+    it('pages once that the rollback failed, then escalates instead of rolling back again', async () => {
+      // A deployment alarm Nightshift does not watch is red: ECS fails the rollback and returns to rev 2.
+      const s = await suspectDeployment(assembly, { apiDeploymentAlarms: ['webhooks-api-latency-p99'] });
+      world = s.world;
+      await s.app.setAlarm('webhooks-api-latency-p99', 'ALARM', 'p99 latency 4.1 s > 2 s');
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate');
+      await world.advance(12 * MIN); // rollback fails after 5 min; ECS rolls back to rev 2 in 5 more
+      expect(s.app.running(s.app.api).taskDefinition).toBe(s.rev2);
+      expect(published(world, 'Rollback Failed')).toHaveLength(1);
+      await s.app.setAlarm(s.alarms.unhealthy, 'ALARM', 'unhealthy hosts');
+      await world.advance(3 * 60 * MIN); // and much later, once more
+      await s.app.setAlarm(s.alarms.successRate, 'OK', 'ok');
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate again');
+      await world.settle();
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(1);
+      expect(published(world, 'Rollback Ineffective')).toHaveLength(1);
+      expect(world.deliveries.every((d) => d.result.ok)).toBe(true);
+    });
+  });
+
   describe('deploys what ran', () => {
     it('re-registers an INACTIVE known-good revision pinned to the digests it ran with', async () => {
       const s = await suspectDeployment(assembly);

@@ -42,7 +42,7 @@ export function withoutAction(action: string) {
 /** A fresh world with the webhooks app installed; api rev 1 baked 3 days, rev 2 deployed 25 minutes ago. */
 export async function suspectDeployment(
   assembly: { dir: string; config: NightshiftConfig; stackName: string },
-  options: { apiDeploymentAlarms?: boolean } = {},
+  options: { apiDeploymentAlarms?: string[] } = {},
 ) {
   const world = await LocalWorld.start({
     cloudAssemblyDir: assembly.dir,
