@@ -6,6 +6,8 @@ import { AwsServiceError } from './errors.ts';
 /** Who is calling: a function's role (its policies apply) or the sandbox operator (unrestricted). */
 export interface Caller {
   readonly accessKeyId: string;
+  /** The secret the caller signs with; the endpoint verifies every request's SigV4 signature with it. */
+  readonly secretAccessKey: string;
   /** `arn:aws:sts::<acct>:assumed-role/<role>/<session>` for roles, or the operator's ARN. */
   readonly principalArn: string;
   /** Identity policies that apply, or `unrestricted` for the operator that plays the world. */

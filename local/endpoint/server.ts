@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { type AuthorizationNeed, authorize, type Caller, type Partition } from './authorize.ts';
 import { AwsServiceError } from './errors.ts';
 import { FaultInjector } from './faults.ts';
+import { parseAuthorization, verifySignature } from './sigv4.ts';
 
 /** A service spoken over AWS JSON 1.0/1.1: operations by name, and what each needs authorized. */
 export interface JsonService {
@@ -130,6 +131,16 @@ export class LocalEndpoint {
         new AwsServiceError(
           'UnrecognizedClientException',
           'The security token included in the request is invalid.',
+        ),
+      );
+    }
+    const auth = parseAuthorization(req.headers.authorization);
+    if (!auth || !(await verifySignature(req, body, auth, caller.secretAccessKey))) {
+      return fail(
+        new AwsServiceError(
+          serviceName === 'dynamodb' ? 'InvalidSignatureException' : 'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+          serviceName === 'dynamodb' ? 400 : 403,
         ),
       );
     }

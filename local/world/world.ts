@@ -39,6 +39,10 @@ export interface Delivery {
 }
 
 const OPERATOR_KEY = 'AKIALOCALOPERATOR000';
+const OPERATOR_SECRET = 'sandbox-operator-secret-key';
+/** Each function signs with a secret of its own, so one cannot pass for another. */
+const secretOf = (logicalId: string) =>
+  createHash('sha256').update(`secret:${logicalId}`).digest('base64url');
 
 /**
  * The local AWS world: the endpoint and its services, DynamoDB (dynalite), the functions of a synthesized
@@ -99,6 +103,7 @@ export class LocalWorld {
     const callers = new Map<string, Caller>();
     callers.set(OPERATOR_KEY, {
       accessKeyId: OPERATOR_KEY,
+      secretAccessKey: OPERATOR_SECRET,
       principalArn: `arn:aws:iam::${account}:user/sandbox-operator`,
       policies: 'unrestricted',
     });
@@ -107,6 +112,7 @@ export class LocalWorld {
     for (const fn of app.functions) {
       callers.set(keyOf(fn.logicalId), {
         accessKeyId: keyOf(fn.logicalId),
+        secretAccessKey: secretOf(fn.logicalId),
         principalArn: `arn:aws:sts::${account}:assumed-role/${fn.roleName}/${fn.functionName}`,
         policies: fn.policies,
       });
@@ -172,7 +178,7 @@ export class LocalWorld {
             extraEnv: {
               AWS_ENDPOINT_URL: url,
               AWS_ACCESS_KEY_ID: keyOf(fn.logicalId),
-              AWS_SECRET_ACCESS_KEY: 'local-secret-key',
+              AWS_SECRET_ACCESS_KEY: secretOf(fn.logicalId),
               AWS_REGION: region,
               AWS_DEFAULT_REGION: region,
               AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -207,7 +213,7 @@ export class LocalWorld {
     return {
       endpoint: this.endpoint.url,
       region: this.options.region,
-      credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: 'operator-secret' },
+      credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: OPERATOR_SECRET },
     };
   }
 

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../lambdas/shared/audit.ts';
@@ -118,6 +119,28 @@ describe('ecs-rollback in the local world (bundled handler, IAM from the templat
       expect(running.taskDefinition).not.toBe(s.rev1);
       expect(running.image.endsWith(`@${rev1Digest}`)).toBe(true);
       expect(published(world, 'Rollback Performed')[0]?.detail.reregistered).toContain('is INACTIVE');
+    });
+  });
+
+  describe('stops when told to', () => {
+    it('only plans while the kill-switch parameter (which the stack never creates) is on', async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      const ssm = new SSMClient(world.operatorConfig());
+      await ssm.send(
+        new PutParameterCommand({ Name: '/nightshift/kill-switch', Value: 'on', Type: 'String' }),
+      );
+      await s.app.setAlarm(s.alarms.successRate, 'ALARM', 'success rate');
+      await world.settle();
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(0);
+      expect(published(world, 'Rollback Performed')).toHaveLength(0);
+      const documents = DynamoDBDocumentClient.from(new DynamoDBClient(world.operatorConfig()));
+      const audit = await new AuditLog(documents, world.app.tables[0]?.tableName ?? '', 1).list(
+        'ecs-rollback',
+      );
+      expect(audit.find((e) => e.outcome === 'planned')?.reason).toContain(
+        'not carried out: kill switch /nightshift/kill-switch is on',
+      );
     });
   });
 
