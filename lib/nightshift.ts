@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NightshiftConfig } from './config/schema.ts';
+import { snapshotCapacityWarnings } from './config/snapshot-capacity.ts';
 import { EcsRollback } from './ecs-rollback.ts';
 import { acknowledgeNag } from './nag.ts';
 import { StateTable } from './state-table.ts';
@@ -66,6 +67,13 @@ export class Nightshift extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     dlqAlarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+
+    // The snapshot runbook is being built (issue 3); its configuration is validated and capacity-checked now.
+    if (config.snapshots) {
+      for (const warning of snapshotCapacityWarnings(config.snapshots)) {
+        Annotations.of(this).addWarningV2('nightshift:snapshot-capacity', warning);
+      }
+    }
 
     const rollback = config.ecsRollback;
     if (rollback?.enabled) {

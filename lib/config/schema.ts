@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scheduleProblem } from './schedule.ts';
 
 /** ECS names: letters, digits, hyphens and underscores, up to 255 characters. */
 const ecsName = z
@@ -91,6 +92,66 @@ const ecsRollback = z
     });
   });
 
+/** RDS identifiers: a letter first, then letters, digits and single hyphens, not ending in a hyphen. */
+const rdsIdentifier = z
+  .string()
+  .max(63)
+  .regex(
+    /^[A-Za-z](?:[A-Za-z0-9]|-(?!-))*$/,
+    'must be an RDS identifier (a letter, then letters, digits, single hyphens)',
+  )
+  .refine((v) => !v.endsWith('-'), 'must not end with a hyphen');
+
+const scheduleExpression = z.string().superRefine((value, ctx) => {
+  const problem = scheduleProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const snapshots = z
+  .strictObject({
+    ...runbookBase,
+    /** When the snapshot run happens (EventBridge, UTC). @default daily 03:00 UTC */
+    schedule: scheduleExpression.default('cron(0 3 * * ? *)'),
+    targets: z.strictObject({
+      /** Databases carrying this tag are snapshotted. */
+      tag: z.strictObject({ key: z.string().min(1).max(128), value: z.string().max(256) }).optional(),
+      /** DB instances by identifier. */
+      instances: z.array(rdsIdentifier).default([]),
+      /** Aurora DB clusters by identifier. */
+      clusters: z.array(rdsIdentifier).default([]),
+      /** How many databases the tag is expected to select, for the synth-time capacity check. */
+      expectedTaggedInstances: z.number().int().min(0).default(0),
+      expectedTaggedClusters: z.number().int().min(0).default(0),
+    }),
+    retention: z
+      .strictObject({
+        dailyDays: z.number().int().min(1).max(35).default(7),
+        weeklyWeeks: z.number().int().min(1).max(52).default(5),
+        monthlyMonths: z.number().int().min(1).max(120).default(12),
+      })
+      .default({ dailyDays: 7, weeklyWeeks: 5, monthlyMonths: 12 }),
+    /** At most this many snapshots deleted per run. */
+    maxDeletionsPerRun: z.number().int().min(1).max(1000).default(50),
+    /** The Region's manual snapshot quotas (Service Quotas), per type. */
+    quota: z
+      .strictObject({
+        manualDbSnapshots: z.number().int().min(1).default(100),
+        manualClusterSnapshots: z.number().int().min(1).default(100),
+      })
+      .default({ manualDbSnapshots: 100, manualClusterSnapshots: 100 }),
+  })
+  .check((ctx) => {
+    const t = ctx.value.targets;
+    if (t.tag === undefined && t.instances.length === 0 && t.clusters.length === 0) {
+      ctx.issues.push({
+        code: 'custom',
+        input: t,
+        path: ['targets'],
+        message: 'names no database: set targets.tag, targets.instances or targets.clusters',
+      });
+    }
+  });
+
 /** The whole Nightshift configuration, validated at synth time. */
 export const nightshiftConfigSchema = z.strictObject({
   /** Stack name of the app's stack. @default 'Nightshift' */
@@ -119,6 +180,7 @@ export const nightshiftConfigSchema = z.strictObject({
   /** Days Lambda logs are kept. */
   logRetentionDays: z.number().int().min(1).max(3653).default(90),
   ecsRollback: ecsRollback.optional(),
+  snapshots: snapshots.optional(),
 });
 
 /** Configuration as written by the user (defaults not yet applied). */
@@ -128,3 +190,4 @@ export type NightshiftConfig = z.output<typeof nightshiftConfigSchema>;
 export type EcsRollbackConfig = NonNullable<NightshiftConfig['ecsRollback']>;
 export type GuardedServiceConfig = EcsRollbackConfig['services'][number];
 export type AlarmSelector = GuardedServiceConfig['alarms'][number];
+export type SnapshotsConfig = NonNullable<NightshiftConfig['snapshots']>;

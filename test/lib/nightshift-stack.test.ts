@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { matchesPattern } from '../../local/events/pattern.ts';
@@ -97,6 +97,24 @@ describe('NightshiftStack', () => {
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Threshold: 1,
       });
+    });
+  });
+
+  describe('snapshot capacity', () => {
+    it('warns at synth when 5 databases at default tiers exceed the manual snapshot quota', () => {
+      const { stack } = buildStack({
+        ...exampleConfig,
+        snapshots: { targets: { instances: ['a', 'b', 'c', 'd', 'e'] } },
+      });
+      Annotations.fromStack(stack).hasWarning(
+        '*',
+        Match.stringLikeRegexp('= 120, over the Region.s quota of 100 manual DB snapshots'),
+      );
+    });
+
+    it('stays quiet within the quota', () => {
+      const { stack } = buildStack({ ...exampleConfig, snapshots: { targets: { instances: ['a', 'b'] } } });
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('quota'));
     });
   });
 
