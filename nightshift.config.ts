@@ -9,6 +9,18 @@ export default defineConfig({
   account: '123456789012',
   region: 'eu-west-1',
   killSwitchParameter: '/nightshift/kill-switch',
+  snapshots: {
+    enabled: true,
+    dryRun: false,
+    schedule: 'cron(0 3 * * ? *)',
+    targets: {
+      tag: { key: 'nightshift:backup', value: 'true' },
+      instances: ['webhooks-db'],
+      expectedTaggedInstances: 1,
+    },
+    retention: { dailyDays: 7, weeklyWeeks: 5, monthlyMonths: 12 },
+    maxDeletionsPerRun: 50,
+  },
   ecsRollback: {
     enabled: true,
     dryRun: false,

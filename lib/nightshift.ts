@@ -11,6 +11,7 @@ import type { NightshiftConfig } from './config/schema.ts';
 import { snapshotCapacityWarnings } from './config/snapshot-capacity.ts';
 import { EcsRollback } from './ecs-rollback.ts';
 import { acknowledgeNag } from './nag.ts';
+import { RdsSnapshots } from './rds-snapshots.ts';
 import { StateTable } from './state-table.ts';
 
 /** Properties of {@link Nightshift}. */
@@ -30,6 +31,7 @@ export class Nightshift extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   readonly alarmTopic: sns.Topic;
   readonly ecsRollback?: EcsRollback;
+  readonly rdsSnapshots?: RdsSnapshots;
 
   constructor(scope: Construct, id: string, props: NightshiftProps) {
     super(scope, id);
@@ -68,11 +70,23 @@ export class Nightshift extends Construct {
     });
     dlqAlarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
 
-    // The snapshot runbook is being built (issue 3); its configuration is validated and capacity-checked now.
-    if (config.snapshots) {
-      for (const warning of snapshotCapacityWarnings(config.snapshots)) {
+    const snapshots = config.snapshots;
+    if (snapshots) {
+      for (const warning of snapshotCapacityWarnings(snapshots)) {
         Annotations.of(this).addWarningV2('nightshift:snapshot-capacity', warning);
       }
+    }
+    if (snapshots?.enabled) {
+      this.rdsSnapshots = new RdsSnapshots(this, 'RdsSnapshots', {
+        config: snapshots,
+        stateTable: this.stateTable,
+        eventBus,
+        killSwitchParameter: config.killSwitchParameter,
+        deadLetterQueue: this.deadLetterQueue,
+        alarmTopic: this.alarmTopic,
+        auditRetentionDays: config.auditRetentionDays,
+        logRetentionDays: config.logRetentionDays,
+      });
     }
 
     const rollback = config.ecsRollback;

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -18,9 +19,10 @@ function once<T>(make: () => T): () => T {
   };
 }
 
-export const ecsClient = once(() => new ECSClient({}));
-export const ssmClient = once(() => new SSMClient({}));
-export const eventBridgeClient = once(() => new EventBridgeClient({}));
-export const documentClient = once(() =>
+export const ecsClient = /* @__PURE__ */ once(() => new ECSClient({}));
+export const rdsClient = /* @__PURE__ */ once(() => new RDSClient({}));
+export const ssmClient = /* @__PURE__ */ once(() => new SSMClient({}));
+export const eventBridgeClient = /* @__PURE__ */ once(() => new EventBridgeClient({}));
+export const documentClient = /* @__PURE__ */ once(() =>
   DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
 );

@@ -100,6 +100,61 @@ describe('NightshiftStack', () => {
     });
   });
 
+  describe('IAM of the snapshot function', () => {
+    const statements = () => {
+      const role = ofType('AWS::IAM::Role').find(([id]) => id.includes('RdsSnapshots'));
+      return ofType('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${role?.[0]}"`))
+        .flatMap(([, p]) => resolve<{ Statement: PolicyStatement[] }>(p.Properties.PolicyDocument).Statement);
+    };
+    const resourcesFor = (action: string) =>
+      statements()
+        .filter((s) => asList(s.Action).includes(action))
+        .flatMap((s) => asList(s.Resource));
+
+    it('deletes only nightshift-* snapshots', () => {
+      expect(resourcesFor('rds:DeleteDBSnapshot')).toEqual([
+        `arn:aws:rds:${REGION}:${ACCOUNT}:snapshot:nightshift-*`,
+      ]);
+      expect(resourcesFor('rds:DeleteDBClusterSnapshot')).toEqual([
+        `arn:aws:rds:${REGION}:${ACCOUNT}:cluster-snapshot:nightshift-*`,
+      ]);
+      expect(resourcesFor('rds:AddTagsToResource').every((r) => r.endsWith(':nightshift-*'))).toBe(true);
+    });
+
+    it('creates snapshots only under nightshift-* names, and modifies no database', () => {
+      expect(resourcesFor('rds:CreateDBSnapshot')).toContain(
+        `arn:aws:rds:${REGION}:${ACCOUNT}:snapshot:nightshift-*`,
+      );
+      const actions = statements().flatMap((s) => asList(s.Action));
+      const rds = actions.filter((a) => a.startsWith('rds:'));
+      expect(
+        rds.filter((a) => /Modify|Restore|Reboot|Stop|Start|Create(?!DB(Cluster)?Snapshot)/.test(a)),
+      ).toEqual([]);
+      expect(actions.filter((a) => a.startsWith('rds:Delete')).sort()).toEqual([
+        'rds:DeleteDBClusterSnapshot',
+        'rds:DeleteDBSnapshot',
+      ]);
+    });
+
+    it('pages when no snapshot run succeeded in 26 hours', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'SnapshotRunSucceeded',
+        Namespace: 'Nightshift',
+        Period: 3600,
+        EvaluationPeriods: 26,
+        DatapointsToAlarm: 26,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+    });
+
+    it('runs on the configured schedule', () => {
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
+    });
+  });
+
   describe('snapshot capacity', () => {
     it('warns at synth when 5 databases at default tiers exceed the manual snapshot quota', () => {
       const { stack } = buildStack({
@@ -204,9 +259,9 @@ describe('NightshiftStack', () => {
   });
 
   describe('rules', () => {
-    const rules = ofType('AWS::Events::Rule').map(([, r]) =>
-      resolve<Record<string, unknown>>(r.Properties.EventPattern),
-    );
+    const rules = ofType('AWS::Events::Rule')
+      .filter(([, r]) => r.Properties.EventPattern !== undefined)
+      .map(([, r]) => resolve<Record<string, unknown>>(r.Properties.EventPattern));
     const matchesAny = (event: unknown) => rules.some((p) => matchesPattern(p, event));
     const alarm = fixture('cloudwatch-alarm-state-change-single-metric.json');
     const tagged = fixture('cloudwatch-alarm-state-change-single-metric-with-alarm-tags.constructed.json');

@@ -134,9 +134,14 @@ describe('loadDeployedApp', () => {
       app = loadDeployedApp(assemblyDir, env);
     });
 
+    // The example config deploys the rollback and snapshot runbooks; these tests look at the rollback one.
     const onlyFunction = () => {
-      expect(app.functions).toHaveLength(1);
-      return app.functions[0]!;
+      expect(app.functions).toHaveLength(2);
+      const fn = app.functions.find(
+        (f) => f.environment.POWERTOOLS_SERVICE_NAME === 'nightshift-ecs-rollback',
+      );
+      expect(fn).toBeDefined();
+      return fn!;
     };
     const onlyTable = () => {
       expect(app.tables).toHaveLength(1);
@@ -202,8 +207,10 @@ describe('loadDeployedApp', () => {
 
     it('resolves both rule patterns to plain JSON, targeting the function with a dead-letter queue', () => {
       const fn = onlyFunction();
-      expect(app.rules).toHaveLength(2);
-      for (const rule of app.rules) {
+      const patterned = app.rules.filter((r) => r.pattern !== undefined);
+      expect(patterned).toHaveLength(2);
+      expect(app.rules.filter((r) => r.scheduleExpression === 'cron(0 3 * * ? *)')).toHaveLength(1);
+      for (const rule of patterned) {
         const pattern = JSON.stringify(rule.pattern);
         expect(pattern).not.toContain('Fn::');
         expect(pattern).not.toContain('Ref');
@@ -243,11 +250,12 @@ describe('loadDeployedApp', () => {
     it('resolves the alarms to the topic ARN and the names they watch', () => {
       expect(app.topics).toHaveLength(1);
       const topicArn = app.topics[0]!.arn;
-      expect(app.alarms).toHaveLength(2);
+      // One error alarm per function, the dead-letter alarm, the snapshots' dead-man's switch.
+      expect(app.alarms).toHaveLength(4);
       for (const alarm of app.alarms) expect(alarm.properties.AlarmActions).toEqual([topicArn]);
       const dimensions = app.alarms.flatMap((a) => a.properties.Dimensions as { Value: string }[]);
       expect(dimensions.map((d) => d.Value).sort()).toEqual(
-        [deadLetterQueue().queueName, onlyFunction().functionName].sort(),
+        [deadLetterQueue().queueName, ...app.functions.map((f) => f.functionName), 'rds-snapshots'].sort(),
       );
     });
 

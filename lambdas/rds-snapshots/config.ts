@@ -1,0 +1,33 @@
+import * as z from 'zod/mini';
+import { ConfigurationError } from '#shared/errors';
+
+/** The snapshot runbook's configuration as its construct passes it in `NIGHTSHIFT_RUNBOOK_CONFIG`. */
+export const snapshotRuntimeConfigSchema = z.object({
+  dryRun: z.boolean(),
+  auditRetentionDays: z.number(),
+  concurrency: z.number(),
+  maxDeletionsPerRun: z.number(),
+  retention: z.object({ dailyDays: z.number(), weeklyWeeks: z.number(), monthlyMonths: z.number() }),
+  quota: z.object({ instance: z.number(), cluster: z.number() }),
+  targets: z.object({
+    tag: z.optional(z.object({ key: z.string(), value: z.string() })),
+    instances: z.array(z.string()),
+    clusters: z.array(z.string()),
+  }),
+});
+export type SnapshotRuntimeConfig = z.infer<typeof snapshotRuntimeConfigSchema>;
+
+export function parseSnapshotRuntimeConfig(json: string): SnapshotRuntimeConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (cause) {
+    throw new ConfigurationError('NIGHTSHIFT_RUNBOOK_CONFIG is not JSON', { cause });
+  }
+  const result = z.safeParse(snapshotRuntimeConfigSchema, raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigurationError(`NIGHTSHIFT_RUNBOOK_CONFIG is invalid: ${problems}`);
+  }
+  return result.data;
+}

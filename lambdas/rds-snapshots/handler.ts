@@ -1,0 +1,46 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { AuditLog } from '#shared/audit';
+import { documentClient, eventBridgeClient, rdsClient, ssmClient } from '#shared/clients';
+import { readRunbookEnvironment } from '#shared/env';
+import { observability, runbookHandler } from '#shared/middleware';
+import { EventPublisher } from '#shared/publisher';
+import { scheduledTime } from '#shared/scheduled-event';
+import { systemClock } from '#shared/time';
+import { parseSnapshotRuntimeConfig } from './config.ts';
+import { RUNBOOK, runSnapshotRunbook } from './runbook.ts';
+
+const env = readRunbookEnvironment();
+const config = parseSnapshotRuntimeConfig(env.runbookConfig);
+const o = observability(RUNBOOK);
+
+/** Lambda entry: the snapshot schedule's `Scheduled Event`. */
+export const handler = runbookHandler(o, async (event) => {
+  const scheduledAt = scheduledTime(event);
+  const result = await runSnapshotRunbook({
+    rds: rdsClient(),
+    ssm: ssmClient(),
+    audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),
+    publisher: new EventPublisher(eventBridgeClient(), env.eventBusName),
+    metrics: {
+      add: (name, value, dimensions) => {
+        const metric = o.metrics.singleMetric();
+        for (const [k, v] of Object.entries(dimensions ?? {})) metric.addDimension(k, v);
+        metric.addMetric(name, MetricUnit.Count, value);
+      },
+    },
+    clock: systemClock,
+    config,
+    killSwitchParameter: env.killSwitchParameter,
+    scheduledAt,
+  });
+  o.logger.info('rds-snapshots finished', { outcome: result.outcome, reason: result.reason });
+  return {
+    ...result,
+    plan: {
+      creates: result.plan.creates.length,
+      deletes: result.plan.deletes.length,
+      kept: result.plan.kept.length,
+      alerts: result.plan.alerts,
+    },
+  };
+});

@@ -1,0 +1,205 @@
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { AuditLog } from '#shared/audit';
+import { mapLimit } from '#shared/concurrency';
+import { awsErrorName, NightshiftError } from '#shared/errors';
+import { readKillSwitch } from '#shared/kill-switch';
+import type { EventPublisher } from '#shared/publisher';
+import type { Clock } from '#shared/time';
+import type { SnapshotRuntimeConfig } from './config.ts';
+import {
+  type CreateAction,
+  type DeleteAction,
+  planSnapshots,
+  type SnapshotAlert,
+  type SnapshotPlan,
+} from './plan.ts';
+import { createSnapshot, deleteSnapshot, listDatabases, listSnapshots } from './rds.ts';
+import { selectTargets } from './targets.ts';
+
+export const RUNBOOK = 'rds-snapshots';
+
+/** Where the runbook reports numbers (Powertools Metrics in the handler). */
+export interface RunMetrics {
+  add(name: string, value: number, dimensions?: Record<string, string>): void;
+}
+
+export interface SnapshotDeps {
+  readonly rds: RDSClient;
+  readonly ssm: SSMClient;
+  readonly audit: AuditLog;
+  readonly publisher: EventPublisher;
+  readonly metrics: RunMetrics;
+  readonly clock: Clock;
+  readonly config: SnapshotRuntimeConfig;
+  readonly killSwitchParameter: string;
+  /** The scheduled time of this run: names its snapshots, so a retry of the same run takes no second one. */
+  readonly scheduledAt: number;
+}
+
+export interface SnapshotRunResult {
+  readonly runbook: typeof RUNBOOK;
+  readonly plan: SnapshotPlan;
+  readonly outcome: 'performed' | 'planned';
+  readonly created: number;
+  readonly deleted: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly reason: string;
+}
+
+/** observe → plan → act for one scheduled snapshot run. */
+export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRunResult> {
+  const { config } = deps;
+  const [databases, snapshots] = await Promise.all([listDatabases(deps.rds), listSnapshots(deps.rds)]);
+  const { targets, missing } = selectTargets(databases, config.targets);
+  const now = deps.scheduledAt;
+  const runId = `run-${new Date(now).toISOString()}`;
+  const plan = planSnapshots({
+    now,
+    runId,
+    rules: {
+      retention: config.retention,
+      maxDeletionsPerRun: config.maxDeletionsPerRun,
+      quota: config.quota,
+    },
+    targets,
+    snapshots,
+  });
+  const alerts: SnapshotAlert[] = [
+    ...missing.map((m) => ({
+      severity: 'critical' as const,
+      reason: `${m} is configured as a snapshot target but does not exist`,
+    })),
+    ...plan.alerts,
+  ];
+
+  // Age of each target's newest available snapshot before this run: what the dead-man's switch watches.
+  for (const t of targets) {
+    const newest = Math.max(
+      0,
+      ...snapshots
+        .filter((s) => s.kind === t.kind && s.database === t.id && s.status === 'available')
+        .map((s) => s.createdAt),
+    );
+    if (newest > 0) deps.metrics.add('SnapshotAgeHours', (now - newest) / 3_600_000, { database: t.id });
+  }
+
+  const killSwitch = await readKillSwitch(deps.ssm, deps.killSwitchParameter);
+  const hold = killSwitch.engaged ? killSwitch.reason : config.dryRun ? 'dry-run' : undefined;
+  const record = (
+    action: string,
+    outcome: 'performed' | 'planned' | 'skipped' | 'failed',
+    subject: string,
+    reason: string,
+    details?: Record<string, unknown>,
+  ) => deps.audit.record({ runbook: RUNBOOK, action, outcome, subject, reason, details }, deps.clock());
+
+  if (hold !== undefined) {
+    const reason = `would delete ${plan.deletes.length} and create ${plan.creates.length} snapshot(s) — not carried out: ${hold}`;
+    await record('snapshot-run', 'planned', 'all', reason, {
+      deletes: plan.deletes.map((d) => d.snapshot.id),
+      creates: plan.creates.map((c) => c.snapshotId),
+    });
+    return {
+      runbook: RUNBOOK,
+      plan,
+      outcome: 'planned',
+      created: 0,
+      deleted: 0,
+      failed: 0,
+      skipped: 0,
+      reason,
+    };
+  }
+
+  // Prune first: it makes room under the quota for this run's snapshots.
+  const deletions = await mapLimit(plan.deletes, config.concurrency, async (d: DeleteAction) => {
+    await deleteSnapshot(deps.rds, d.snapshot);
+    await record(
+      'delete-snapshot',
+      'performed',
+      d.snapshot.database,
+      `deleted ${d.snapshot.id}: ${d.reason}`,
+    );
+  });
+  let skipped = 0;
+  const creations = await mapLimit(plan.creates, config.concurrency, async (c: CreateAction) => {
+    try {
+      await createSnapshot(deps.rds, c);
+      await record('create-snapshot', 'performed', c.target.id, `created ${c.snapshotId}: ${c.reason}`, {
+        tier: c.tier,
+      });
+    } catch (error) {
+      const name = awsErrorName(error);
+      if (
+        name === 'DBSnapshotAlreadyExistsFault' ||
+        name === 'DBClusterSnapshotAlreadyExistsFault' ||
+        name === 'DBSnapshotAlreadyExists'
+      ) {
+        await record(
+          'create-snapshot',
+          'skipped',
+          c.target.id,
+          `${c.snapshotId} already exists: taken by an earlier attempt of this run`,
+        );
+        return;
+      }
+      if (name?.startsWith('SnapshotQuotaExceeded')) {
+        skipped += 1;
+        alerts.push({
+          severity: 'critical',
+          database: c.target.id,
+          reason: `no snapshot of ${c.target.id}: RDS refused it, the manual snapshot quota is full (${name})`,
+        });
+        await record('create-snapshot', 'skipped', c.target.id, `quota full: ${c.snapshotId} not created`);
+        return;
+      }
+      throw error;
+    }
+  });
+  const failures = [...deletions, ...creations].filter(
+    (r): r is PromiseRejectedResult => r.status === 'rejected',
+  );
+  for (const f of failures) {
+    const error = f.reason as Error;
+    await record('snapshot-action', 'failed', 'run', `${error.name}: ${error.message}`);
+  }
+  for (const alert of alerts) {
+    await deps.publisher.publish({
+      detailType: alert.severity === 'critical' ? 'Snapshot Skipped' : 'Snapshot Quota Warning',
+      severity: alert.severity,
+      detail: { database: alert.database, reason: alert.reason, runId },
+    });
+  }
+  const created = creations.filter((r) => r.status === 'fulfilled').length - skipped;
+  const deleted = deletions.filter((r) => r.status === 'fulfilled').length;
+  const reason = `created ${created}, deleted ${deleted}, kept ${plan.kept.length} expired, ${alerts.filter((a) => a.severity === 'critical').length} alert(s), ${failures.length} failure(s)`;
+  await record('snapshot-run', failures.length === 0 ? 'performed' : 'failed', 'all', reason);
+  await deps.publisher.publish({
+    detailType: 'Snapshot Run Completed',
+    severity: failures.length === 0 ? 'info' : 'warning',
+    detail: { runId, created, deleted, failed: failures.length, reason },
+  });
+  if (failures.length > 0) {
+    // Fail the invocation (error alarm, retry): the retry re-observes and converges, reusing this run's names.
+    throw new SnapshotRunError(
+      `snapshot run ${runId} finished with ${failures.length} failure(s): ${reason}`,
+    );
+  }
+  deps.metrics.add('SnapshotRunSucceeded', 1);
+  const planned = plan.alerts.filter((a) => a.severity === 'critical').length;
+  return {
+    runbook: RUNBOOK,
+    plan,
+    outcome: 'performed',
+    created,
+    deleted,
+    failed: 0,
+    skipped: planned + skipped,
+    reason,
+  };
+}
+
+/** A run that could not carry out every action; what it did is recorded, the retry converges. */
+export class SnapshotRunError extends NightshiftError {}

@@ -1,0 +1,187 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { SnapshotsConfig } from './config/schema.ts';
+import { acknowledgeNag, nagResource } from './nag.ts';
+import { RunbookFunction } from './runbook-function.ts';
+import type { StateTable } from './state-table.ts';
+
+/** Properties of {@link RdsSnapshots}. */
+export interface RdsSnapshotsProps {
+  readonly config: SnapshotsConfig;
+  readonly stateTable: StateTable;
+  readonly eventBus: events.IEventBus;
+  readonly killSwitchParameter: string;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly alarmTopic: sns.ITopic;
+  /** @default 400 */
+  readonly auditRetentionDays?: number;
+  /** @default 90 */
+  readonly logRetentionDays?: number;
+  /** Targets handled at once. @default 5 */
+  readonly concurrency?: number;
+}
+
+/**
+ * Snapshots RDS instances and Aurora clusters on a schedule with daily/weekly/monthly retention, pruning
+ * only Nightshift's own expired snapshots. It may delete only snapshots named `nightshift-*`.
+ */
+export class RdsSnapshots extends Construct {
+  readonly handler: RunbookFunction;
+  readonly scheduleRule: events.Rule;
+  readonly noRecentRunAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: RdsSnapshotsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { config } = props;
+    this.handler = new RunbookFunction(this, 'Handler', {
+      runbook: 'rds-snapshots',
+      deadLetterQueue: props.deadLetterQueue,
+      alarmTopic: props.alarmTopic,
+      logRetentionDays: props.logRetentionDays,
+      timeout: Duration.minutes(10),
+      memorySize: 512,
+      environment: {
+        NIGHTSHIFT_EVENT_BUS: props.eventBus.eventBusName,
+        NIGHTSHIFT_KILL_SWITCH_PARAMETER: props.killSwitchParameter,
+        NIGHTSHIFT_RUNBOOK_CONFIG: stack.toJsonString({
+          dryRun: config.dryRun,
+          auditRetentionDays: props.auditRetentionDays ?? 400,
+          concurrency: props.concurrency ?? 5,
+          maxDeletionsPerRun: config.maxDeletionsPerRun,
+          retention: config.retention,
+          quota: { instance: config.quota.manualDbSnapshots, cluster: config.quota.manualClusterSnapshots },
+          targets: {
+            tag: config.targets.tag,
+            instances: config.targets.instances,
+            clusters: config.targets.clusters,
+          },
+        }),
+      },
+    });
+    this.handler.bindStateTable(props.stateTable);
+    const fn = this.handler.function;
+    const rdsArn = (resource: string, name: string) =>
+      `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}:${name}`;
+    const byTag = config.targets.tag !== undefined;
+    const instances = byTag ? [rdsArn('db', '*')] : config.targets.instances.map((i) => rdsArn('db', i));
+    const clusters = byTag
+      ? [rdsArn('cluster', '*')]
+      : config.targets.clusters.map((c) => rdsArn('cluster', c));
+    const ownSnapshots = [rdsArn('snapshot', 'nightshift-*'), rdsArn('cluster-snapshot', 'nightshift-*')];
+
+    const policy = new iam.Policy(this, 'SnapshotPermissions', {
+      roles: [fn.role as iam.IRole],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'DescribeDatabasesAndSnapshots',
+          actions: [
+            'rds:DescribeDBInstances',
+            'rds:DescribeDBClusters',
+            'rds:DescribeDBSnapshots',
+            'rds:DescribeDBClusterSnapshots',
+          ],
+          resources: ['*'],
+        }),
+        ...(instances.length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'CreateOwnDbSnapshots',
+                actions: ['rds:CreateDBSnapshot'],
+                resources: [...instances, rdsArn('snapshot', 'nightshift-*')],
+              }),
+            ]
+          : []),
+        ...(clusters.length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'CreateOwnClusterSnapshots',
+                actions: ['rds:CreateDBClusterSnapshot'],
+                resources: [...clusters, rdsArn('cluster-snapshot', 'nightshift-*')],
+              }),
+            ]
+          : []),
+        new iam.PolicyStatement({
+          sid: 'TagOwnSnapshots',
+          actions: ['rds:AddTagsToResource'],
+          resources: ownSnapshots,
+        }),
+        new iam.PolicyStatement({
+          sid: 'DeleteOnlyOwnDbSnapshots',
+          actions: ['rds:DeleteDBSnapshot'],
+          resources: [rdsArn('snapshot', 'nightshift-*')],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DeleteOnlyOwnClusterSnapshots',
+          actions: ['rds:DeleteDBClusterSnapshot'],
+          resources: [rdsArn('cluster-snapshot', 'nightshift-*')],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadKillSwitch',
+          actions: ['ssm:GetParameter'],
+          resources: [
+            stack.formatArn({
+              service: 'ssm',
+              resource: 'parameter',
+              resourceName: props.killSwitchParameter.replace(/^\//, ''),
+            }),
+          ],
+        }),
+      ],
+    });
+    props.eventBus.grantPutEventsTo(fn);
+    acknowledgeNag(
+      policy,
+      'IAM5',
+      "the Describe calls list the Region's databases and snapshots to find tag-selected targets and count manual snapshots against the quota; they read, they change nothing",
+      'Resource::*',
+    );
+    for (const resource of [...ownSnapshots, ...(byTag ? [rdsArn('db', '*'), rdsArn('cluster', '*')] : [])]) {
+      acknowledgeNag(
+        policy,
+        'IAM5',
+        resource.includes('nightshift-*')
+          ? 'only snapshots named nightshift-*: Nightshift can tag and delete only what it made'
+          : 'targets are selected by tag at run time, so any database may be snapshotted (never modified or deleted)',
+        nagResource(this, resource),
+      );
+    }
+
+    // Dead-man's switch: no successful snapshot run in 26 hours (a daily schedule plus slack) pages.
+    this.noRecentRunAlarm = new cloudwatch.Alarm(this, 'NoSuccessfulRun', {
+      alarmDescription: 'Nightshift RDS snapshots: no successful snapshot run in 26 hours',
+      metric: new cloudwatch.Metric({
+        namespace: 'Nightshift',
+        metricName: 'SnapshotRunSucceeded',
+        dimensionsMap: { service: 'rds-snapshots' },
+        statistic: 'Sum',
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 26,
+      datapointsToAlarm: 26,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.noRecentRunAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+
+    this.scheduleRule = new events.Rule(this, 'Schedule', {
+      description: 'Nightshift RDS snapshots: the snapshot run',
+      schedule: events.Schedule.expression(config.schedule),
+      targets: [
+        new targets.LambdaFunction(fn, {
+          deadLetterQueue: props.deadLetterQueue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(6),
+        }),
+      ],
+    });
+  }
+}
