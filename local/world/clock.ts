@@ -7,7 +7,7 @@ export class VirtualClock {
   /** Shared with Lambda workers: one float64, the current virtual epoch milliseconds. */
   readonly buffer = new SharedArrayBuffer(8);
   private readonly view = new Float64Array(this.buffer);
-  private timers: { at: number; seq: number; run: () => void | Promise<void> }[] = [];
+  private timers: { at: number; seq: number; run: () => unknown }[] = [];
   private seq = 0;
 
   constructor(start: number) {
@@ -19,7 +19,7 @@ export class VirtualClock {
   }
 
   /** Runs `run` when the clock reaches `at` (at once on the next advance if `at` is not in the future). */
-  schedule(at: number, run: () => void | Promise<void>): void {
+  schedule(at: number, run: () => unknown): void {
     this.timers.push({ at, seq: this.seq++, run });
   }
 

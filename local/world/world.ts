@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { nextRun } from '../../lib/config/schedule.ts';
 import type { Caller } from '../endpoint/authorize.ts';
 import type { FaultRule } from '../endpoint/faults.ts';
 import { LocalEndpoint } from '../endpoint/server.ts';
@@ -9,7 +10,7 @@ import { matchesPattern } from '../events/pattern.ts';
 import { type InvocationResult, LocalLambda } from '../lambda/runtime.ts';
 import { CloudWatchWorld } from '../services/cloudwatch.ts';
 import { EcsWorld } from '../services/ecs.ts';
-import type { AwsEvent } from '../services/envelope.ts';
+import { type AwsEvent, envelope } from '../services/envelope.ts';
 import { EventBridgeWorld } from '../services/eventbridge.ts';
 import { SsmWorld } from '../services/ssm.ts';
 import { type DeployedApp, loadDeployedApp } from '../template/deployed-app.ts';
@@ -227,27 +228,57 @@ export class LocalWorld {
     this.routed.push(event);
     for (const rule of this.app.rules) {
       if (!rule.enabled || rule.eventBusName !== 'default' || !rule.pattern) continue;
-      if (!matchesPattern(rule.pattern, event)) continue;
-      for (const target of rule.targets) {
-        const fn = this.app.functions.find((f) => f.logicalId === target.functionLogicalId);
-        const lambda = fn ? this.lambdas.get(fn.logicalId) : undefined;
-        if (!fn || !lambda) continue;
-        const delivery = lambda
-          .invokeAsync(event, {
-            maxRetryAttempts: fn.maxRetryAttempts,
-            onFailure: (failed, last, attempts) => {
-              const queue = fn.onFailureArn ?? 'unrouted';
-              const messages = this.deadLetters.get(queue) ?? [];
-              messages.push({ requestPayload: failed, responsePayload: last.error, attempts });
-              this.deadLetters.set(queue, messages);
-            },
-          })
-          .then((result) => {
-            this.deliveries.push({ rule: rule.name, function: fn.functionName, event, result });
-          });
-        this.track(delivery);
-      }
+      // Tracked for settle(); a route is fire-and-forget like EventBridge.
+      if (matchesPattern(rule.pattern, event)) void this.deliver(rule, event);
     }
+  }
+
+  /**
+   * Starts the template's schedule rules on the virtual clock: each fires a `Scheduled Event` at every time
+   * its cron or rate expression names, from now on.
+   */
+  startSchedules(): void {
+    for (const rule of this.app.rules) {
+      const expression = rule.scheduleExpression;
+      if (!rule.enabled || !expression) continue;
+      const arm = (from: number) => {
+        const at = nextRun(expression, from);
+        if (at === undefined) return;
+        this.clock.schedule(at, () => {
+          const event = envelope(this.options, 'aws.events', 'Scheduled Event', at, [rule.arn], {});
+          this.routed.push(event);
+          arm(at);
+          // The clock waits for the run, so the world's time does not move on beneath it.
+          return this.deliver(rule, event);
+        });
+      };
+      arm(this.clock.now());
+    }
+  }
+
+  private deliver(rule: DeployedApp['rules'][number], event: AwsEvent): Promise<unknown> {
+    const deliveries: Promise<unknown>[] = [];
+    for (const target of rule.targets) {
+      const fn = this.app.functions.find((f) => f.logicalId === target.functionLogicalId);
+      const lambda = fn ? this.lambdas.get(fn.logicalId) : undefined;
+      if (!fn || !lambda) continue;
+      const delivery = lambda
+        .invokeAsync(event, {
+          maxRetryAttempts: fn.maxRetryAttempts,
+          onFailure: (failed, last, attempts) => {
+            const queue = fn.onFailureArn ?? 'unrouted';
+            const messages = this.deadLetters.get(queue) ?? [];
+            messages.push({ requestPayload: failed, responsePayload: last.error, attempts });
+            this.deadLetters.set(queue, messages);
+          },
+        })
+        .then((result) => {
+          this.deliveries.push({ rule: rule.name, function: fn.functionName, event, result });
+        });
+      this.track(delivery);
+      deliveries.push(delivery);
+    }
+    return Promise.all(deliveries);
   }
 
   private track(p: Promise<unknown>): void {
