@@ -1,6 +1,6 @@
 /** A fault the endpoint injects, so the SDK's own retry logic is what copes. */
 export interface FaultRule {
-  /** Service (`ecs`, `ssm`, `events`, `monitoring`, `dynamodb`); any when absent. */
+  /** Service by signing name (`ecs`, `ssm`, `events`, `monitoring`, `dynamodb`, `rds`); any when absent. */
   readonly service?: string;
   /** Operation name (e.g. `UpdateService`); any when absent. */
   readonly operation?: string;

@@ -9,6 +9,15 @@ import type { AddressInfo } from 'node:net';
 import { type AuthorizationNeed, authorize, type Caller, type Partition } from './authorize.ts';
 import { AwsServiceError } from './errors.ts';
 import { FaultInjector } from './faults.ts';
+import {
+  asQueryError,
+  parseQueryRequest,
+  type QueryRequest,
+  type QueryService,
+  queryErrorXml,
+  queryResponseXml,
+} from './query-protocol.ts';
+import { RateLimits } from './rate-limit.ts';
 import { parseAuthorization, verifySignature } from './sigv4.ts';
 
 /** A service spoken over AWS JSON 1.0/1.1: operations by name, and what each needs authorized. */
@@ -34,25 +43,40 @@ export interface CallRecord {
 
 export interface EndpointOptions extends Partition {
   readonly services: readonly JsonService[];
+  /** Services spoken over the AWS Query protocol (e.g. RDS), routed by the SigV4 credential scope's service. */
+  readonly queryServices?: readonly QueryService[];
   /** Resolves an access key to its caller; unknown keys are refused like AWS does. */
   readonly callerFor: (accessKeyId: string) => Caller | undefined;
   /** Where DynamoDB requests go after authorization (dynalite). */
   readonly dynamoPort?: number;
 }
 
+/** One request in flight: what it is, how it is recorded, and how it is failed in its protocol's format. */
+interface Exchange {
+  readonly service: string;
+  readonly operation: string;
+  record(status: number, error?: string): void;
+  fail(error: AwsServiceError): void;
+}
+
 /**
  * The local AWS-compatible endpoint: one HTTP server on loopback, routing by `X-Amz-Target` (JSON
- * protocols) or the SigV4 credential scope, authorizing every call against the caller's policies,
- * injecting faults, and answering errors in each protocol's format.
+ * protocols) or, for form-encoded Query requests, by the SigV4 credential scope's service; authorizing every
+ * call against the caller's policies, injecting faults, limiting each service's request rate, and answering
+ * errors in each protocol's format.
  */
 export class LocalEndpoint {
   readonly faults = new FaultInjector();
+  /** Per-service request rates and latencies (real time), e.g. `limits.set('rds', { requestsPerSecond: 25 })`. */
+  readonly limits = new RateLimits();
   readonly calls: CallRecord[] = [];
   private server?: Server;
   private readonly byPrefix: Map<string, JsonService>;
+  private readonly bySigningName: Map<string, QueryService>;
 
   constructor(private readonly options: EndpointOptions) {
     this.byPrefix = new Map(options.services.map((s) => [s.targetPrefix, s]));
+    this.bySigningName = new Map((options.queryServices ?? []).map((s) => [s.signingName, s]));
   }
 
   async listen(port = 0): Promise<string> {
@@ -84,6 +108,10 @@ export class LocalEndpoint {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
+    const contentType = String(req.headers['content-type'] ?? '').toLowerCase();
+    if (target === '' && contentType.startsWith('application/x-www-form-urlencoded')) {
+      return this.serveQuery(req, res, body);
+    }
     const [prefix = '', operation = ''] = target.split('.');
     const scope = credentialScope(req.headers.authorization);
     const service = this.byPrefix.get(prefix);
@@ -91,71 +119,39 @@ export class LocalEndpoint {
       ? 'dynamodb'
       : (service?.signingName ?? scope?.service ?? 'unknown');
     const json = service?.jsonVersion ?? (serviceName === 'dynamodb' ? '1.0' : '1.1');
-    const record = (status: number, error?: string) =>
-      this.calls.push({ service: serviceName, operation, caller: scope?.accessKeyId ?? '', status, error });
-
-    const fail = (error: AwsServiceError) => {
-      record(error.status, error.code);
-      const type = serviceName === 'dynamodb' ? `com.amazonaws.dynamodb.v20120810#${error.code}` : error.code;
-      res
-        .writeHead(error.status, {
-          'content-type': `application/x-amz-json-${json}`,
-          'x-amzn-errortype': error.code,
-          'x-amzn-requestid': crypto.randomUUID(),
-        })
-        .end(JSON.stringify({ __type: type, message: error.message }));
+    const exchange: Exchange = {
+      service: serviceName,
+      operation,
+      record: (status, error) =>
+        this.calls.push({ service: serviceName, operation, caller: scope?.accessKeyId ?? '', status, error }),
+      fail: (error) => {
+        exchange.record(error.status, error.code);
+        const type =
+          serviceName === 'dynamodb' ? `com.amazonaws.dynamodb.v20120810#${error.code}` : error.code;
+        res
+          .writeHead(error.status, {
+            'content-type': `application/x-amz-json-${json}`,
+            'x-amzn-errortype': error.code,
+            'x-amzn-requestid': crypto.randomUUID(),
+          })
+          .end(JSON.stringify({ __type: type, message: error.message }));
+      },
     };
 
-    for (const fault of this.faults.pick(serviceName, operation)) {
-      if (fault.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 100));
-      if (fault.kind === 'drop') {
-        record(0, 'dropped');
-        req.socket.destroy();
-        return;
-      }
-      if (fault.kind === 'throttle') return fail(new AwsServiceError('ThrottlingException', 'Rate exceeded'));
-      if (fault.kind === 'server-error') {
-        return fail(
-          new AwsServiceError(
-            serviceName === 'ecs' ? 'ServerException' : 'InternalFailure',
-            'injected fault',
-            500,
-          ),
-        );
-      }
-    }
-
-    const caller = scope ? this.options.callerFor(scope.accessKeyId) : undefined;
-    if (!caller) {
-      return fail(
-        new AwsServiceError(
-          'UnrecognizedClientException',
-          'The security token included in the request is invalid.',
-        ),
-      );
-    }
-    const auth = parseAuthorization(req.headers.authorization);
-    if (!auth || !(await verifySignature(req, body, auth, caller.secretAccessKey))) {
-      return fail(
-        new AwsServiceError(
-          serviceName === 'dynamodb' ? 'InvalidSignatureException' : 'SignatureDoesNotMatch',
-          'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
-          serviceName === 'dynamodb' ? 400 : 403,
-        ),
-      );
-    }
+    const caller = await this.admit(req, body, exchange);
+    if (!caller) return;
     let input: Record<string, unknown>;
     try {
       input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
     } catch {
-      return fail(new AwsServiceError('SerializationException', 'request body is not JSON'));
+      return exchange.fail(new AwsServiceError('SerializationException', 'request body is not JSON'));
     }
 
     try {
       if (serviceName === 'dynamodb') {
         await authorize(caller, dynamoNeeds(operation, input), this.options);
         await this.forwardToDynamo(req, body, res);
-        record(res.statusCode);
+        exchange.record(res.statusCode);
         return;
       }
       if (!service)
@@ -165,7 +161,7 @@ export class LocalEndpoint {
         );
       await authorize(caller, service.authorization(operation, input), this.options);
       const output = await service.handle(operation, input, caller);
-      record(200);
+      exchange.record(200);
       res
         .writeHead(200, {
           'content-type': `application/x-amz-json-${json}`,
@@ -173,9 +169,127 @@ export class LocalEndpoint {
         })
         .end(JSON.stringify(output ?? {}, dateAsEpochSeconds));
     } catch (error) {
-      if (error instanceof AwsServiceError) return fail(error);
+      if (error instanceof AwsServiceError) return exchange.fail(error);
       throw error;
     }
+  }
+
+  /** An AWS Query request (form-encoded `Action=…`), for the service named by the credential scope. */
+  private async serveQuery(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const scope = credentialScope(req.headers.authorization);
+    const service = this.bySigningName.get(scope?.service ?? '');
+    const serviceName = service?.signingName ?? scope?.service ?? 'unknown';
+    let request: QueryRequest | undefined;
+    let malformed: AwsServiceError | undefined;
+    try {
+      request = parseQueryRequest(body.toString('utf8'));
+    } catch (error) {
+      if (!(error instanceof AwsServiceError)) throw error;
+      malformed = error;
+    }
+    const operation = request?.action ?? '';
+    const xmlns = service?.xmlns ?? '';
+    const exchange: Exchange = {
+      service: serviceName,
+      operation,
+      record: (status, error) =>
+        this.calls.push({ service: serviceName, operation, caller: scope?.accessKeyId ?? '', status, error }),
+      fail: (error) => {
+        const answer = asQueryError(error);
+        exchange.record(answer.status, answer.code);
+        const requestId = crypto.randomUUID();
+        res
+          .writeHead(answer.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId })
+          .end(queryErrorXml(answer, xmlns, requestId));
+      },
+    };
+
+    const caller = await this.admit(req, body, exchange);
+    if (!caller) return;
+    try {
+      if (malformed) throw malformed;
+      if (!service || !request) {
+        throw new AwsServiceError('InvalidAction', `no local Query service for ${serviceName}`);
+      }
+      const { action, version, params } = request;
+      if (version !== service.version) {
+        throw new AwsServiceError(
+          'InvalidAction',
+          `Could not find operation ${action} for version ${version}`,
+        );
+      }
+      await authorize(caller, service.authorization(action, params), this.options);
+      const output = await service.handle(action, params, caller);
+      exchange.record(200);
+      const requestId = crypto.randomUUID();
+      res
+        .writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId })
+        .end(queryResponseXml(action, xmlns, output, requestId));
+    } catch (error) {
+      if (error instanceof AwsServiceError) return exchange.fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * What every request goes through before its service sees it, whatever its protocol: the service's
+   * latency, injected faults, authentication (known key, valid SigV4 signature) and the service's rate
+   * limit. Returns the caller, or `undefined` when the request has been answered (or dropped).
+   */
+  private async admit(req: IncomingMessage, body: Buffer, exchange: Exchange): Promise<Caller | undefined> {
+    const { service: serviceName, operation } = exchange;
+    const latency = this.limits.latencyMs(serviceName);
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    for (const fault of this.faults.pick(serviceName, operation)) {
+      if (fault.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 100));
+      if (fault.kind === 'drop') {
+        exchange.record(0, 'dropped');
+        req.socket.destroy();
+        return undefined;
+      }
+      if (fault.kind === 'throttle') {
+        exchange.fail(new AwsServiceError('ThrottlingException', 'Rate exceeded'));
+        return undefined;
+      }
+      if (fault.kind === 'server-error') {
+        exchange.fail(
+          new AwsServiceError(
+            serviceName === 'ecs' ? 'ServerException' : 'InternalFailure',
+            'injected fault',
+            500,
+          ),
+        );
+        return undefined;
+      }
+    }
+
+    const scope = credentialScope(req.headers.authorization);
+    const caller = scope ? this.options.callerFor(scope.accessKeyId) : undefined;
+    if (!caller) {
+      exchange.fail(
+        new AwsServiceError(
+          'UnrecognizedClientException',
+          'The security token included in the request is invalid.',
+        ),
+      );
+      return undefined;
+    }
+    const auth = parseAuthorization(req.headers.authorization);
+    if (!auth || !(await verifySignature(req, body, auth, caller.secretAccessKey))) {
+      exchange.fail(
+        new AwsServiceError(
+          serviceName === 'dynamodb' ? 'InvalidSignatureException' : 'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+          serviceName === 'dynamodb' ? 400 : 403,
+        ),
+      );
+      return undefined;
+    }
+    if (!this.limits.admit(serviceName)) {
+      exchange.fail(new AwsServiceError('ThrottlingException', 'Rate exceeded'));
+      return undefined;
+    }
+    return caller;
   }
 
   private forwardToDynamo(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {

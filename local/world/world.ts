@@ -12,6 +12,7 @@ import { CloudWatchWorld } from '../services/cloudwatch.ts';
 import { EcsWorld } from '../services/ecs.ts';
 import { type AwsEvent, envelope } from '../services/envelope.ts';
 import { EventBridgeWorld } from '../services/eventbridge.ts';
+import { RdsWorld } from '../services/rds.ts';
 import { SsmWorld } from '../services/ssm.ts';
 import { type DeployedApp, loadDeployedApp } from '../template/deployed-app.ts';
 import { VirtualClock } from './clock.ts';
@@ -67,6 +68,7 @@ export class LocalWorld {
     readonly ssm: SsmWorld,
     readonly cloudwatch: CloudWatchWorld,
     readonly events: EventBridgeWorld,
+    readonly rds: RdsWorld,
     readonly registry: ImageRegistry,
     readonly lambdas: Map<string, LocalLambda>,
     private readonly stopDynamo: () => Promise<void>,
@@ -95,6 +97,7 @@ export class LocalWorld {
       rolloutMs: options.rolloutMs,
     });
     const ssm = new SsmWorld({ clock });
+    const rds = new RdsWorld({ account, region, clock });
     const events = new EventBridgeWorld({ account, region, clock, emit });
 
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -122,6 +125,7 @@ export class LocalWorld {
       account,
       region,
       services: [ecs, ssm, cloudwatch, events],
+      queryServices: [rds],
       callerFor: (key) => callers.get(key),
       dynamoPort,
     });
@@ -200,6 +204,7 @@ export class LocalWorld {
       ssm,
       cloudwatch,
       events,
+      rds,
       registry,
       lambdas,
       async () => {

@@ -1,0 +1,947 @@
+import type { AuthorizationNeed } from '../endpoint/authorize.ts';
+import { AwsServiceError } from '../endpoint/errors.ts';
+import {
+  type QueryParams,
+  type QueryResult,
+  type QueryService,
+  queryList,
+  queryString,
+  queryStruct,
+} from '../endpoint/query-protocol.ts';
+import type { VirtualClock } from '../world/clock.ts';
+import { validIdentifier } from './rds-identifiers.ts';
+import { describePage, type Sequenced } from './rds-pages.ts';
+
+/** Status of a DB snapshot or DB cluster snapshot. */
+export type RdsSnapshotStatus = 'creating' | 'available' | 'failed' | 'deleted';
+
+/** Something RDS tags: its ARN and its tags (in the order they were added). */
+export interface RdsTagged extends Sequenced {
+  readonly arn: string;
+  readonly tags: Map<string, string>;
+}
+
+/** A DB instance (its metadata; no database server behind it yet). */
+export interface RdsInstance extends RdsTagged {
+  readonly id: string;
+  readonly engine: string;
+  readonly engineVersion: string;
+  status: string;
+  readonly instanceClass: string;
+  readonly allocatedStorage: number;
+  readonly address: string;
+  readonly port: number;
+  readonly masterUsername: string;
+  readonly createTime: number;
+  readonly resourceId: string;
+  readonly availabilityZone: string;
+  /** The Aurora cluster it belongs to, if any. */
+  readonly clusterId?: string;
+  readonly copyTagsToSnapshot: boolean;
+  readonly storageEncrypted: boolean;
+}
+
+/** An Aurora DB cluster. */
+export interface RdsCluster extends RdsTagged {
+  readonly id: string;
+  readonly engine: string;
+  readonly engineVersion: string;
+  status: string;
+  readonly endpoint: string;
+  readonly readerEndpoint: string;
+  readonly port: number;
+  readonly masterUsername: string;
+  readonly createTime: number;
+  readonly resourceId: string;
+  readonly availabilityZones: readonly string[];
+  readonly copyTagsToSnapshot: boolean;
+  readonly storageEncrypted: boolean;
+}
+
+/** A DB snapshot (`kind: 'db'`, of an instance) or DB cluster snapshot (`kind: 'cluster'`). */
+export interface RdsSnapshot extends RdsTagged {
+  readonly kind: 'db' | 'cluster';
+  readonly id: string;
+  /** The instance or cluster it was taken of (which may no longer exist). */
+  readonly source: string;
+  readonly type: 'manual' | 'automated';
+  status: RdsSnapshotStatus;
+  /** When the snapshot was started (epoch ms). */
+  readonly createTime: number;
+  readonly engine: string;
+  readonly engineVersion: string;
+  readonly allocatedStorage: number;
+  readonly port: number;
+  readonly masterUsername: string;
+  readonly sourceCreateTime: number;
+  readonly sourceResourceId: string;
+  readonly availabilityZone: string;
+  readonly encrypted: boolean;
+}
+
+/** Tags as the seeding helpers take them. */
+export type RdsTags = Readonly<Record<string, string>>;
+
+/** An existing DB instance to put in the world. */
+export interface RdsInstanceSeed {
+  readonly identifier: string;
+  /** @default 'postgres' (or the cluster's engine for a cluster member) */
+  readonly engine?: string;
+  /** @default '16.4' */
+  readonly engineVersion?: string;
+  /** @default 'available' */
+  readonly status?: string;
+  /** @default 'db.t4g.micro' */
+  readonly instanceClass?: string;
+  /** GiB. @default 20 (1 for a cluster member, as Aurora reports it) */
+  readonly allocatedStorage?: number;
+  /** Makes the instance a member (the first one the writer) of this Aurora cluster, which must exist. */
+  readonly clusterIdentifier?: string;
+  readonly tags?: RdsTags;
+  /** @default false */
+  readonly copyTagsToSnapshot?: boolean;
+  /** Epoch ms. @default the clock's now */
+  readonly createTime?: number;
+  /** Where the database answers. @default `<id>.c0local0000.<region>.rds.amazonaws.com:5432` */
+  readonly endpoint?: { readonly address: string; readonly port: number };
+  /** @default 'postgres' */
+  readonly masterUsername?: string;
+  /** @default false */
+  readonly storageEncrypted?: boolean;
+}
+
+/** An existing Aurora DB cluster to put in the world. */
+export interface RdsClusterSeed {
+  readonly identifier: string;
+  /** @default 'aurora-postgresql' */
+  readonly engine?: string;
+  /** @default '16.4' */
+  readonly engineVersion?: string;
+  /** @default 'available' */
+  readonly status?: string;
+  readonly tags?: RdsTags;
+  /** @default false */
+  readonly copyTagsToSnapshot?: boolean;
+  /** Epoch ms. @default the clock's now */
+  readonly createTime?: number;
+  /** @default 5432 */
+  readonly port?: number;
+  /** @default 'postgres' */
+  readonly masterUsername?: string;
+  /** @default false */
+  readonly storageEncrypted?: boolean;
+}
+
+/** An existing DB snapshot (or, with `addClusterSnapshot`, DB cluster snapshot) to put in the world. */
+export interface RdsSnapshotSeed {
+  /** Stored lowercase; automated snapshots are conventionally `rds:<source>-YYYY-MM-DD-HH-MM`. */
+  readonly identifier: string;
+  /** The instance (cluster) it was taken of; it need not exist (snapshots outlive their databases). */
+  readonly source: string;
+  /** @default 'manual' */
+  readonly type?: 'manual' | 'automated';
+  /** Epoch ms. @default the clock's now */
+  readonly createTime?: number;
+  /** Kept as given (a seeded `creating` snapshot does not complete by itself). @default 'available' */
+  readonly status?: RdsSnapshotStatus;
+  readonly tags?: RdsTags;
+  /** @default the source's engine, else 'postgres' ('aurora-postgresql' for cluster snapshots) */
+  readonly engine?: string;
+}
+
+/** Where the RDS world is, its clock, how long snapshots take, and the Region's manual snapshot quotas. */
+export interface RdsWorldOptions {
+  readonly account: string;
+  readonly region: string;
+  readonly clock: VirtualClock;
+  /** Virtual milliseconds a new DB snapshot stays `creating`. @default 5 minutes */
+  readonly snapshotCreationMs?: number;
+  /** Virtual milliseconds a new DB cluster snapshot stays `creating`. @default 2 minutes */
+  readonly clusterSnapshotCreationMs?: number;
+  /** Manual DB snapshots allowed in the Region. @default 100 */
+  readonly manualSnapshotQuota?: number;
+  /** Manual DB cluster snapshots allowed in the Region. @default 100 */
+  readonly manualClusterSnapshotQuota?: number;
+}
+
+const ACTIONS = new Set([
+  'DescribeDBInstances',
+  'DescribeDBClusters',
+  'DescribeDBSnapshots',
+  'DescribeDBClusterSnapshots',
+  'CreateDBSnapshot',
+  'CreateDBClusterSnapshot',
+  'DeleteDBSnapshot',
+  'DeleteDBClusterSnapshot',
+  'AddTagsToResource',
+  'RemoveTagsFromResource',
+  'ListTagsForResource',
+]);
+
+/** Element names of list members in RDS responses (from the SDK's model). */
+const MEMBERS = {
+  DBInstances: 'DBInstance',
+  DBClusters: 'DBCluster',
+  DBSnapshots: 'DBSnapshot',
+  DBClusterSnapshots: 'DBClusterSnapshot',
+  TagList: 'Tag',
+  AvailabilityZones: 'AvailabilityZone',
+  DBClusterMembers: 'DBClusterMember',
+  VpcSecurityGroups: 'VpcSecurityGroupMembership',
+  ReadReplicaDBInstanceIdentifiers: 'ReadReplicaDBInstanceIdentifier',
+  ProcessorFeatures: 'ProcessorFeature',
+} as const;
+
+/** RDS answers these "not found" errors with 404, the rest of its client errors with 400. */
+const NOT_FOUND = new Set([
+  'DBInstanceNotFound',
+  'DBClusterNotFoundFault',
+  'DBSnapshotNotFound',
+  'DBClusterSnapshotNotFoundFault',
+]);
+const fault = (code: string, message: string) =>
+  new AwsServiceError(code, message, NOT_FOUND.has(code) ? 404 : 400);
+
+/** The resource type prefix of each taggable kind in ARNs, IAM resource types and `rds:<type>-tag/` keys. */
+type ResourceType = 'db' | 'cluster' | 'snapshot' | 'cluster-snapshot';
+const ARN_VALUE: Record<ResourceType, string> = {
+  db: 'DbInstanceName',
+  cluster: 'DbClusterInstanceName',
+  snapshot: 'SnapshotName',
+  'cluster-snapshot': 'ClusterSnapshotName',
+};
+const NOT_FOUND_OF: Record<ResourceType, (id: string) => AwsServiceError> = {
+  db: (id) => fault('DBInstanceNotFound', `DBInstance ${id} not found.`),
+  cluster: (id) => fault('DBClusterNotFoundFault', `DBCluster ${id} not found.`),
+  snapshot: (id) => fault('DBSnapshotNotFound', `DBSnapshot ${id} not found.`),
+  'cluster-snapshot': (id) => fault('DBClusterSnapshotNotFoundFault', `DBClusterSnapshot ${id} not found.`),
+};
+
+const LICENSE: Record<string, string> = {
+  postgres: 'postgresql-license',
+  mysql: 'general-public-license',
+  mariadb: 'general-public-license',
+  'aurora-postgresql': 'postgresql-license',
+  'aurora-mysql': 'general-public-license',
+};
+
+const resourceId = (prefix: string, seq: number) =>
+  `${prefix}-${seq.toString(36).toUpperCase().padStart(26, 'X').slice(-26)}`;
+
+/**
+ * Amazon RDS, locally, metadata only: DB instances and Aurora clusters, manual and automated DB snapshots and
+ * DB cluster snapshots (`creating` → `available` on the virtual clock), the per-Region manual snapshot
+ * quotas, tags, and `Describe*` pagination with `MaxRecords`/`Marker` as AWS enforces them. Spoken over the
+ * AWS Query protocol, so `@aws-sdk/client-rds` works against it unmodified.
+ */
+export class RdsWorld implements QueryService {
+  readonly signingName = 'rds';
+  readonly version = '2014-10-31';
+  readonly xmlns = 'http://rds.amazonaws.com/doc/2014-10-31/';
+  readonly instances = new Map<string, RdsInstance>();
+  readonly clusters = new Map<string, RdsCluster>();
+  /** DB snapshots by (lowercase) identifier, in creation order. */
+  readonly snapshots = new Map<string, RdsSnapshot>();
+  /** DB cluster snapshots by (lowercase) identifier, in creation order. */
+  readonly clusterSnapshots = new Map<string, RdsSnapshot>();
+  /** Manual snapshots allowed in the Region; may be changed at any time. */
+  readonly quotas: { manualSnapshots: number; manualClusterSnapshots: number };
+  private readonly manualCount = { db: 0, cluster: 0 };
+  private seq = 0;
+
+  constructor(private readonly o: RdsWorldOptions) {
+    this.quotas = {
+      manualSnapshots: o.manualSnapshotQuota ?? 100,
+      manualClusterSnapshots: o.manualClusterSnapshotQuota ?? 100,
+    };
+  }
+
+  private arn(type: ResourceType, id: string): string {
+    return `arn:aws:rds:${this.o.region}:${this.o.account}:${type}:${id}`;
+  }
+
+  // ---- seeding (in-process; no authorization, quotas or delays) ------------------------------------------
+
+  /** Puts an existing DB instance in the world. */
+  addInstance(seed: RdsInstanceSeed): RdsInstance {
+    const id = seed.identifier.toLowerCase();
+    if (this.instances.has(id)) throw fault('DBInstanceAlreadyExists', 'DB instance already exists');
+    const cluster =
+      seed.clusterIdentifier === undefined ? undefined : this.findCluster(seed.clusterIdentifier);
+    const seq = this.seq++;
+    const instance: RdsInstance = {
+      seq,
+      id,
+      arn: this.arn('db', id),
+      tags: new Map(Object.entries(seed.tags ?? {})),
+      engine: seed.engine ?? cluster?.engine ?? 'postgres',
+      engineVersion: seed.engineVersion ?? cluster?.engineVersion ?? '16.4',
+      status: seed.status ?? 'available',
+      instanceClass: seed.instanceClass ?? 'db.t4g.micro',
+      allocatedStorage: seed.allocatedStorage ?? (cluster ? 1 : 20),
+      address: seed.endpoint?.address ?? `${id}.c0local0000.${this.o.region}.rds.amazonaws.com`,
+      port: seed.endpoint?.port ?? cluster?.port ?? 5432,
+      masterUsername: seed.masterUsername ?? cluster?.masterUsername ?? 'postgres',
+      createTime: seed.createTime ?? this.o.clock.now(),
+      resourceId: resourceId('db', seq),
+      availabilityZone: `${this.o.region}a`,
+      clusterId: cluster?.id,
+      copyTagsToSnapshot: seed.copyTagsToSnapshot ?? false,
+      storageEncrypted: seed.storageEncrypted ?? cluster?.storageEncrypted ?? false,
+    };
+    this.instances.set(id, instance);
+    return instance;
+  }
+
+  /** Puts an existing Aurora DB cluster in the world (add its instances with `addInstance`). */
+  addCluster(seed: RdsClusterSeed): RdsCluster {
+    const id = seed.identifier.toLowerCase();
+    if (this.clusters.has(id)) throw fault('DBClusterAlreadyExistsFault', 'DB Cluster already exists');
+    const seq = this.seq++;
+    const host = `${id}.cluster-c0local0000.${this.o.region}.rds.amazonaws.com`;
+    const cluster: RdsCluster = {
+      seq,
+      id,
+      arn: this.arn('cluster', id),
+      tags: new Map(Object.entries(seed.tags ?? {})),
+      engine: seed.engine ?? 'aurora-postgresql',
+      engineVersion: seed.engineVersion ?? '16.4',
+      status: seed.status ?? 'available',
+      endpoint: host,
+      readerEndpoint: host.replace('.cluster-', '.cluster-ro-'),
+      port: seed.port ?? 5432,
+      masterUsername: seed.masterUsername ?? 'postgres',
+      createTime: seed.createTime ?? this.o.clock.now(),
+      resourceId: resourceId('cluster', seq),
+      availabilityZones: ['a', 'b', 'c'].map((z) => `${this.o.region}${z}`),
+      copyTagsToSnapshot: seed.copyTagsToSnapshot ?? false,
+      storageEncrypted: seed.storageEncrypted ?? false,
+    };
+    this.clusters.set(id, cluster);
+    return cluster;
+  }
+
+  /**
+   * Puts an existing DB snapshot in the world, e.g. a history of 30,000 for a benchmark. Seeded manual
+   * snapshots count towards the quota but are not refused by it.
+   */
+  addSnapshot(seed: RdsSnapshotSeed): RdsSnapshot {
+    const id = seed.identifier.toLowerCase();
+    if (this.snapshots.has(id)) throw this.alreadyExists('db', id);
+    const source = this.instances.get(seed.source.toLowerCase());
+    return this.store(
+      this.snapshotOf('db', id, seed.source.toLowerCase(), source, {
+        type: seed.type ?? 'manual',
+        status: seed.status ?? 'available',
+        createTime: seed.createTime ?? this.o.clock.now(),
+        tags: new Map(Object.entries(seed.tags ?? {})),
+        engine: seed.engine,
+      }),
+    );
+  }
+
+  /** Puts an existing DB cluster snapshot in the world (see {@link addSnapshot}). */
+  addClusterSnapshot(seed: RdsSnapshotSeed): RdsSnapshot {
+    const id = seed.identifier.toLowerCase();
+    if (this.clusterSnapshots.has(id)) throw this.alreadyExists('cluster', id);
+    const source = this.clusters.get(seed.source.toLowerCase());
+    return this.store(
+      this.snapshotOf('cluster', id, seed.source.toLowerCase(), source, {
+        type: seed.type ?? 'manual',
+        status: seed.status ?? 'available',
+        createTime: seed.createTime ?? this.o.clock.now(),
+        tags: new Map(Object.entries(seed.tags ?? {})),
+        engine: seed.engine,
+      }),
+    );
+  }
+
+  /** Manual DB snapshots (`db`) or DB cluster snapshots (`cluster`) in the Region, counted as the quota does. */
+  manualSnapshotCount(kind: 'db' | 'cluster'): number {
+    return this.manualCount[kind];
+  }
+
+  private snapshotOf(
+    kind: 'db' | 'cluster',
+    id: string,
+    sourceId: string,
+    source: RdsInstance | RdsCluster | undefined,
+    how: {
+      type: 'manual' | 'automated';
+      status: RdsSnapshotStatus;
+      createTime: number;
+      tags: Map<string, string>;
+      engine?: string;
+    },
+  ): RdsSnapshot {
+    const instance = source && 'instanceClass' in source ? source : undefined;
+    return {
+      seq: this.seq++,
+      kind,
+      id,
+      arn: this.arn(kind === 'db' ? 'snapshot' : 'cluster-snapshot', id),
+      tags: how.tags,
+      source: sourceId,
+      type: how.type,
+      status: how.status,
+      createTime: how.createTime,
+      engine: how.engine ?? source?.engine ?? (kind === 'db' ? 'postgres' : 'aurora-postgresql'),
+      engineVersion: source?.engineVersion ?? '16.4',
+      allocatedStorage: instance?.allocatedStorage ?? (kind === 'db' ? 20 : 1),
+      port: source?.port ?? 5432,
+      masterUsername: source?.masterUsername ?? 'postgres',
+      sourceCreateTime: source?.createTime ?? how.createTime,
+      sourceResourceId: source?.resourceId ?? resourceId(kind === 'db' ? 'db' : 'cluster', 0),
+      availabilityZone: instance?.availabilityZone ?? `${this.o.region}a`,
+      encrypted: source?.storageEncrypted ?? false,
+    };
+  }
+
+  private store(snapshot: RdsSnapshot): RdsSnapshot {
+    (snapshot.kind === 'db' ? this.snapshots : this.clusterSnapshots).set(snapshot.id, snapshot);
+    if (snapshot.type === 'manual') this.manualCount[snapshot.kind] += 1;
+    return snapshot;
+  }
+
+  private unstore(snapshot: RdsSnapshot): void {
+    (snapshot.kind === 'db' ? this.snapshots : this.clusterSnapshots).delete(snapshot.id);
+    if (snapshot.type === 'manual') this.manualCount[snapshot.kind] -= 1;
+  }
+
+  // ---- lookups --------------------------------------------------------------------------------------------
+
+  private findInstance(identifier: string): RdsInstance {
+    const id = idOf(identifier);
+    const found = this.instances.get(id);
+    if (!found) throw NOT_FOUND_OF.db(id);
+    return found;
+  }
+
+  private findCluster(identifier: string): RdsCluster {
+    const id = idOf(identifier);
+    const found = this.clusters.get(id);
+    if (!found) throw NOT_FOUND_OF.cluster(id);
+    return found;
+  }
+
+  private findSnapshot(kind: 'db' | 'cluster', identifier: string): RdsSnapshot {
+    const id = idOf(identifier);
+    const found = (kind === 'db' ? this.snapshots : this.clusterSnapshots).get(id);
+    if (!found) throw NOT_FOUND_OF[kind === 'db' ? 'snapshot' : 'cluster-snapshot'](id);
+    return found;
+  }
+
+  private alreadyExists(kind: 'db' | 'cluster', id: string): AwsServiceError {
+    return kind === 'db'
+      ? fault(
+          'DBSnapshotAlreadyExists',
+          `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`,
+        )
+      : fault(
+          'DBClusterSnapshotAlreadyExistsFault',
+          `Cannot create the cluster snapshot because one with the identifier ${id} already exists.`,
+        );
+  }
+
+  /** The taggable resource an ARN names in this world, or an `InvalidParameterValue` / not-found error. */
+  private resourceOf(arn: string): { type: ResourceType; id: string; resource?: RdsTagged } {
+    const parsed = parseRdsArn(arn);
+    if (!parsed || parsed.region !== this.o.region || parsed.account !== this.o.account) {
+      throw fault(
+        'InvalidParameterValue',
+        `The specified resource name does not match an RDS resource in this region: ${arn}`,
+      );
+    }
+    const { type, id } = parsed;
+    return { type, id, resource: this.lookup(type, id) };
+  }
+
+  private lookup(type: ResourceType, id: string): RdsTagged | undefined {
+    const records =
+      type === 'db'
+        ? this.instances
+        : type === 'cluster'
+          ? this.clusters
+          : type === 'snapshot'
+            ? this.snapshots
+            : this.clusterSnapshots;
+    return records.get(id);
+  }
+
+  // ---- authorization ----------------------------------------------------------------------------------------
+
+  authorization(action: string, params: QueryParams): AuthorizationNeed[] {
+    if (!ACTIONS.has(action)) {
+      throw new AwsServiceError('InvalidAction', `The action ${action} is not valid for this web service.`);
+    }
+    const need = (type: ResourceType, id: string, context: AuthorizationNeed['context'] = {}) => ({
+      action: `rds:${action}`,
+      resourceType: type,
+      values: { [ARN_VALUE[type]]: id },
+      context: { ...context, ...this.resourceTagContext(type, id) },
+    });
+    const optional = (name: string) => {
+      const value = queryString(params, name);
+      return value === undefined || value === '' ? undefined : idOf(value);
+    };
+    switch (action) {
+      case 'DescribeDBInstances':
+        return [need('db', optional('DBInstanceIdentifier') ?? '*')];
+      case 'DescribeDBClusters':
+        return [need('cluster', optional('DBClusterIdentifier') ?? '*')];
+      case 'DescribeDBSnapshots': {
+        const needs = [];
+        const snapshot = optional('DBSnapshotIdentifier');
+        const instance = optional('DBInstanceIdentifier');
+        if (snapshot !== undefined || instance === undefined) needs.push(need('snapshot', snapshot ?? '*'));
+        if (instance !== undefined) needs.push(need('db', instance));
+        return needs;
+      }
+      case 'DescribeDBClusterSnapshots': {
+        const needs = [];
+        const snapshot = optional('DBClusterSnapshotIdentifier');
+        const cluster = optional('DBClusterIdentifier');
+        if (snapshot !== undefined || cluster === undefined)
+          needs.push(need('cluster-snapshot', snapshot ?? '*'));
+        if (cluster !== undefined) needs.push(need('cluster', cluster));
+        return needs;
+      }
+      case 'CreateDBSnapshot': {
+        const request = { ...requestTagContext(tagsOf(params)), 'rds:BackupTarget': 'region' };
+        return [
+          need('db', idOf(required(params, 'DBInstanceIdentifier')), request),
+          need('snapshot', idOf(required(params, 'DBSnapshotIdentifier')), request),
+        ];
+      }
+      case 'CreateDBClusterSnapshot': {
+        const request = requestTagContext(tagsOf(params));
+        return [
+          need('cluster', idOf(required(params, 'DBClusterIdentifier')), request),
+          need('cluster-snapshot', idOf(required(params, 'DBClusterSnapshotIdentifier')), request),
+        ];
+      }
+      case 'DeleteDBSnapshot':
+        return [need('snapshot', idOf(required(params, 'DBSnapshotIdentifier')))];
+      case 'DeleteDBClusterSnapshot':
+        return [need('cluster-snapshot', idOf(required(params, 'DBClusterSnapshotIdentifier')))];
+      default: {
+        // AddTagsToResource, RemoveTagsFromResource, ListTagsForResource: the resource the ARN names.
+        const arn = required(params, 'ResourceName');
+        const context =
+          action === 'AddTagsToResource'
+            ? requestTagContext(tagsOf(params))
+            : action === 'RemoveTagsFromResource'
+              ? { 'aws:TagKeys': tagKeysOf(params) }
+              : {};
+        const parsed = parseRdsArn(arn);
+        if (parsed && parsed.region === this.o.region && parsed.account === this.o.account) {
+          return [need(parsed.type, parsed.id, context)];
+        }
+        return [{ action: `rds:${action}`, resources: [arn], context }];
+      }
+    }
+  }
+
+  /** `aws:ResourceTag/<key>` and `rds:<type>-tag/<key>` of an existing resource, for IAM conditions. */
+  private resourceTagContext(type: ResourceType, id: string): Record<string, string> {
+    const resource = this.lookup(type, id);
+    const context: Record<string, string> = {};
+    for (const [key, value] of resource?.tags ?? []) {
+      context[`aws:ResourceTag/${key}`] = value;
+      context[`rds:${type}-tag/${key}`] = value;
+    }
+    return context;
+  }
+
+  // ---- operations -------------------------------------------------------------------------------------------
+
+  async handle(action: string, params: QueryParams): Promise<QueryResult> {
+    const result = this.run(action, params);
+    return { result, members: MEMBERS };
+  }
+
+  private run(action: string, params: QueryParams): Record<string, unknown> | undefined {
+    switch (action) {
+      case 'DescribeDBInstances': {
+        const id = queryString(params, 'DBInstanceIdentifier');
+        const records = id ? [this.findInstance(id)] : this.instances.values();
+        const match = filterOf(params, {
+          'db-instance-id': (i: RdsInstance, v) => v.some((x) => idOf(x) === i.id),
+          'db-cluster-id': (i, v) => v.some((x) => idOf(x) === i.clusterId),
+          'dbi-resource-id': (i, v) => v.includes(i.resourceId),
+          engine: (i, v) => v.includes(i.engine),
+        });
+        const page = describePage(lazyFilter(records, match), params, 'db-instances');
+        return { Marker: page.marker, DBInstances: page.records.map((i) => this.describeInstance(i)) };
+      }
+      case 'DescribeDBClusters': {
+        const id = queryString(params, 'DBClusterIdentifier');
+        const records = id ? [this.findCluster(id)] : this.clusters.values();
+        const match = filterOf(params, {
+          'db-cluster-id': (c: RdsCluster, v) => v.some((x) => idOf(x) === c.id),
+          'db-cluster-resource-id': (c, v) => v.includes(c.resourceId),
+          engine: (c, v) => v.includes(c.engine),
+        });
+        const page = describePage(lazyFilter(records, match), params, 'db-clusters');
+        return { Marker: page.marker, DBClusters: page.records.map((c) => this.describeCluster(c)) };
+      }
+      case 'DescribeDBSnapshots':
+        return this.describeSnapshots('db', params);
+      case 'DescribeDBClusterSnapshots':
+        return this.describeSnapshots('cluster', params);
+      case 'CreateDBSnapshot':
+        return { DBSnapshot: this.describeSnapshot(this.createSnapshot('db', params)) };
+      case 'CreateDBClusterSnapshot':
+        return { DBClusterSnapshot: this.describeSnapshot(this.createSnapshot('cluster', params)) };
+      case 'DeleteDBSnapshot':
+        return { DBSnapshot: this.describeSnapshot(this.deleteSnapshot('db', params)) };
+      case 'DeleteDBClusterSnapshot':
+        return { DBClusterSnapshot: this.describeSnapshot(this.deleteSnapshot('cluster', params)) };
+      case 'AddTagsToResource': {
+        const resource = this.taggable(required(params, 'ResourceName'));
+        for (const [key, value] of tagsOf(params)) resource.tags.set(key, value);
+        return undefined;
+      }
+      case 'RemoveTagsFromResource': {
+        const resource = this.taggable(required(params, 'ResourceName'));
+        for (const key of tagKeysOf(params)) resource.tags.delete(key);
+        return undefined;
+      }
+      case 'ListTagsForResource':
+        return { TagList: tagList(this.taggable(required(params, 'ResourceName')).tags) };
+      default:
+        throw new AwsServiceError('InvalidAction', `The action ${action} is not valid for this web service.`);
+    }
+  }
+
+  private taggable(arn: string): RdsTagged {
+    const { type, id, resource } = this.resourceOf(arn);
+    if (!resource) throw NOT_FOUND_OF[type](id);
+    return resource;
+  }
+
+  private describeSnapshots(kind: 'db' | 'cluster', params: QueryParams): Record<string, unknown> {
+    const [idParam, sourceParam, listKey] =
+      kind === 'db'
+        ? (['DBSnapshotIdentifier', 'DBInstanceIdentifier', 'DBSnapshots'] as const)
+        : (['DBClusterSnapshotIdentifier', 'DBClusterIdentifier', 'DBClusterSnapshots'] as const);
+    const id = queryString(params, idParam);
+    const source = queryString(params, sourceParam);
+    const type = queryString(params, 'SnapshotType');
+    if (type !== undefined && !['manual', 'automated', 'shared', 'public', 'awsbackup'].includes(type)) {
+      throw fault('InvalidParameterValue', `Invalid value ${type} for SnapshotType.`);
+    }
+    const records = id
+      ? [this.findSnapshot(kind, id)]
+      : (kind === 'db' ? this.snapshots : this.clusterSnapshots).values();
+    const byType = (s: RdsSnapshot) => (type === undefined ? true : s.type === type);
+    const bySource = (s: RdsSnapshot) => (source ? s.source === idOf(source) : true);
+    const filters =
+      kind === 'db'
+        ? filterOf(params, {
+            'db-instance-id': (s: RdsSnapshot, v) => v.some((x) => idOf(x) === s.source),
+            'db-snapshot-id': (s, v) => v.some((x) => x.toLowerCase() === s.id),
+            'dbi-resource-id': (s, v) => v.includes(s.sourceResourceId),
+            'snapshot-type': (s, v) => v.includes(s.type),
+            engine: (s, v) => v.includes(s.engine),
+          })
+        : filterOf(params, {
+            'db-cluster-id': (s: RdsSnapshot, v) => v.some((x) => idOf(x) === s.source),
+            'db-cluster-snapshot-id': (s, v) => v.some((x) => x.toLowerCase() === s.id),
+            'snapshot-type': (s, v) => v.includes(s.type),
+            engine: (s, v) => v.includes(s.engine),
+          });
+    const match = (s: RdsSnapshot) => byType(s) && bySource(s) && filters(s);
+    const page = describePage(
+      lazyFilter(records, match),
+      params,
+      kind === 'db' ? 'db-snapshots' : 'cluster-snapshots',
+    );
+    return { Marker: page.marker, [listKey]: page.records.map((s) => this.describeSnapshot(s)) };
+  }
+
+  private createSnapshot(kind: 'db' | 'cluster', params: QueryParams): RdsSnapshot {
+    const db = kind === 'db';
+    const id = validIdentifier(
+      db ? 'DBSnapshotIdentifier' : 'DBClusterSnapshotIdentifier',
+      required(params, db ? 'DBSnapshotIdentifier' : 'DBClusterSnapshotIdentifier'),
+      db ? 255 : 63,
+    );
+    const source = db
+      ? this.findInstance(required(params, 'DBInstanceIdentifier'))
+      : this.findCluster(required(params, 'DBClusterIdentifier'));
+    if ((db ? this.snapshots : this.clusterSnapshots).has(id)) throw this.alreadyExists(kind, id);
+    if (db && 'clusterId' in source && source.clusterId !== undefined) {
+      throw fault(
+        'InvalidDBInstanceState',
+        `The specified instance ${source.id} is a member of a cluster and a snapshot cannot be created directly. Please use the CreateDBClusterSnapshot API instead.`,
+      );
+    }
+    if (source.status !== 'available') {
+      throw db
+        ? fault(
+            'InvalidDBInstanceState',
+            `Cannot create a snapshot because the database instance ${source.id} is not currently in the available state.`,
+          )
+        : fault('InvalidDBClusterStateFault', `DBCluster ${source.id} is not in the available state.`);
+    }
+    const quota = db ? this.quotas.manualSnapshots : this.quotas.manualClusterSnapshots;
+    if (this.manualCount[kind] + 1 > quota) {
+      throw fault(
+        'SnapshotQuotaExceeded',
+        db
+          ? `Cannot create more than ${quota} manual snapshots`
+          : `Cannot create more than ${quota} manual cluster snapshots`,
+      );
+    }
+    const given = tagsOf(params);
+    const tags = given.size === 0 && source.copyTagsToSnapshot ? new Map(source.tags) : given;
+    const snapshot = this.store(
+      this.snapshotOf(kind, id, source.id, source, {
+        type: 'manual',
+        status: 'creating',
+        createTime: this.o.clock.now(),
+        tags,
+      }),
+    );
+    const delay = db
+      ? (this.o.snapshotCreationMs ?? 5 * 60_000)
+      : (this.o.clusterSnapshotCreationMs ?? 2 * 60_000);
+    this.o.clock.schedule(snapshot.createTime + delay, () => {
+      if (snapshot.status === 'creating') snapshot.status = 'available';
+    });
+    return snapshot;
+  }
+
+  private deleteSnapshot(kind: 'db' | 'cluster', params: QueryParams): RdsSnapshot {
+    const db = kind === 'db';
+    const snapshot = this.findSnapshot(
+      kind,
+      required(params, db ? 'DBSnapshotIdentifier' : 'DBClusterSnapshotIdentifier'),
+    );
+    if (snapshot.type === 'automated') {
+      throw db
+        ? fault('InvalidDBSnapshotState', 'automated snapshots cannot be deleted.')
+        : fault('InvalidDBClusterSnapshotStateFault', 'Only manual snapshots may be deleted.');
+    }
+    if (snapshot.status !== 'available' && snapshot.status !== 'failed') {
+      throw db
+        ? fault(
+            'InvalidDBSnapshotState',
+            `Cannot delete the snapshot ${snapshot.id} because it is not in the available state (it is ${snapshot.status}).`,
+          )
+        : fault(
+            'InvalidDBClusterSnapshotStateFault',
+            `Cannot delete the cluster snapshot ${snapshot.id} because it is not in the available state (it is ${snapshot.status}).`,
+          );
+    }
+    this.unstore(snapshot);
+    snapshot.status = 'deleted';
+    return snapshot;
+  }
+
+  // ---- shapes ------------------------------------------------------------------------------------------------
+
+  private describeInstance(i: RdsInstance): Record<string, unknown> {
+    return {
+      DBInstanceIdentifier: i.id,
+      DBInstanceClass: i.instanceClass,
+      Engine: i.engine,
+      DBInstanceStatus: i.status,
+      MasterUsername: i.masterUsername,
+      Endpoint: { Address: i.address, Port: i.port, HostedZoneId: 'Z29XKXDKYMONMX' },
+      AllocatedStorage: i.allocatedStorage,
+      InstanceCreateTime: new Date(i.createTime),
+      BackupRetentionPeriod: 1,
+      VpcSecurityGroups: [],
+      AvailabilityZone: i.availabilityZone,
+      MultiAZ: false,
+      EngineVersion: i.engineVersion,
+      AutoMinorVersionUpgrade: true,
+      ReadReplicaDBInstanceIdentifiers: [],
+      LicenseModel: LICENSE[i.engine],
+      PubliclyAccessible: false,
+      StorageType: i.clusterId ? 'aurora' : 'gp3',
+      DbInstancePort: 0,
+      DBClusterIdentifier: i.clusterId,
+      StorageEncrypted: i.storageEncrypted,
+      DbiResourceId: i.resourceId,
+      CopyTagsToSnapshot: i.copyTagsToSnapshot,
+      DBInstanceArn: i.arn,
+      IAMDatabaseAuthenticationEnabled: false,
+      DeletionProtection: false,
+      TagList: tagList(i.tags),
+    };
+  }
+
+  private describeCluster(c: RdsCluster): Record<string, unknown> {
+    const members = [...this.instances.values()].filter((i) => i.clusterId === c.id);
+    return {
+      AllocatedStorage: 1,
+      AvailabilityZones: c.availabilityZones,
+      BackupRetentionPeriod: 1,
+      DBClusterIdentifier: c.id,
+      Status: c.status,
+      Endpoint: c.endpoint,
+      ReaderEndpoint: c.readerEndpoint,
+      MultiAZ: members.length > 1,
+      Engine: c.engine,
+      EngineVersion: c.engineVersion,
+      Port: c.port,
+      MasterUsername: c.masterUsername,
+      DBClusterMembers: members.map((i, n) => ({
+        DBInstanceIdentifier: i.id,
+        IsClusterWriter: n === 0,
+        DBClusterParameterGroupStatus: 'in-sync',
+        PromotionTier: 1,
+      })),
+      VpcSecurityGroups: [],
+      StorageEncrypted: c.storageEncrypted,
+      DbClusterResourceId: c.resourceId,
+      DBClusterArn: c.arn,
+      IAMDatabaseAuthenticationEnabled: false,
+      ClusterCreateTime: new Date(c.createTime),
+      EngineMode: 'provisioned',
+      DeletionProtection: false,
+      CopyTagsToSnapshot: c.copyTagsToSnapshot,
+      TagList: tagList(c.tags),
+    };
+  }
+
+  /**
+   * A snapshot as `Describe*` shows it. A DB snapshot still `creating` has no `SnapshotCreateTime` yet (AWS
+   * leaves it out until the snapshot completes); a DB cluster snapshot has one from the start.
+   */
+  private describeSnapshot(s: RdsSnapshot): Record<string, unknown> {
+    const done = s.status !== 'creating';
+    const progress = done ? 100 : 0;
+    if (s.kind === 'cluster') {
+      return {
+        AvailabilityZones: ['a', 'b', 'c'].map((z) => `${this.o.region}${z}`),
+        DBClusterSnapshotIdentifier: s.id,
+        DBClusterIdentifier: s.source,
+        SnapshotCreateTime: new Date(s.createTime),
+        Engine: s.engine,
+        EngineMode: 'provisioned',
+        AllocatedStorage: s.allocatedStorage,
+        Status: s.status,
+        Port: s.port,
+        ClusterCreateTime: new Date(s.sourceCreateTime),
+        MasterUsername: s.masterUsername,
+        EngineVersion: s.engineVersion,
+        LicenseModel: LICENSE[s.engine],
+        SnapshotType: s.type,
+        PercentProgress: progress,
+        StorageEncrypted: s.encrypted,
+        DBClusterSnapshotArn: s.arn,
+        IAMDatabaseAuthenticationEnabled: false,
+        TagList: tagList(s.tags),
+        StorageType: 'aurora',
+        DbClusterResourceId: s.sourceResourceId,
+      };
+    }
+    return {
+      DBSnapshotIdentifier: s.id,
+      DBInstanceIdentifier: s.source,
+      SnapshotCreateTime: done ? new Date(s.createTime) : undefined,
+      Engine: s.engine,
+      AllocatedStorage: s.allocatedStorage,
+      Status: s.status,
+      Port: s.port,
+      AvailabilityZone: s.availabilityZone,
+      InstanceCreateTime: new Date(s.sourceCreateTime),
+      MasterUsername: s.masterUsername,
+      EngineVersion: s.engineVersion,
+      LicenseModel: LICENSE[s.engine],
+      SnapshotType: s.type,
+      PercentProgress: progress,
+      StorageType: 'gp3',
+      Encrypted: s.encrypted,
+      DBSnapshotArn: s.arn,
+      IAMDatabaseAuthenticationEnabled: false,
+      ProcessorFeatures: [],
+      DbiResourceId: s.sourceResourceId,
+      TagList: tagList(s.tags),
+      OriginalSnapshotCreateTime: done ? new Date(s.createTime) : undefined,
+      SnapshotTarget: 'region',
+    };
+  }
+}
+
+/** `arn:aws:rds:<region>:<account>:<type>:<id>` for the four resource types this world holds. */
+function parseRdsArn(
+  arn: string,
+): { region: string; account: string; type: ResourceType; id: string } | undefined {
+  const match = /^arn:aws:rds:([^:]*):([^:]*):(db|cluster|snapshot|cluster-snapshot):(.+)$/.exec(arn);
+  if (!match) return undefined;
+  const [, region = '', account = '', type = 'db', id = ''] = match;
+  return { region, account, type: type as ResourceType, id: id.toLowerCase() };
+}
+
+/** An identifier as RDS compares it: lowercase, the resource part of an ARN. */
+function idOf(value: string): string {
+  return (parseRdsArn(value)?.id ?? value).toLowerCase();
+}
+
+function required(params: QueryParams, name: string): string {
+  const value = queryString(params, name);
+  if (value === undefined) {
+    throw new AwsServiceError('MissingParameter', `The request must contain the parameter ${name}`);
+  }
+  return value;
+}
+
+/** `Tags.Tag.N.Key/Value` as a map (in order). */
+function tagsOf(params: QueryParams): Map<string, string> {
+  const tags = new Map<string, string>();
+  for (const item of queryList(params, 'Tags')) {
+    const tag = queryStruct(item);
+    const key = typeof tag.Key === 'string' ? tag.Key : '';
+    if (key === '') throw new AwsServiceError('InvalidParameterValue', 'A tag key must not be empty.');
+    tags.set(key, typeof tag.Value === 'string' ? tag.Value : '');
+  }
+  return tags;
+}
+
+function tagKeysOf(params: QueryParams): string[] {
+  return queryList(params, 'TagKeys').filter((k): k is string => typeof k === 'string');
+}
+
+function tagList(tags: Map<string, string>): { Key: string; Value: string }[] {
+  return [...tags].map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** The request's tags as IAM sees them: `aws:RequestTag/<key>`, `rds:req-tag/<key>`, `aws:TagKeys`. */
+function requestTagContext(tags: Map<string, string>): Record<string, string | string[]> {
+  if (tags.size === 0) return {};
+  const context: Record<string, string | string[]> = { 'aws:TagKeys': [...tags.keys()] };
+  for (const [key, value] of tags) {
+    context[`aws:RequestTag/${key}`] = value;
+    context[`rds:req-tag/${key}`] = value;
+  }
+  return context;
+}
+
+type FilterTest<T> = (record: T, values: string[]) => boolean;
+
+/**
+ * The `Filters.Filter.N` of a Describe call as one predicate (every filter must match; a filter matches
+ * when any of its values does).
+ *
+ * @throws {@link AwsServiceError} `InvalidParameterValue` for a filter name the call does not support.
+ */
+function filterOf<T>(params: QueryParams, supported: Record<string, FilterTest<T>>): (record: T) => boolean {
+  const tests = queryList(params, 'Filters').map((item) => {
+    const filter = queryStruct(item);
+    const name = typeof filter.Name === 'string' ? filter.Name : '';
+    const test = Object.hasOwn(supported, name) ? supported[name] : undefined;
+    if (!test) throw new AwsServiceError('InvalidParameterValue', `Unrecognized filter name: ${name}.`);
+    const values = queryList(filter, 'Values').filter((v): v is string => typeof v === 'string');
+    return (record: T) => test(record, values);
+  });
+  return (record) => tests.every((t) => t(record));
+}
+
+function* lazyFilter<T>(records: Iterable<T>, keep: (record: T) => boolean): Generator<T> {
+  for (const record of records) if (keep(record)) yield record;
+}
