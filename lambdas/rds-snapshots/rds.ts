@@ -11,7 +11,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-rds';
 import type { DatabaseKind } from './identifiers.ts';
-import type { CreateAction, SnapshotView } from './plan.ts';
+import { type CreateAction, type SnapshotView, TAG } from './plan.ts';
 
 /** The RDS calls of the snapshot runbook, every Describe paginated to the end (MaxRecords 100, Marker). */
 
@@ -88,7 +88,7 @@ export async function listSnapshots(rds: RDSClient): Promise<SnapshotView[]> {
       database: s.DBInstanceIdentifier ?? '',
       type: typeOf(s.SnapshotType),
       status: s.Status ?? '',
-      createdAt: (s.SnapshotCreateTime ?? s.OriginalSnapshotCreateTime)?.getTime() ?? 0,
+      createdAt: s.SnapshotCreateTime?.getTime() ?? createdByRun(tagsOf(s.TagList)),
       tags: tagsOf(s.TagList),
     })),
     ...cluster.map((s) => ({
@@ -97,10 +97,20 @@ export async function listSnapshots(rds: RDSClient): Promise<SnapshotView[]> {
       database: s.DBClusterIdentifier ?? '',
       type: typeOf(s.SnapshotType),
       status: s.Status ?? '',
-      createdAt: s.SnapshotCreateTime?.getTime() ?? 0,
+      createdAt: s.SnapshotCreateTime?.getTime() ?? createdByRun(tagsOf(s.TagList)),
       tags: tagsOf(s.TagList),
     })),
   ];
+}
+
+/**
+ * RDS reports no SnapshotCreateTime while a DB snapshot is still `creating`; a Nightshift snapshot's run tag
+ * says when its run was, so tier decisions still see it. Others count as created at the epoch.
+ */
+function createdByRun(tags: Record<string, string>): number {
+  const run = tags[TAG.runId]?.replace(/^run-/, '');
+  const ms = run === undefined ? Number.NaN : Date.parse(run);
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 export async function createSnapshot(rds: RDSClient, action: CreateAction): Promise<void> {

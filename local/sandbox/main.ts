@@ -7,6 +7,7 @@ import { AuditLog } from '../../lambdas/shared/audit.ts';
 import userConfig from '../../nightshift.config.ts';
 import { LocalWorld } from '../world/world.ts';
 import { runEcsRollbackStory, type StoryCheck } from './ecs-rollback-story.ts';
+import { runSnapshotStory } from './rds-snapshots-story.ts';
 import { synthesize } from './synth.ts';
 
 const START = Date.parse('2026-11-16T08:00:00.000Z');
@@ -30,11 +31,11 @@ say(
 );
 
 let checks: StoryCheck[] = [];
+const narrate = (line: string) =>
+  say(`  · ${new Date(world.clock.now()).toISOString().slice(0, 16).replace('T', ' ')}  ${line}`);
 try {
   say('── ECS rollback ─────────────────────────────────────────────');
-  checks = await runEcsRollbackStory(world, config, (line) =>
-    say(`  · ${new Date(world.clock.now()).toISOString().slice(0, 16).replace('T', ' ')}  ${line}`),
-  );
+  checks = await runEcsRollbackStory(world, config, narrate);
 
   say('\nTimeline (from the audit log):');
   const table = world.app.tables[0]?.tableName ?? '';
@@ -51,6 +52,18 @@ try {
       `  ${e.time}  ${e['detail-type'].padEnd(20)} ${String(e.detail.service)}  ${String(e.detail.reason ?? '')}`,
     );
   }
+
+  say('\n── RDS snapshots ────────────────────────────────────────────');
+  const snapshotChecks = await runSnapshotStory(world, config, narrate);
+  const runs = (await new AuditLog(documents, table, 1).list('rds-snapshots')).filter(
+    (e) => e.action === 'snapshot-run',
+  );
+  say('\nSnapshot runs (from the audit log; first and last three):');
+  for (const e of [...runs.slice(0, 3), ...runs.slice(-3)]) {
+    say(`  ${e.at.slice(0, 16).replace('T', ' ')}  ${e.outcome.padEnd(9)} ${e.reason}`);
+  }
+  checks.push(...snapshotChecks);
+
   say('\nChecks:');
   for (const c of checks) say(`  ${c.ok ? '✓' : '✗'} ${c.what} — ${c.detail}`);
 } finally {
