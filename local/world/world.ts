@@ -42,6 +42,9 @@ export interface Delivery {
 
 const OPERATOR_KEY = 'AKIALOCALOPERATOR000';
 const OPERATOR_SECRET = 'sandbox-operator-secret-key';
+/** Each function calls with an access key of its own. */
+const keyOf = (logicalId: string) =>
+  `AKIA${createHash('sha256').update(logicalId).digest('hex').slice(0, 16).toUpperCase()}`;
 /** Each function signs with a secret of its own, so one cannot pass for another. */
 const secretOf = (logicalId: string) =>
   createHash('sha256').update(`secret:${logicalId}`).digest('base64url');
@@ -111,8 +114,6 @@ export class LocalWorld {
       principalArn: `arn:aws:iam::${account}:user/sandbox-operator`,
       policies: 'unrestricted',
     });
-    const keyOf = (logicalId: string) =>
-      `AKIA${createHash('sha256').update(logicalId).digest('hex').slice(0, 16).toUpperCase()}`;
     for (const fn of app.functions) {
       callers.set(keyOf(fn.logicalId), {
         accessKeyId: keyOf(fn.logicalId),
@@ -221,6 +222,35 @@ export class LocalWorld {
       region: this.options.region,
       credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: OPERATOR_SECRET },
     };
+  }
+
+  /** SDK client configuration that calls as one of the app's functions (its credentials, its policies). */
+  functionConfig(logicalId: string) {
+    return {
+      endpoint: this.endpoint.url,
+      region: this.options.region,
+      credentials: { accessKeyId: keyOf(logicalId), secretAccessKey: secretOf(logicalId) },
+    };
+  }
+
+  /** Fires every schedule rule once, now (as if its time had come), and waits for the runs. */
+  async runSchedulesNow(): Promise<void> {
+    for (const rule of this.app.rules) {
+      if (!rule.enabled || !rule.scheduleExpression) continue;
+      await this.runSchedulesNowWith(
+        envelope(this.options, 'aws.events', 'Scheduled Event', this.clock.now(), [rule.arn], {}),
+      );
+    }
+  }
+
+  /** Delivers a `Scheduled Event` (e.g. one delivered before, again) to the schedule rule it names. */
+  async runSchedulesNowWith(event: AwsEvent): Promise<void> {
+    for (const rule of this.app.rules) {
+      if (!rule.enabled || !rule.scheduleExpression || !event.resources.includes(rule.arn)) continue;
+      this.routed.push(event);
+      await this.deliver(rule, event);
+    }
+    await this.settle();
   }
 
   /** Faults the endpoint injects from now on. */

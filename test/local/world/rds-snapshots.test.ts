@@ -1,0 +1,142 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../../lambdas/shared/audit.ts';
+import { LocalWorld } from '../../../local/world/world.ts';
+import { published, START, synthesizeAssembly } from './world-fixture.ts';
+
+const DAY = 86_400_000;
+let assembly: ReturnType<typeof synthesizeAssembly>;
+let world: LocalWorld | undefined;
+
+beforeAll(() => {
+  assembly = synthesizeAssembly();
+});
+afterAll(() => assembly.remove());
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+/** A world with webhooks-db (listed in config) and billing-db (tagged), at 03:00 on a Sunday. */
+async function fleet() {
+  const w = await LocalWorld.start({
+    cloudAssemblyDir: assembly.dir,
+    account: '123456789012',
+    region: 'eu-west-1',
+    stackName: assembly.stackName,
+    start: START,
+  });
+  await w.clock.advance(Date.parse('2026-11-22T03:00:00Z') - w.clock.now());
+  w.rds.addInstance({ identifier: 'webhooks-db', engine: 'postgres' });
+  w.rds.addInstance({ identifier: 'billing-db', engine: 'postgres', tags: { 'nightshift:backup': 'true' } });
+  return w;
+}
+
+const nightshiftSnapshot = (
+  w: LocalWorld,
+  id: string,
+  source: string,
+  ageDays: number,
+  expiresInDays: number,
+) =>
+  w.rds.addSnapshot({
+    identifier: id,
+    source,
+    createTime: w.clock.now() - ageDays * DAY,
+    tags: {
+      'nightshift:managed': 'true',
+      'nightshift:tier': 'daily',
+      'nightshift:expires-at': new Date(w.clock.now() + expiresInDays * DAY).toISOString(),
+      'nightshift:source-db': source,
+    },
+  });
+const foreign = (w: LocalWorld, n: number) => {
+  for (let i = 0; i < n; i++)
+    w.rds.addSnapshot({
+      identifier: `manual-${i}`,
+      source: 'webhooks-db',
+      createTime: w.clock.now() - (300 + i) * DAY,
+    });
+};
+const functionId = (w: LocalWorld) =>
+  w.app.functions.find((f) => f.environment.POWERTOOLS_SERVICE_NAME === 'nightshift-rds-snapshots')
+    ?.logicalId ?? '';
+
+describe('rds-snapshots in the local world (bundled handler, IAM from the template, RDS over the Query protocol)', () => {
+  describe('quota', () => {
+    it('prunes first at 99 of 100 manual snapshots, then snapshots both databases', async () => {
+      world = await fleet();
+      foreign(world, 97);
+      nightshiftSnapshot(world, 'nightshift-webhooks-db-20261110-0300', 'webhooks-db', 12, -5);
+      nightshiftSnapshot(world, 'nightshift-webhooks-db-20261121-0300', 'webhooks-db', 1, 6);
+      await world.runSchedulesNow();
+      expect(world.deliveries.every((d) => d.result.ok)).toBe(true);
+      expect(world.rds.snapshots.has('nightshift-webhooks-db-20261110-0300')).toBe(false);
+      expect(world.rds.manualSnapshotCount('db')).toBe(100);
+      expect(published(world, 'Snapshot Skipped')).toHaveLength(0);
+    });
+
+    it('skips and alerts, without failing, when pruning cannot make room', async () => {
+      world = await fleet();
+      foreign(world, 99);
+      await world.runSchedulesNow();
+      expect(world.deliveries.every((d) => d.result.ok)).toBe(true);
+      expect(world.rds.manualSnapshotCount('db')).toBe(100);
+      const skipped = published(world, 'Snapshot Skipped');
+      expect(skipped).toHaveLength(1);
+      expect(skipped[0]?.detail).toMatchObject({ severity: 'critical', database: 'webhooks-db' });
+      expect(String(skipped[0]?.detail.reason)).toContain('quota of 100');
+    });
+  });
+
+  describe('permissions', () => {
+    it('cannot delete a snapshot Nightshift did not create: its policy allows nightshift-* only', async () => {
+      world = await fleet();
+      foreign(world, 1);
+      world.rds.snapshots.get('manual-0')!.status = 'available';
+      const rds = new RDSClient({ ...world.functionConfig(functionId(world)), maxAttempts: 1 });
+      await expect(
+        rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'manual-0' })),
+      ).rejects.toMatchObject({ name: 'AccessDenied' });
+      expect(world.rds.snapshots.has('manual-0')).toBe(true);
+    });
+  });
+
+  describe('stops when told to', () => {
+    it('only plans while the kill switch is on', async () => {
+      world = await fleet();
+      nightshiftSnapshot(world, 'nightshift-webhooks-db-20261110-0300', 'webhooks-db', 12, -5);
+      nightshiftSnapshot(world, 'nightshift-webhooks-db-20261121-0300', 'webhooks-db', 1, 6);
+      await new SSMClient(world.operatorConfig()).send(
+        new PutParameterCommand({ Name: '/nightshift/kill-switch', Value: 'on', Type: 'String' }),
+      );
+      await world.runSchedulesNow();
+      expect(world.rds.snapshots.size).toBe(2);
+      const documents = DynamoDBDocumentClient.from(new DynamoDBClient(world.operatorConfig()));
+      const audit = await new AuditLog(documents, world.app.tables[0]?.tableName ?? '', 1).list(
+        'rds-snapshots',
+      );
+      expect(audit.at(-1)).toMatchObject({
+        outcome: 'planned',
+        reason: expect.stringContaining('would delete 1 and create 2 snapshot(s)'),
+      });
+    });
+  });
+
+  describe('is idempotent per scheduled run', () => {
+    it('takes no second snapshot when the same scheduled run is delivered again', async () => {
+      world = await fleet();
+      await world.runSchedulesNow();
+      const event = world.routed.at(-1);
+      const rule = world.app.rules.find((r) => r.scheduleExpression);
+      if (!event || !rule) throw new Error('no scheduled run');
+      await world.clock.advance(10 * 60_000);
+      await world.runSchedulesNowWith(event);
+      expect(world.rds.manualSnapshotCount('db')).toBe(2);
+      expect(world.deliveries.every((d) => d.result.ok)).toBe(true);
+    });
+  });
+});
