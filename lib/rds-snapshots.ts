@@ -56,6 +56,7 @@ export class RdsSnapshots extends Construct {
           auditRetentionDays: props.auditRetentionDays ?? 400,
           concurrency: props.concurrency ?? 5,
           maxDeletionsPerRun: config.maxDeletionsPerRun,
+          requestsPerSecond: config.rdsRequestsPerSecond,
           retention: config.retention,
           quota: { instance: config.quota.manualDbSnapshots, cluster: config.quota.manualClusterSnapshots },
           targets: {

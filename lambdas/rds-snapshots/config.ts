@@ -7,6 +7,7 @@ export const snapshotRuntimeConfigSchema = z.object({
   auditRetentionDays: z.number(),
   concurrency: z.number(),
   maxDeletionsPerRun: z.number(),
+  requestsPerSecond: z.number(),
   retention: z.object({ dailyDays: z.number(), weeklyWeeks: z.number(), monthlyMonths: z.number() }),
   quota: z.object({ instance: z.number(), cluster: z.number() }),
   targets: z.object({

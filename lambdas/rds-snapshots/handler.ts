@@ -3,6 +3,7 @@ import { AuditLog } from '#shared/audit';
 import { documentClient, eventBridgeClient, rdsClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
 import { observability, runbookHandler } from '#shared/middleware';
+import { pace, TokenBucket } from '#shared/pacing';
 import { EventPublisher } from '#shared/publisher';
 import { scheduledTime } from '#shared/scheduled-event';
 import { systemClock } from '#shared/time';
@@ -12,12 +13,14 @@ import { RUNBOOK, runSnapshotRunbook } from './runbook.ts';
 const env = readRunbookEnvironment();
 const config = parseSnapshotRuntimeConfig(env.runbookConfig);
 const o = observability(RUNBOOK);
+// One bucket per container: every RDS request of every invocation here is paced under the API's rate.
+const rds = pace(rdsClient(), new TokenBucket(config.requestsPerSecond));
 
 /** Lambda entry: the snapshot schedule's `Scheduled Event`. */
 export const handler = runbookHandler(o, async (event) => {
   const scheduledAt = scheduledTime(event);
   const result = await runSnapshotRunbook({
-    rds: rdsClient(),
+    rds,
     ssm: ssmClient(),
     audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),
     publisher: new EventPublisher(eventBridgeClient(), env.eventBusName),

@@ -130,6 +130,8 @@ const snapshots = z
         monthlyMonths: z.number().int().min(1).max(120).default(12),
       })
       .default({ dailyDays: 7, weeklyWeeks: 5, monthlyMonths: 12 }),
+    /** RDS API requests per second the run paces itself to (RDS throttles above its account's rate). */
+    rdsRequestsPerSecond: z.number().min(1).max(100).default(20),
     /** At most this many snapshots deleted per run. */
     maxDeletionsPerRun: z.number().int().min(1).max(1000).default(50),
     /** The Region's manual snapshot quotas (Service Quotas), per type. */

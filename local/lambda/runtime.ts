@@ -37,6 +37,8 @@ export interface InvocationResult {
   durationMs: number;
   /** Whether this invocation started a new execution environment. */
   coldStart: boolean;
+  /** Peak V8 heap in use plus external memory of the environment's isolate during the invocation. */
+  peakMemoryBytes?: number;
   /** Lines the invocation (including a cold start's module init) wrote to stdout/stderr. */
   logs: string[];
 }
@@ -93,7 +95,14 @@ type SerializedError = NonNullable<InvocationResult['error']>;
 type Reply =
   | { type: 'ready' }
   | { type: 'init-error'; error: SerializedError }
-  | { type: 'result'; requestId: string; ok: boolean; result?: unknown; error?: SerializedError }
+  | {
+      type: 'result';
+      requestId: string;
+      ok: boolean;
+      result?: unknown;
+      error?: SerializedError;
+      peakMemoryBytes?: number;
+    }
   | { type: 'crash'; error: SerializedError }
   | { type: 'timeout' };
 
@@ -308,6 +317,7 @@ export class LocalLambda {
       durationMs,
       coldStart,
       logs,
+      peakMemoryBytes: reply.type === 'result' ? reply.peakMemoryBytes : undefined,
     };
   }
 

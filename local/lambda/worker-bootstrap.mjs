@@ -13,9 +13,11 @@
  * `timeBuffer`) plus the real milliseconds elapsed since this worker last saw that value change (or since the
  * invocation started), never going backwards. Everything else about `Date` is the real one.
  */
+
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isNativeError } from 'node:util/types';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { entryFile, exportName, timeBuffer } = workerData;
@@ -121,12 +123,23 @@ parentPort.on('message', async ({ requestId, event, context, timeoutMs }) => {
     getRemainingTimeInMillis: () => Math.max(0, Math.round(deadline - performance.now())),
     callbackWaitsForEmptyEventLoop: true,
   };
+  // Peak memory of this environment's isolate during the invocation (V8 heap in use + external buffers).
+  const memory = () => {
+    const h = getHeapStatistics();
+    return h.used_heap_size + h.external_memory;
+  };
+  let peakMemoryBytes = memory();
+  const sampler = setInterval(() => {
+    peakMemoryBytes = Math.max(peakMemoryBytes, memory());
+  }, 20);
   let outcome;
   try {
     outcome = { ok: true, result: await callHandler(handler, event, fullContext) };
   } catch (error) {
     outcome = { ok: false, error: serializeError(error) };
   }
+  clearInterval(sampler);
+  peakMemoryBytes = Math.max(peakMemoryBytes, memory());
   await flushOutput();
-  reply({ type: 'result', requestId, ...outcome });
+  reply({ type: 'result', requestId, peakMemoryBytes, ...outcome });
 });
