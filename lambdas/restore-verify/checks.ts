@@ -1,0 +1,67 @@
+/**
+ * What a restored copy must show: each check is a SQL query whose single value is compared with an
+ * expectation. With no configured checks, the defaults: the database answers, it has user tables, and
+ * they have rows.
+ */
+export type Expectation =
+  | { readonly atLeast: number }
+  | { readonly equals: string | number }
+  /** The query returns a timestamp no older than the snapshot's time minus this many minutes. */
+  | { readonly freshWithinMinutesOfSnapshot: number };
+
+export interface Check {
+  readonly name: string;
+  readonly sql: string;
+  readonly expect: Expectation;
+}
+
+export const DEFAULT_CHECKS: readonly Check[] = [
+  { name: 'database answers', sql: 'select 1', expect: { equals: 1 } },
+  {
+    name: 'has user tables',
+    sql: "select count(*) from information_schema.tables where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')",
+    expect: { atLeast: 1 },
+  },
+  {
+    name: 'user tables have rows',
+    sql: 'select coalesce(sum(n_live_tup), 0) from pg_stat_user_tables',
+    expect: { atLeast: 1 },
+  },
+];
+
+export interface CheckOutcome {
+  readonly name: string;
+  readonly passed: boolean;
+  /** What was found, for the verdict: `count 0, expected at least 1`. */
+  readonly detail: string;
+}
+
+/** Judges one check's value. Pure: the SQL was run elsewhere. */
+export function judge(check: Check, value: unknown, snapshotTime: number): CheckOutcome {
+  const shown = value instanceof Date ? value.toISOString() : JSON.stringify(value);
+  const e = check.expect;
+  if ('atLeast' in e) {
+    const n = Number(value);
+    const passed = Number.isFinite(n) && n >= e.atLeast;
+    return { name: check.name, passed, detail: `got ${shown}, expected at least ${e.atLeast}` };
+  }
+  if ('equals' in e) {
+    const passed = String(value) === String(e.equals);
+    return { name: check.name, passed, detail: `got ${shown}, expected ${JSON.stringify(e.equals)}` };
+  }
+  const at = value instanceof Date ? value.getTime() : Date.parse(String(value));
+  const oldest = snapshotTime - e.freshWithinMinutesOfSnapshot * 60_000;
+  const passed = Number.isFinite(at) && at >= oldest;
+  return {
+    name: check.name,
+    passed,
+    detail: `newest row ${Number.isFinite(at) ? new Date(at).toISOString() : shown}, expected no older than ${new Date(oldest).toISOString()}`,
+  };
+}
+
+/** The verdict of a verification: passed when every check did; otherwise names the first that failed. */
+export function verdict(outcomes: readonly CheckOutcome[]): { passed: boolean; reason: string } {
+  const failed = outcomes.find((o) => !o.passed);
+  if (failed) return { passed: false, reason: `check "${failed.name}" failed: ${failed.detail}` };
+  return { passed: true, reason: `${outcomes.length} check(s) passed` };
+}

@@ -1,0 +1,156 @@
+import { VERIFY_PREFIX, verifyInstanceId } from './identifiers.ts';
+
+/** A verification in progress or finished, as the state table keeps it. */
+export interface VerificationRecord {
+  readonly database: string;
+  readonly snapshotId: string;
+  /** When the snapshot was taken: the freshness checks are relative to it. */
+  readonly snapshotTime: number;
+  readonly instanceId: string;
+  readonly requestedAt: number;
+  readonly state: 'restoring' | 'verified' | 'failed';
+  readonly reason?: string;
+}
+
+/** A temporary `nightshift-verify-*` instance as RDS shows it. */
+export interface VerifyInstanceView {
+  readonly id: string;
+  /** `creating`, `available`, `failed`, `deleting`, … */
+  readonly status: string;
+  /** From its `nightshift:expires-at` tag; undefined when absent or unreadable. */
+  readonly expiresAt?: number;
+}
+
+/** The newest available Nightshift snapshot of a target database. */
+export interface SnapshotToVerify {
+  readonly database: string;
+  readonly snapshotId: string;
+  readonly createdAt: number;
+}
+
+export interface VerifyRules {
+  /** A restore not available after this long fails the verification. */
+  readonly restoreTimeoutMs: number;
+  /** A temporary instance is tagged to expire this long after its request; the janitor removes it then. */
+  readonly instanceTtlMs: number;
+}
+
+export interface VerifyObservation {
+  readonly now: number;
+  /** `start`: the weekly schedule (begin a verification per target); `advance`: the frequent reconcile tick. */
+  readonly trigger: 'start' | 'advance';
+  readonly rules: VerifyRules;
+  readonly targets: readonly string[];
+  readonly snapshots: readonly SnapshotToVerify[];
+  readonly records: readonly VerificationRecord[];
+  readonly instances: readonly VerifyInstanceView[];
+}
+
+export type VerifyAction =
+  | {
+      readonly kind: 'restore';
+      readonly database: string;
+      readonly snapshotId: string;
+      readonly snapshotTime: number;
+      readonly instanceId: string;
+      readonly expiresAt: number;
+      readonly reason: string;
+    }
+  | { readonly kind: 'check'; readonly record: VerificationRecord; readonly reason: string }
+  | { readonly kind: 'fail'; readonly record: VerificationRecord; readonly reason: string }
+  | { readonly kind: 'no-snapshot'; readonly database: string; readonly reason: string }
+  | { readonly kind: 'delete-instance'; readonly instanceId: string; readonly reason: string };
+
+const gone = (status: string | undefined) => status === undefined || status === 'deleting';
+
+/**
+ * One reconcile step of restore verification: a pure function from what is observed to what to do next.
+ * Long waits are never spent in a Lambda: a restore is requested, later ticks see it available and check it,
+ * and every temporary instance is deleted once it has a verdict — or by the janitor once its expiry passed.
+ */
+export function planVerification(o: VerifyObservation): VerifyAction[] {
+  const actions: VerifyAction[] = [];
+  const active = o.records.filter((r) => r.state === 'restoring');
+  const byId = new Map(o.instances.map((i) => [i.id, i]));
+
+  if (o.trigger === 'start') {
+    for (const database of o.targets) {
+      if (active.some((r) => r.database === database)) continue;
+      const snapshot = o.snapshots.find((s) => s.database === database);
+      if (!snapshot) {
+        actions.push({
+          kind: 'no-snapshot',
+          database,
+          reason: `no available Nightshift snapshot of ${database} to verify`,
+        });
+        continue;
+      }
+      const instanceId = verifyInstanceId(database, o.now);
+      actions.push({
+        kind: 'restore',
+        database,
+        snapshotId: snapshot.snapshotId,
+        snapshotTime: snapshot.createdAt,
+        instanceId,
+        expiresAt: o.now + o.rules.instanceTtlMs,
+        reason: `restore ${snapshot.snapshotId} into ${instanceId} to prove it restores`,
+      });
+    }
+  }
+
+  for (const record of active) {
+    const instance = byId.get(record.instanceId);
+    const waited = o.now - record.requestedAt;
+    if (instance?.status === 'available') {
+      actions.push({ kind: 'check', record, reason: `${record.instanceId} is available: run the checks` });
+    } else if (instance?.status === 'failed' || instance?.status === 'incompatible-restore') {
+      actions.push({
+        kind: 'fail',
+        record,
+        reason: `restore of ${record.snapshotId} ended ${instance.status}`,
+      });
+    } else if (gone(instance?.status) && waited > 5 * 60_000) {
+      actions.push({
+        kind: 'fail',
+        record,
+        reason: `${record.instanceId} disappeared before it was verified`,
+      });
+    } else if (waited > o.rules.restoreTimeoutMs) {
+      actions.push({
+        kind: 'fail',
+        record,
+        reason: `restore of ${record.snapshotId} not available after ${Math.round(waited / 60_000)} minutes`,
+      });
+    }
+  }
+
+  // Every temporary instance goes: once its verification has a verdict, or (the janitor) once it expired.
+  const restoring = new Set(active.map((r) => r.instanceId));
+  const failing = new Set(
+    actions.filter((a) => a.kind === 'fail').map((a) => (a.kind === 'fail' ? a.record.instanceId : '')),
+  );
+  for (const instance of o.instances) {
+    if (!instance.id.startsWith(VERIFY_PREFIX) || gone(instance.status)) continue;
+    const record = o.records.find((r) => r.instanceId === instance.id);
+    if (failing.has(instance.id)) {
+      actions.push({ kind: 'delete-instance', instanceId: instance.id, reason: 'its verification failed' });
+    } else if (record && record.state !== 'restoring') {
+      actions.push({
+        kind: 'delete-instance',
+        instanceId: instance.id,
+        reason: `its verification is done (${record.state})`,
+      });
+    } else if (
+      !restoring.has(instance.id) &&
+      instance.expiresAt !== undefined &&
+      instance.expiresAt <= o.now
+    ) {
+      actions.push({
+        kind: 'delete-instance',
+        instanceId: instance.id,
+        reason: 'orphaned temporary instance past its expiry',
+      });
+    }
+  }
+  return actions;
+}

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CHECKS, judge, verdict } from '../../../lambdas/restore-verify/checks.ts';
+import { verifyInstanceId } from '../../../lambdas/restore-verify/identifiers.ts';
+import {
+  planVerification,
+  type VerificationRecord,
+  type VerifyObservation,
+} from '../../../lambdas/restore-verify/plan.ts';
+
+const MIN = 60_000;
+const NOW = Date.parse('2026-11-22T04:00:00Z');
+const rules = { restoreTimeoutMs: 120 * MIN, instanceTtlMs: 6 * 60 * MIN };
+const observe = (o: Partial<VerifyObservation>): VerifyObservation => ({
+  now: NOW,
+  trigger: 'advance',
+  rules,
+  targets: ['orders'],
+  snapshots: [
+    { database: 'orders', snapshotId: 'nightshift-orders-20261122-0300', createdAt: NOW - 60 * MIN },
+  ],
+  records: [],
+  instances: [],
+  ...o,
+});
+const restoring: VerificationRecord = {
+  database: 'orders',
+  snapshotId: 'nightshift-orders-20261122-0300',
+  snapshotTime: NOW - 60 * MIN,
+  instanceId: 'nightshift-verify-orders-20261122',
+  requestedAt: NOW - 20 * MIN,
+  state: 'restoring',
+};
+
+describe('verifyInstanceId', () => {
+  it('derives the temporary instance from the database and the day', () => {
+    expect(verifyInstanceId('orders', NOW)).toBe('nightshift-verify-orders-20261122');
+  });
+
+  it('stays within 63 characters and valid, distinct per database, for long names', () => {
+    const a = verifyInstanceId('webhook-integration-production-primary-database', NOW);
+    const b = verifyInstanceId('webhook-integration-production-primary-database-2', NOW);
+    for (const id of [a, b]) {
+      expect(id.length).toBeLessThanOrEqual(63);
+      expect(id).toMatch(/^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/);
+    }
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('planVerification', () => {
+  describe.each<[string, Partial<VerifyObservation>, unknown[]]>([
+    [
+      'the weekly start restores the newest snapshot',
+      { trigger: 'start' },
+      [
+        {
+          kind: 'restore',
+          instanceId: 'nightshift-verify-orders-20261122',
+          snapshotId: 'nightshift-orders-20261122-0300',
+          expiresAt: NOW + rules.instanceTtlMs,
+        },
+      ],
+    ],
+    [
+      'the weekly start with no snapshot alerts',
+      { trigger: 'start', snapshots: [] },
+      [{ kind: 'no-snapshot', database: 'orders' }],
+    ],
+    [
+      'the weekly start while one is running leaves it be',
+      {
+        trigger: 'start',
+        records: [restoring],
+        instances: [{ id: restoring.instanceId, status: 'creating' }],
+      },
+      [],
+    ],
+    [
+      'a restore still creating waits',
+      { records: [restoring], instances: [{ id: restoring.instanceId, status: 'creating' }] },
+      [],
+    ],
+    [
+      'an available restore is checked',
+      { records: [restoring], instances: [{ id: restoring.instanceId, status: 'available' }] },
+      [{ kind: 'check', record: restoring }],
+    ],
+    [
+      'a restore past the timeout fails and is deleted',
+      {
+        records: [{ ...restoring, requestedAt: NOW - 3 * 60 * MIN }],
+        instances: [{ id: restoring.instanceId, status: 'creating' }],
+      },
+      [{ kind: 'fail' }, { kind: 'delete-instance', instanceId: restoring.instanceId }],
+    ],
+    [
+      'a failed restore fails and is deleted',
+      { records: [restoring], instances: [{ id: restoring.instanceId, status: 'failed' }] },
+      [{ kind: 'fail', reason: expect.stringContaining('ended failed') }, { kind: 'delete-instance' }],
+    ],
+    [
+      'a verified copy is deleted',
+      {
+        records: [{ ...restoring, state: 'verified' }],
+        instances: [{ id: restoring.instanceId, status: 'available' }],
+      },
+      [{ kind: 'delete-instance', reason: 'its verification is done (verified)' }],
+    ],
+    [
+      "a failed verification's copy is deleted too",
+      {
+        records: [{ ...restoring, state: 'failed' }],
+        instances: [{ id: restoring.instanceId, status: 'available' }],
+      },
+      [{ kind: 'delete-instance' }],
+    ],
+    [
+      'the janitor removes an orphan past its expiry',
+      { instances: [{ id: 'nightshift-verify-old-20261101', status: 'available', expiresAt: NOW - MIN }] },
+      [{ kind: 'delete-instance', reason: expect.stringContaining('orphaned') }],
+    ],
+    [
+      'the janitor leaves an orphan before its expiry',
+      { instances: [{ id: 'nightshift-verify-old-20261122', status: 'available', expiresAt: NOW + MIN }] },
+      [],
+    ],
+    [
+      'the janitor never touches an instance Nightshift did not name',
+      { instances: [{ id: 'orders', status: 'available', expiresAt: NOW - MIN }] },
+      [],
+    ],
+    [
+      'an instance already deleting is left alone',
+      {
+        records: [{ ...restoring, state: 'verified' }],
+        instances: [{ id: restoring.instanceId, status: 'deleting' }],
+      },
+      [],
+    ],
+  ])('when %s', (_when, given, expected) => {
+    it('plans exactly that', () => {
+      expect(planVerification(observe(given))).toEqual(expected.map((e) => expect.objectContaining(e)));
+    });
+  });
+});
+
+describe('checks', () => {
+  it('passes the defaults on a database with rows', () => {
+    const values = [1, 3, 1250];
+    const outcomes = DEFAULT_CHECKS.map((c, i) => judge(c, values[i], NOW));
+    expect(verdict(outcomes)).toEqual({ passed: true, reason: '3 check(s) passed' });
+  });
+
+  it('names the failed check on an emptied database', () => {
+    const values = [1, 3, 0];
+    const v = verdict(DEFAULT_CHECKS.map((c, i) => judge(c, values[i], NOW)));
+    expect(v).toEqual({
+      passed: false,
+      reason: 'check "user tables have rows" failed: got 0, expected at least 1',
+    });
+  });
+
+  it('judges freshness relative to the snapshot', () => {
+    const check = {
+      name: 'recent webhooks',
+      sql: 'select max(created_at) from webhooks',
+      expect: { freshWithinMinutesOfSnapshot: 60 },
+    };
+    expect(judge(check, new Date(NOW - 30 * MIN), NOW).passed).toBe(true);
+    expect(judge(check, new Date(NOW - 90 * MIN), NOW)).toMatchObject({
+      passed: false,
+      detail: expect.stringContaining('expected no older than'),
+    });
+    expect(judge(check, null, NOW).passed).toBe(false);
+  });
+});
