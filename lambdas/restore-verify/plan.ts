@@ -8,7 +8,15 @@ export interface VerificationRecord {
   readonly snapshotTime: number;
   readonly instanceId: string;
   readonly requestedAt: number;
-  readonly state: 'restoring' | 'verified' | 'failed';
+  /**
+   * `restoring` until the copy is available; `resetting` once its master password was set to a one-time
+   * value (RDS applies it asynchronously); then `verified` or `failed`.
+   */
+  readonly state: 'restoring' | 'resetting' | 'verified' | 'failed';
+  /** When the one-time password was requested. */
+  readonly resetAt?: number;
+  /** When the copy first answered as available: request to usable is the restore's duration. */
+  readonly availableAt?: number;
   readonly reason?: string;
 }
 
@@ -56,6 +64,7 @@ export type VerifyAction =
       readonly expiresAt: number;
       readonly reason: string;
     }
+  | { readonly kind: 'reset-password'; readonly record: VerificationRecord; readonly reason: string }
   | { readonly kind: 'check'; readonly record: VerificationRecord; readonly reason: string }
   | { readonly kind: 'fail'; readonly record: VerificationRecord; readonly reason: string }
   | { readonly kind: 'no-snapshot'; readonly database: string; readonly reason: string }
@@ -70,7 +79,7 @@ const gone = (status: string | undefined) => status === undefined || status === 
  */
 export function planVerification(o: VerifyObservation): VerifyAction[] {
   const actions: VerifyAction[] = [];
-  const active = o.records.filter((r) => r.state === 'restoring');
+  const active = o.records.filter((r) => r.state === 'restoring' || r.state === 'resetting');
   const byId = new Map(o.instances.map((i) => [i.id, i]));
 
   if (o.trigger === 'start') {
@@ -101,8 +110,18 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
   for (const record of active) {
     const instance = byId.get(record.instanceId);
     const waited = o.now - record.requestedAt;
-    if (instance?.status === 'available') {
-      actions.push({ kind: 'check', record, reason: `${record.instanceId} is available: run the checks` });
+    if (instance?.status === 'available' && record.state === 'restoring') {
+      actions.push({
+        kind: 'reset-password',
+        record,
+        reason: `${record.instanceId} is available: set a one-time master password`,
+      });
+    } else if (instance?.status === 'available' && record.state === 'resetting') {
+      actions.push({
+        kind: 'check',
+        record,
+        reason: `${record.instanceId} has its one-time password: run the checks`,
+      });
     } else if (instance?.status === 'failed' || instance?.status === 'incompatible-restore') {
       actions.push({
         kind: 'fail',
@@ -134,7 +153,7 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
     const record = o.records.find((r) => r.instanceId === instance.id);
     if (failing.has(instance.id)) {
       actions.push({ kind: 'delete-instance', instanceId: instance.id, reason: 'its verification failed' });
-    } else if (record && record.state !== 'restoring') {
+    } else if (record && (record.state === 'verified' || record.state === 'failed')) {
       actions.push({
         kind: 'delete-instance',
         instanceId: instance.id,

@@ -81,9 +81,25 @@ describe('planVerification', () => {
       [],
     ],
     [
-      'an available restore is checked',
+      'an available restore gets a one-time password',
       { records: [restoring], instances: [{ id: restoring.instanceId, status: 'available' }] },
-      [{ kind: 'check', record: restoring }],
+      [{ kind: 'reset-password', record: restoring }],
+    ],
+    [
+      'a copy resetting its password waits',
+      {
+        records: [{ ...restoring, state: 'resetting' }],
+        instances: [{ id: restoring.instanceId, status: 'resetting-master-credentials' }],
+      },
+      [],
+    ],
+    [
+      'a copy available with its one-time password is checked',
+      {
+        records: [{ ...restoring, state: 'resetting' }],
+        instances: [{ id: restoring.instanceId, status: 'available' }],
+      },
+      [{ kind: 'check' }],
     ],
     [
       'a restore past the timeout fails and is deleted',
