@@ -38,6 +38,8 @@ export interface CheckOutcome {
 
 /** Judges one check's value. Pure: the SQL was run elsewhere. */
 export function judge(check: Check, value: unknown, snapshotTime: number): CheckOutcome {
+  if (value instanceof Error)
+    return { name: check.name, passed: false, detail: `query failed: ${value.message}` };
   const shown = value instanceof Date ? value.toISOString() : JSON.stringify(value);
   const e = check.expect;
   if ('atLeast' in e) {

@@ -45,8 +45,11 @@ export interface VerifyRules {
 
 export interface VerifyObservation {
   readonly now: number;
-  /** `start`: the weekly schedule (begin a verification per target); `advance`: the frequent reconcile tick. */
-  readonly trigger: 'start' | 'advance';
+  /**
+   * When the verification schedule last came due (e.g. last Sunday 05:00): a target with no verification
+   * requested since is due. Every tick reconciles; none waits.
+   */
+  readonly dueSince: number;
   readonly rules: VerifyRules;
   readonly targets: readonly string[];
   readonly snapshots: readonly SnapshotToVerify[];
@@ -81,30 +84,28 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
   const actions: VerifyAction[] = [];
   const active = o.records.filter((r) => r.state === 'restoring' || r.state === 'resetting');
   const byId = new Map(o.instances.map((i) => [i.id, i]));
-
-  if (o.trigger === 'start') {
-    for (const database of o.targets) {
-      if (active.some((r) => r.database === database)) continue;
-      const snapshot = o.snapshots.find((s) => s.database === database);
-      if (!snapshot) {
-        actions.push({
-          kind: 'no-snapshot',
-          database,
-          reason: `no available Nightshift snapshot of ${database} to verify`,
-        });
-        continue;
-      }
-      const instanceId = verifyInstanceId(database, o.now);
+  for (const database of o.targets) {
+    if (active.some((r) => r.database === database)) continue;
+    if (o.records.some((r) => r.database === database && r.requestedAt >= o.dueSince)) continue;
+    const snapshot = o.snapshots.find((s) => s.database === database);
+    if (!snapshot) {
       actions.push({
-        kind: 'restore',
+        kind: 'no-snapshot',
         database,
-        snapshotId: snapshot.snapshotId,
-        snapshotTime: snapshot.createdAt,
-        instanceId,
-        expiresAt: o.now + o.rules.instanceTtlMs,
-        reason: `restore ${snapshot.snapshotId} into ${instanceId} to prove it restores`,
+        reason: `no available Nightshift snapshot of ${database} to verify`,
       });
+      continue;
     }
+    const instanceId = verifyInstanceId(database, o.now);
+    actions.push({
+      kind: 'restore',
+      database,
+      snapshotId: snapshot.snapshotId,
+      snapshotTime: snapshot.createdAt,
+      instanceId,
+      expiresAt: o.now + o.rules.instanceTtlMs,
+      reason: `restore ${snapshot.snapshotId} into ${instanceId} to prove it restores`,
+    });
   }
 
   for (const record of active) {

@@ -12,9 +12,9 @@ const NOW = Date.parse('2026-11-22T04:00:00Z');
 const rules = { restoreTimeoutMs: 120 * MIN, instanceTtlMs: 6 * 60 * MIN };
 const observe = (o: Partial<VerifyObservation>): VerifyObservation => ({
   now: NOW,
-  trigger: 'advance',
+  dueSince: NOW - 7 * 24 * 60 * MIN,
   rules,
-  targets: ['orders'],
+  targets: [], // no target is up for a new verification unless a test says so
   snapshots: [
     { database: 'orders', snapshotId: 'nightshift-orders-20261122-0300', createdAt: NOW - 60 * MIN },
   ],
@@ -51,7 +51,7 @@ describe('planVerification', () => {
   describe.each<[string, Partial<VerifyObservation>, unknown[]]>([
     [
       'the weekly start restores the newest snapshot',
-      { trigger: 'start' },
+      { dueSince: NOW - MIN, targets: ['orders'] },
       [
         {
           kind: 'restore',
@@ -62,14 +62,32 @@ describe('planVerification', () => {
       ],
     ],
     [
+      'a target verified since the schedule came due is not restored again',
+      {
+        dueSince: NOW - 60 * MIN,
+        records: [{ ...restoring, state: 'verified', requestedAt: NOW - 30 * MIN }],
+      },
+      [],
+    ],
+    [
+      'a target last verified before the schedule came due is restored',
+      {
+        dueSince: NOW - MIN,
+        targets: ['orders'],
+        records: [{ ...restoring, state: 'verified', requestedAt: NOW - 7 * 24 * 60 * MIN }],
+      },
+      [{ kind: 'restore' }],
+    ],
+    [
       'the weekly start with no snapshot alerts',
-      { trigger: 'start', snapshots: [] },
+      { dueSince: NOW - MIN, targets: ['orders'], snapshots: [] },
       [{ kind: 'no-snapshot', database: 'orders' }],
     ],
     [
       'the weekly start while one is running leaves it be',
       {
-        trigger: 'start',
+        dueSince: NOW - MIN,
+        targets: ['orders'],
         records: [restoring],
         instances: [{ id: restoring.instanceId, status: 'creating' }],
       },
