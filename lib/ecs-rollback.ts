@@ -2,26 +2,14 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EcsRollbackConfig, GuardedServiceConfig } from './config/schema.ts';
 import { acknowledgeNag, nagResource } from './nag.ts';
-import { RunbookFunction } from './runbook-function.ts';
-import type { StateTable } from './state-table.ts';
+import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
 
 /** Properties of {@link EcsRollback}. */
-export interface EcsRollbackProps {
+export interface EcsRollbackProps extends RunbookCommonProps {
   readonly config: EcsRollbackConfig;
-  readonly stateTable: StateTable;
-  readonly eventBus: events.IEventBus;
-  readonly killSwitchParameter: string;
-  readonly deadLetterQueue: sqs.IQueue;
-  readonly alarmTopic: sns.ITopic;
-  /** @default 400 */
-  readonly auditRetentionDays?: number;
-  /** @default 90 */
-  readonly logRetentionDays?: number;
 }
 
 const TIMEOUT = Duration.seconds(60);
@@ -44,36 +32,28 @@ export class EcsRollback extends Construct {
 
     this.handler = new RunbookFunction(this, 'Handler', {
       runbook: 'ecs-rollback',
-      deadLetterQueue: props.deadLetterQueue,
-      alarmTopic: props.alarmTopic,
-      logRetentionDays: props.logRetentionDays,
+      common: props,
       timeout: TIMEOUT,
-      environment: {
-        NIGHTSHIFT_EVENT_BUS: props.eventBus.eventBusName,
-        NIGHTSHIFT_KILL_SWITCH_PARAMETER: props.killSwitchParameter,
-        NIGHTSHIFT_RUNBOOK_CONFIG: stack.toJsonString({
-          dryRun: config.dryRun,
-          bakeWindowMinutes: config.bakeWindowMinutes,
-          cooldownMinutes: config.cooldownMinutes,
-          leaveInProgressToEcs: config.leaveInProgressToEcs,
-          deploymentAlarmConflict: config.deploymentAlarmConflict,
-          auditRetentionDays: props.auditRetentionDays ?? 400,
-          // Longer than one invocation can run, so a live invocation is never overtaken.
-          leaseSeconds: TIMEOUT.toSeconds() + 30,
-          serviceTagKey: config.serviceTagKey,
-          services: config.services.map((s) => ({
-            name: s.name,
-            cluster: s.cluster,
-            service: s.service,
-            serviceArn: serviceArn(s),
-            taskDefinitionFamily: s.taskDefinitionFamily,
-            alarms: s.alarms,
-          })),
-        }),
+      runbookConfig: {
+        dryRun: config.dryRun,
+        bakeWindowMinutes: config.bakeWindowMinutes,
+        cooldownMinutes: config.cooldownMinutes,
+        leaveInProgressToEcs: config.leaveInProgressToEcs,
+        deploymentAlarmConflict: config.deploymentAlarmConflict,
+        // Longer than one invocation can run, so a live invocation is never overtaken.
+        leaseSeconds: TIMEOUT.toSeconds() + 30,
+        serviceTagKey: config.serviceTagKey,
+        services: config.services.map((s) => ({
+          name: s.name,
+          cluster: s.cluster,
+          service: s.service,
+          serviceArn: serviceArn(s),
+          taskDefinitionFamily: s.taskDefinitionFamily,
+          alarms: s.alarms,
+        })),
       },
     });
     const fn = this.handler.function;
-    this.handler.bindStateTable(props.stateTable);
     this.grantRunbookPermissions(fn, props, serviceArn);
 
     const target = new targets.LambdaFunction(fn, {
@@ -160,20 +140,6 @@ export class EcsRollback extends Construct {
         ),
       }),
     );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadKillSwitch',
-        actions: ['ssm:GetParameter'],
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.killSwitchParameter.replace(/^\//, ''),
-          }),
-        ],
-      }),
-    );
-    props.eventBus.grantPutEventsTo(fn);
 
     // Statements that need "*" live in policies of their own, so their acknowledgement covers them alone.
     const role = this.handler.function.role as iam.IRole;

@@ -12,6 +12,7 @@ import { snapshotCapacityWarnings } from './config/snapshot-capacity.ts';
 import { EcsRollback } from './ecs-rollback.ts';
 import { acknowledgeNag } from './nag.ts';
 import { RdsSnapshots } from './rds-snapshots.ts';
+import type { RunbookCommonProps } from './runbook-function.ts';
 import { StateTable } from './state-table.ts';
 
 /** Properties of {@link Nightshift}. */
@@ -70,6 +71,15 @@ export class Nightshift extends Construct {
     });
     dlqAlarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
 
+    const common: RunbookCommonProps = {
+      stateTable: this.stateTable,
+      eventBus,
+      killSwitchParameter: config.killSwitchParameter,
+      deadLetterQueue: this.deadLetterQueue,
+      alarmTopic: this.alarmTopic,
+      auditRetentionDays: config.auditRetentionDays,
+      logRetentionDays: config.logRetentionDays,
+    };
     const snapshots = config.snapshots;
     if (snapshots) {
       for (const warning of snapshotCapacityWarnings(snapshots)) {
@@ -77,30 +87,12 @@ export class Nightshift extends Construct {
       }
     }
     if (snapshots?.enabled) {
-      this.rdsSnapshots = new RdsSnapshots(this, 'RdsSnapshots', {
-        config: snapshots,
-        stateTable: this.stateTable,
-        eventBus,
-        killSwitchParameter: config.killSwitchParameter,
-        deadLetterQueue: this.deadLetterQueue,
-        alarmTopic: this.alarmTopic,
-        auditRetentionDays: config.auditRetentionDays,
-        logRetentionDays: config.logRetentionDays,
-      });
+      this.rdsSnapshots = new RdsSnapshots(this, 'RdsSnapshots', { ...common, config: snapshots });
     }
 
     const rollback = config.ecsRollback;
     if (rollback?.enabled) {
-      this.ecsRollback = new EcsRollback(this, 'EcsRollback', {
-        config: rollback,
-        stateTable: this.stateTable,
-        eventBus,
-        killSwitchParameter: config.killSwitchParameter,
-        deadLetterQueue: this.deadLetterQueue,
-        alarmTopic: this.alarmTopic,
-        auditRetentionDays: config.auditRetentionDays,
-        logRetentionDays: config.logRetentionDays,
-      });
+      this.ecsRollback = new EcsRollback(this, 'EcsRollback', { ...common, config: rollback });
     }
   }
 }

@@ -4,26 +4,14 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SnapshotsConfig } from './config/schema.ts';
 import { acknowledgeNag, nagResource } from './nag.ts';
-import { RunbookFunction } from './runbook-function.ts';
-import type { StateTable } from './state-table.ts';
+import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
 
 /** Properties of {@link RdsSnapshots}. */
-export interface RdsSnapshotsProps {
+export interface RdsSnapshotsProps extends RunbookCommonProps {
   readonly config: SnapshotsConfig;
-  readonly stateTable: StateTable;
-  readonly eventBus: events.IEventBus;
-  readonly killSwitchParameter: string;
-  readonly deadLetterQueue: sqs.IQueue;
-  readonly alarmTopic: sns.ITopic;
-  /** @default 400 */
-  readonly auditRetentionDays?: number;
-  /** @default 90 */
-  readonly logRetentionDays?: number;
   /** Targets handled at once. @default 5 */
   readonly concurrency?: number;
 }
@@ -43,31 +31,23 @@ export class RdsSnapshots extends Construct {
     const { config } = props;
     this.handler = new RunbookFunction(this, 'Handler', {
       runbook: 'rds-snapshots',
-      deadLetterQueue: props.deadLetterQueue,
-      alarmTopic: props.alarmTopic,
-      logRetentionDays: props.logRetentionDays,
+      common: props,
       timeout: Duration.minutes(10),
       memorySize: 512,
-      environment: {
-        NIGHTSHIFT_EVENT_BUS: props.eventBus.eventBusName,
-        NIGHTSHIFT_KILL_SWITCH_PARAMETER: props.killSwitchParameter,
-        NIGHTSHIFT_RUNBOOK_CONFIG: stack.toJsonString({
-          dryRun: config.dryRun,
-          auditRetentionDays: props.auditRetentionDays ?? 400,
-          concurrency: props.concurrency ?? 5,
-          maxDeletionsPerRun: config.maxDeletionsPerRun,
-          requestsPerSecond: config.rdsRequestsPerSecond,
-          retention: config.retention,
-          quota: { instance: config.quota.manualDbSnapshots, cluster: config.quota.manualClusterSnapshots },
-          targets: {
-            tag: config.targets.tag,
-            instances: config.targets.instances,
-            clusters: config.targets.clusters,
-          },
-        }),
+      runbookConfig: {
+        dryRun: config.dryRun,
+        concurrency: props.concurrency ?? 5,
+        maxDeletionsPerRun: config.maxDeletionsPerRun,
+        requestsPerSecond: config.rdsRequestsPerSecond,
+        retention: config.retention,
+        quota: { instance: config.quota.manualDbSnapshots, cluster: config.quota.manualClusterSnapshots },
+        targets: {
+          tag: config.targets.tag,
+          instances: config.targets.instances,
+          clusters: config.targets.clusters,
+        },
       },
     });
-    this.handler.bindStateTable(props.stateTable);
     const fn = this.handler.function;
     const rdsArn = (resource: string, name: string) =>
       `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}:${name}`;
@@ -124,20 +104,8 @@ export class RdsSnapshots extends Construct {
           actions: ['rds:DeleteDBClusterSnapshot'],
           resources: [rdsArn('cluster-snapshot', 'nightshift-*')],
         }),
-        new iam.PolicyStatement({
-          sid: 'ReadKillSwitch',
-          actions: ['ssm:GetParameter'],
-          resources: [
-            stack.formatArn({
-              service: 'ssm',
-              resource: 'parameter',
-              resourceName: props.killSwitchParameter.replace(/^\//, ''),
-            }),
-          ],
-        }),
       ],
     });
-    props.eventBus.grantPutEventsTo(fn);
     acknowledgeNag(
       policy,
       'IAM5',

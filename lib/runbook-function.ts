@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -12,16 +13,29 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StateTable } from './state-table.ts';
 
-/** Properties of a {@link RunbookFunction}. */
-export interface RunbookFunctionProps {
-  /** Runbook name; also names the function's folder under `lambdas/`. */
-  readonly runbook: string;
+/** What every runbook shares: where it keeps state, publishes, reads the kill switch, parks failures, alerts. */
+export interface RunbookCommonProps {
+  readonly stateTable: StateTable;
+  readonly eventBus: events.IEventBus;
+  /** The SSM parameter the stack never creates; the function may only read it. */
+  readonly killSwitchParameter: string;
   /** Queue that receives events whose invocation failed after all retries. */
   readonly deadLetterQueue: sqs.IQueue;
   /** Topic the function's error alarm notifies. */
   readonly alarmTopic: sns.ITopic;
+  /** Days audit entries are kept. @default 400 */
+  readonly auditRetentionDays?: number;
   /** Days the function's logs are kept. @default 90 */
   readonly logRetentionDays?: number;
+}
+
+/** Properties of a {@link RunbookFunction}. */
+export interface RunbookFunctionProps {
+  /** Runbook name; also names the function's folder under `lambdas/`. */
+  readonly runbook: string;
+  readonly common: RunbookCommonProps;
+  /** The runbook's own configuration, passed as JSON in `NIGHTSHIFT_RUNBOOK_CONFIG`. */
+  readonly runbookConfig: Record<string, unknown>;
   /** @default Duration.seconds(60) */
   readonly timeout?: Duration;
   /** @default 256 */
@@ -47,8 +61,9 @@ export class RunbookFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: RunbookFunctionProps) {
     super(scope, id);
+    const { common } = props;
     const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: retentionOf(props.logRetentionDays ?? 90),
+      retention: retentionOf(props.common.logRetentionDays ?? 90),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // Its own role with write access to its own log group only, instead of the managed basic-execution policy.
@@ -79,10 +94,16 @@ export class RunbookFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: `nightshift-${props.runbook}`,
+        NIGHTSHIFT_EVENT_BUS: common.eventBus.eventBusName,
+        NIGHTSHIFT_KILL_SWITCH_PARAMETER: common.killSwitchParameter,
+        NIGHTSHIFT_RUNBOOK_CONFIG: Stack.of(this).toJsonString({
+          auditRetentionDays: common.auditRetentionDays ?? 400,
+          ...props.runbookConfig,
+        }),
         ...props.environment,
       },
       retryAttempts: 2,
-      onFailure: new SqsDestination(props.deadLetterQueue),
+      onFailure: new SqsDestination(props.common.deadLetterQueue),
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',
@@ -105,11 +126,28 @@ export class RunbookFunction extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.errorAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    this.errorAlarm.addAlarmAction(new cwActions.SnsAction(props.common.alarmTopic));
+
+    // What every runbook may do: keep state, publish its events, read (never write) the kill switch.
+    this.bindStateTable(common.stateTable);
+    common.eventBus.grantPutEventsTo(this.function);
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadKillSwitch',
+        actions: ['ssm:GetParameter'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            resourceName: common.killSwitchParameter.replace(/^\//, ''),
+          }),
+        ],
+      }),
+    );
   }
 
   /** Grants the table access a runbook needs and tells the function where the table is. */
-  bindStateTable(table: StateTable): void {
+  private bindStateTable(table: StateTable): void {
     table.table.grant(
       this.function,
       'dynamodb:Query',
