@@ -8,9 +8,13 @@ import {
   queryString,
   queryStruct,
 } from '../endpoint/query-protocol.ts';
+import { copyServer, restoreServer, type ServerCopy } from '../postgres/copy.ts';
+import type { PostgresFleet } from '../postgres/fleet.ts';
+import type { PostgresServer } from '../postgres/server.ts';
 import type { VirtualClock } from '../world/clock.ts';
 import { validIdentifier } from './rds-identifiers.ts';
 import { describePage, type Sequenced } from './rds-pages.ts';
+import { validMasterPassword } from './rds-passwords.ts';
 
 /** Status of a DB snapshot or DB cluster snapshot. */
 export type RdsSnapshotStatus = 'creating' | 'available' | 'failed' | 'deleted';
@@ -21,16 +25,20 @@ export interface RdsTagged extends Sequenced {
   readonly tags: Map<string, string>;
 }
 
-/** A DB instance (its metadata; no database server behind it yet). */
+/**
+ * A DB instance: its metadata, and, in a world with PostgreSQL ({@link RdsWorldOptions.postgres}), a real
+ * server behind its endpoint.
+ */
 export interface RdsInstance extends RdsTagged {
   readonly id: string;
   readonly engine: string;
   readonly engineVersion: string;
   status: string;
-  readonly instanceClass: string;
+  instanceClass: string;
   readonly allocatedStorage: number;
-  readonly address: string;
-  readonly port: number;
+  /** Where the database answers (`127.0.0.1` and the server's port when a server backs the instance). */
+  address: string;
+  port: number;
   readonly masterUsername: string;
   readonly createTime: number;
   readonly resourceId: string;
@@ -39,6 +47,16 @@ export interface RdsInstance extends RdsTagged {
   readonly clusterId?: string;
   readonly copyTagsToSnapshot: boolean;
   readonly storageEncrypted: boolean;
+  /** The database created with the instance (`DBName`), if any. */
+  readonly dbName?: string;
+  /** Its DB subnet group, when it was given one (e.g. at restore). */
+  readonly subnetGroup?: string;
+  /** VPC security groups it was given. */
+  readonly securityGroups?: readonly string[];
+  /** @default false */
+  readonly publiclyAccessible?: boolean;
+  /** Modifications waiting for the maintenance window (`ApplyImmediately` false). */
+  pending?: { instanceClass?: string };
 }
 
 /** An Aurora DB cluster. */
@@ -77,6 +95,10 @@ export interface RdsSnapshot extends RdsTagged {
   readonly sourceResourceId: string;
   readonly availabilityZone: string;
   readonly encrypted: boolean;
+  /** The source instance's class when the snapshot was taken (a restore's default). */
+  readonly instanceClass?: string;
+  /** The source instance's `DBName`, which an instance restored from the snapshot keeps. */
+  readonly dbName?: string;
 }
 
 /** Tags as the seeding helpers take them. */
@@ -108,6 +130,18 @@ export interface RdsInstanceSeed {
   readonly masterUsername?: string;
   /** @default false */
   readonly storageEncrypted?: boolean;
+  /**
+   * The master user's password, for the server behind the instance (worlds with PostgreSQL only). Without it
+   * the master user cannot log in until ModifyDBInstance sets one. Never logged.
+   */
+  readonly masterUserPassword?: string;
+  /** A database the server creates, owned by the master user (RDS's `DBName`). */
+  readonly dbName?: string;
+  /**
+   * Whether a real PostgreSQL server backs the instance, in a world with PostgreSQL. @default true for an
+   * available `postgres` instance outside a cluster and without an explicit `endpoint`, false otherwise
+   */
+  readonly server?: boolean;
 }
 
 /** An existing Aurora DB cluster to put in the world. */
@@ -162,10 +196,23 @@ export interface RdsWorldOptions {
   readonly manualSnapshotQuota?: number;
   /** Manual DB cluster snapshots allowed in the Region. @default 100 */
   readonly manualClusterSnapshotQuota?: number;
+  /** Virtual milliseconds a restored DB instance stays `creating` (and at least until its server is loaded). @default 10 minutes */
+  readonly instanceCreationMs?: number;
+  /** Virtual milliseconds a deleted DB instance stays `deleting` before it is gone. @default 2 minutes */
+  readonly instanceDeletionMs?: number;
+  /**
+   * Real PostgreSQL behind DB instances: a server per `postgres` instance (its endpoint, its master user),
+   * snapshots that copy the data, restores that load it into a new server. Without it the world is
+   * metadata only. {@link RdsWorld.close} closes the fleet.
+   */
+  readonly postgres?: PostgresFleet;
 }
 
 const ACTIONS = new Set([
   'DescribeDBInstances',
+  'RestoreDBInstanceFromDBSnapshot',
+  'ModifyDBInstance',
+  'DeleteDBInstance',
   'DescribeDBClusters',
   'DescribeDBSnapshots',
   'DescribeDBClusterSnapshots',
@@ -190,6 +237,7 @@ const MEMBERS = {
   VpcSecurityGroups: 'VpcSecurityGroupMembership',
   ReadReplicaDBInstanceIdentifiers: 'ReadReplicaDBInstanceIdentifier',
   ProcessorFeatures: 'ProcessorFeature',
+  Subnets: 'Subnet',
 } as const;
 
 /** RDS answers these "not found" errors with 404, the rest of its client errors with 400. */
@@ -228,11 +276,34 @@ const LICENSE: Record<string, string> = {
 const resourceId = (prefix: string, seq: number) =>
   `${prefix}-${seq.toString(36).toUpperCase().padStart(26, 'X').slice(-26)}`;
 
+/** The server behind a seeded DB instance could not start; its `cause` says why. */
+export class RdsServerStartError extends Error {
+  override readonly name = 'RdsServerStartError';
+}
+
+/** What backs an instance in a world with PostgreSQL. */
+interface Backing {
+  /** The started server, or `undefined` when it could not start or load (the instance's status says so). */
+  readonly server: Promise<PostgresServer | undefined>;
+  /** Why the server could not start or load. */
+  error?: unknown;
+  /** Copies of it (snapshots) in progress; its server stops only after them. */
+  readonly copies: Set<Promise<unknown>>;
+}
+
 /**
- * Amazon RDS, locally, metadata only: DB instances and Aurora clusters, manual and automated DB snapshots and
- * DB cluster snapshots (`creating` → `available` on the virtual clock), the per-Region manual snapshot
- * quotas, tags, and `Describe*` pagination with `MaxRecords`/`Marker` as AWS enforces them. Spoken over the
- * AWS Query protocol, so `@aws-sdk/client-rds` works against it unmodified.
+ * Amazon RDS, locally: DB instances and Aurora clusters, manual and automated DB snapshots and DB cluster
+ * snapshots (`creating` → `available` on the virtual clock), restores, master password changes and deletes
+ * of DB instances, the per-Region manual snapshot quotas, tags, and `Describe*` pagination with
+ * `MaxRecords`/`Marker` as AWS enforces them. Spoken over the AWS Query protocol, so `@aws-sdk/client-rds`
+ * works against it unmodified.
+ *
+ * Metadata only by default. With {@link RdsWorldOptions.postgres}, each `postgres` DB instance is a real
+ * PostgreSQL server (TLS only, trusting the fleet's CA bundle): its endpoint is `127.0.0.1` and the server's
+ * port, its master user a real role; a DB snapshot is a consistent copy of the server's data taken while it
+ * keeps serving (`available` once the copy is done and the clock's delay has passed); a restore is a new
+ * server loaded from that copy; ModifyDBInstance's `MasterUserPassword` is a real `ALTER ROLE`; a delete
+ * stops the server and removes its data.
  */
 export class RdsWorld implements QueryService {
   readonly signingName = 'rds';
@@ -246,8 +317,17 @@ export class RdsWorld implements QueryService {
   readonly clusterSnapshots = new Map<string, RdsSnapshot>();
   /** Manual snapshots allowed in the Region; may be changed at any time. */
   readonly quotas: { manualSnapshots: number; manualClusterSnapshots: number };
+  /** Errors of background work (server starts and loads, copies, stops), for diagnostics; never a password. */
+  readonly failures: unknown[] = [];
   private readonly manualCount = { db: 0, cluster: 0 };
   private seq = 0;
+  private readonly backings = new Map<RdsInstance, Backing>();
+  /** The data of each DB snapshot taken of a server: the copy, or `undefined` when it failed. */
+  private readonly snapshotData = new Map<RdsSnapshot, Promise<ServerCopy | undefined>>();
+  /** Servers of seeded instances still starting: calls wait for them, so endpoints are real when shown. */
+  private readonly seeding = new Set<Promise<unknown>>();
+  /** Everything in flight in the background (starts, copies, restores, deletes). */
+  private readonly work = new Set<Promise<unknown>>();
 
   constructor(private readonly o: RdsWorldOptions) {
     this.quotas = {
@@ -262,14 +342,56 @@ export class RdsWorld implements QueryService {
 
   // ---- seeding (in-process; no authorization, quotas or delays) ------------------------------------------
 
-  /** Puts an existing DB instance in the world. */
+  /**
+   * Puts an existing DB instance in the world. In a world with PostgreSQL its server starts in the
+   * background (see {@link RdsInstanceSeed.server}); API calls wait for it, in-process code awaits
+   * {@link ready}.
+   */
   addInstance(seed: RdsInstanceSeed): RdsInstance {
     const id = seed.identifier.toLowerCase();
     if (this.instances.has(id)) throw fault('DBInstanceAlreadyExists', 'DB instance already exists');
     const cluster =
       seed.clusterIdentifier === undefined ? undefined : this.findCluster(seed.clusterIdentifier);
+    const instance = this.newInstance(id, seed, cluster);
+    this.instances.set(id, instance);
+    const backed =
+      seed.server ??
+      (instance.engine === 'postgres' &&
+        !cluster &&
+        seed.endpoint === undefined &&
+        instance.status === 'available');
+    if (this.o.postgres && backed) {
+      const started = this.back(instance, (fleet) =>
+        fleet.create(id, {
+          master: { username: instance.masterUsername, password: seed.masterUserPassword },
+          database: seed.dbName,
+        }),
+      );
+      const seeded = started.then((server) => {
+        if (!server) {
+          throw new RdsServerStartError(`the server of DB instance ${id} did not start`, {
+            cause: this.backings.get(instance)?.error,
+          });
+        }
+      });
+      seeded.catch(() => undefined);
+      this.seeding.add(seeded);
+      void seeded.finally(() => this.seeding.delete(seeded)).catch(() => undefined);
+    }
+    return instance;
+  }
+
+  private newInstance(
+    id: string,
+    seed: Omit<RdsInstanceSeed, 'identifier'> & {
+      subnetGroup?: string;
+      securityGroups?: readonly string[];
+      publiclyAccessible?: boolean;
+    },
+    cluster?: RdsCluster,
+  ): RdsInstance {
     const seq = this.seq++;
-    const instance: RdsInstance = {
+    return {
       seq,
       id,
       arn: this.arn('db', id),
@@ -288,9 +410,86 @@ export class RdsWorld implements QueryService {
       clusterId: cluster?.id,
       copyTagsToSnapshot: seed.copyTagsToSnapshot ?? false,
       storageEncrypted: seed.storageEncrypted ?? cluster?.storageEncrypted ?? false,
+      dbName: seed.dbName,
+      subnetGroup: seed.subnetGroup,
+      securityGroups: seed.securityGroups,
+      publiclyAccessible: seed.publiclyAccessible,
     };
-    this.instances.set(id, instance);
-    return instance;
+  }
+
+  /**
+   * Starts the server behind an instance in the background: once it runs, the instance's endpoint is the
+   * server's; when it fails, the instance is `failed` (or `incompatible-restore` for a restore).
+   */
+  private back(
+    instance: RdsInstance,
+    start: (fleet: PostgresFleet) => Promise<PostgresServer>,
+    failedStatus = 'failed',
+  ): Promise<PostgresServer | undefined> {
+    const fleet = this.o.postgres;
+    if (!fleet) return Promise.resolve(undefined);
+    const server = start(fleet).then(
+      (server) => {
+        instance.address = server.host;
+        instance.port = server.port;
+        return server;
+      },
+      (error: unknown) => {
+        instance.status = failedStatus;
+        backing.error = error;
+        this.failures.push(error);
+        return undefined;
+      },
+    );
+    const backing: Backing = { server, copies: new Set() };
+    this.backings.set(instance, backing);
+    void this.track(server);
+    return server;
+  }
+
+  /**
+   * The data a DB snapshot holds: the copy of its instance's server (once taken), or `undefined` for a
+   * snapshot without data (seeded, metadata only, or whose copy failed).
+   */
+  async dataOf(snapshotIdentifier: string): Promise<ServerCopy | undefined> {
+    return this.snapshotData.get(this.findSnapshot('db', snapshotIdentifier));
+  }
+
+  /** The PostgreSQL fleet behind DB instances, if any; its `caBundlePath` is the CA bundle clients trust. */
+  get postgres(): PostgresFleet | undefined {
+    return this.o.postgres;
+  }
+
+  /** The server behind a DB instance (once started), or `undefined` when none backs it. */
+  async serverOf(identifier: string): Promise<PostgresServer | undefined> {
+    const backing = this.backings.get(this.findInstance(identifier));
+    return backing?.server;
+  }
+
+  /**
+   * Waits until the servers of seeded instances run.
+   *
+   * @throws {@link RdsServerStartError} for the first server that could not start (its cause says why).
+   */
+  async ready(): Promise<void> {
+    await Promise.all([...this.seeding]);
+  }
+
+  /** Waits until nothing runs in the background (server starts, copies, restores, deletes). */
+  async settle(): Promise<void> {
+    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+  }
+
+  /** Waits for work in flight, then stops every server and closes the PostgreSQL fleet. */
+  async close(): Promise<void> {
+    await this.settle();
+    await this.o.postgres?.close();
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.work.add(p);
+    void p.finally(() => this.work.delete(p)).catch(() => undefined);
+    return p;
   }
 
   /** Puts an existing Aurora DB cluster in the world (add its instances with `addInstance`). */
@@ -394,6 +593,8 @@ export class RdsWorld implements QueryService {
       sourceResourceId: source?.resourceId ?? resourceId(kind === 'db' ? 'db' : 'cluster', 0),
       availabilityZone: instance?.availabilityZone ?? `${this.o.region}a`,
       encrypted: source?.storageEncrypted ?? false,
+      instanceClass: instance?.instanceClass,
+      dbName: instance?.dbName,
     };
   }
 
@@ -484,9 +685,50 @@ export class RdsWorld implements QueryService {
       const value = queryString(params, name);
       return value === undefined || value === '' ? undefined : idOf(value);
     };
+    /** Resource types of the authorization reference this world holds no records of. */
+    const other = (resourceType: 'og' | 'pg' | 'subgrp', key: string, name: string): AuthorizationNeed => ({
+      action: `rds:${action}`,
+      resourceType,
+      values: { [key]: name },
+    });
     switch (action) {
       case 'DescribeDBInstances':
         return [need('db', optional('DBInstanceIdentifier') ?? '*')];
+      case 'RestoreDBInstanceFromDBSnapshot': {
+        const snapshotId = idOf(required(params, 'DBSnapshotIdentifier'));
+        const snapshot = this.snapshots.get(snapshotId);
+        const engine = snapshot?.engine ?? 'postgres';
+        const major = majorVersion(engine, snapshot?.engineVersion ?? '16.4');
+        const publiclyAccessible = queryString(params, 'PubliclyAccessible');
+        const request = {
+          ...requestTagContext(tagsOf(params)),
+          ...(publiclyAccessible === undefined ? {} : { 'rds:PubliclyAccessible': publiclyAccessible }),
+        };
+        return [
+          need('db', idOf(required(params, 'DBInstanceIdentifier')), request),
+          need('snapshot', snapshotId),
+          other(
+            'og',
+            'OptionGroupName',
+            optional('OptionGroupName') ?? `default:${engine}-${major.replace('.', '-')}`,
+          ),
+          other('pg', 'ParameterGroupName', optional('DBParameterGroupName') ?? `default.${engine}${major}`),
+          other('subgrp', 'SubnetGroupName', optional('DBSubnetGroupName') ?? 'default'),
+        ];
+      }
+      case 'ModifyDBInstance':
+        return [need('db', idOf(required(params, 'DBInstanceIdentifier')))];
+      case 'DeleteDBInstance': {
+        const needs: AuthorizationNeed[] = [need('db', idOf(required(params, 'DBInstanceIdentifier')))];
+        const finalSnapshot = optional('FinalDBSnapshotIdentifier');
+        if (finalSnapshot !== undefined) {
+          needs.push({
+            ...need('snapshot', finalSnapshot, { 'rds:BackupTarget': 'region' }),
+            action: 'rds:CreateDBSnapshot',
+          });
+        }
+        return needs;
+      }
       case 'DescribeDBClusters':
         return [need('cluster', optional('DBClusterIdentifier') ?? '*')];
       case 'DescribeDBSnapshots': {
@@ -556,12 +798,20 @@ export class RdsWorld implements QueryService {
   // ---- operations -------------------------------------------------------------------------------------------
 
   async handle(action: string, params: QueryParams): Promise<QueryResult> {
-    const result = this.run(action, params);
+    // Seeded instances' servers must run before their endpoints are shown or used.
+    if (this.seeding.size > 0) await Promise.allSettled([...this.seeding]);
+    const result = await this.run(action, params);
     return { result, members: MEMBERS };
   }
 
-  private run(action: string, params: QueryParams): Record<string, unknown> | undefined {
+  private async run(action: string, params: QueryParams): Promise<Record<string, unknown> | undefined> {
     switch (action) {
+      case 'RestoreDBInstanceFromDBSnapshot':
+        return { DBInstance: this.describeInstance(this.restoreInstance(params)) };
+      case 'ModifyDBInstance':
+        return this.modifyInstance(params);
+      case 'DeleteDBInstance':
+        return { DBInstance: this.describeInstance(this.deleteInstance(params)) };
       case 'DescribeDBInstances': {
         const id = queryString(params, 'DBInstanceIdentifier');
         const records = id ? [this.findInstance(id)] : this.instances.values();
@@ -707,10 +957,31 @@ export class RdsWorld implements QueryService {
     const delay = db
       ? (this.o.snapshotCreationMs ?? 5 * 60_000)
       : (this.o.clusterSnapshotCreationMs ?? 2 * 60_000);
-    this.o.clock.schedule(snapshot.createTime + delay, () => {
-      if (snapshot.status === 'creating') snapshot.status = 'available';
+    const data = 'instanceClass' in source ? this.copyData(source, snapshot) : undefined;
+    this.o.clock.schedule(snapshot.createTime + delay, async () => {
+      // The clock waits for the copy: a snapshot is available once its data is copied and its time has come.
+      const copied = data ? (await data) !== undefined : true;
+      if (snapshot.status === 'creating') snapshot.status = copied ? 'available' : 'failed';
     });
     return snapshot;
+  }
+
+  /** Starts copying the data of the server behind `source` (if one does) for `snapshot`. */
+  private copyData(source: RdsInstance, snapshot: RdsSnapshot): Promise<ServerCopy | undefined> | undefined {
+    const backing = this.backings.get(source);
+    if (!backing) return undefined;
+    const copy = backing.server.then(async (server) => {
+      if (!server) throw new Error(`DB instance ${source.id} has no running server to copy`);
+      return copyServer(server);
+    });
+    const data = copy.catch((error: unknown) => {
+      this.failures.push(error);
+      return undefined;
+    });
+    backing.copies.add(data);
+    void data.finally(() => backing.copies.delete(data));
+    this.snapshotData.set(snapshot, data);
+    return this.track(data);
   }
 
   private deleteSnapshot(kind: 'db' | 'cluster', params: QueryParams): RdsSnapshot {
@@ -736,12 +1007,165 @@ export class RdsWorld implements QueryService {
           );
     }
     this.unstore(snapshot);
+    this.snapshotData.delete(snapshot);
     snapshot.status = 'deleted';
     return snapshot;
   }
 
+  private restoreInstance(params: QueryParams): RdsInstance {
+    const id = validIdentifier('DBInstanceIdentifier', required(params, 'DBInstanceIdentifier'), 63);
+    const snapshot = this.findSnapshot('db', required(params, 'DBSnapshotIdentifier'));
+    if (this.instances.has(id)) throw fault('DBInstanceAlreadyExists', 'DB instance already exists');
+    if (snapshot.status !== 'available') {
+      throw fault(
+        'InvalidDBSnapshotState',
+        `DBSnapshot must have state available but actually has ${snapshot.status}`,
+      );
+    }
+    const instanceClass = validInstanceClass(
+      queryString(params, 'DBInstanceClass') ?? snapshot.instanceClass ?? 'db.t4g.micro',
+      snapshot,
+    );
+    const given = tagsOf(params);
+    const now = this.o.clock.now();
+    const instance = this.newInstance(id, {
+      engine: snapshot.engine,
+      engineVersion: snapshot.engineVersion,
+      status: 'creating',
+      instanceClass,
+      allocatedStorage: snapshot.allocatedStorage,
+      masterUsername: snapshot.masterUsername,
+      dbName: snapshot.dbName,
+      storageEncrypted: snapshot.encrypted,
+      copyTagsToSnapshot: queryBoolean(params, 'CopyTagsToSnapshot') ?? false,
+      // Without tags of its own, a restored instance gets the snapshot's.
+      tags: Object.fromEntries(given.size > 0 ? given : snapshot.tags),
+      createTime: now,
+      endpoint: { address: `${id}.c0local0000.${this.o.region}.rds.amazonaws.com`, port: snapshot.port },
+      subnetGroup: queryString(params, 'DBSubnetGroupName') ?? 'default',
+      securityGroups: queryList(params, 'VpcSecurityGroupIds').filter(
+        (g): g is string => typeof g === 'string',
+      ),
+      publiclyAccessible: queryBoolean(params, 'PubliclyAccessible') ?? false,
+    });
+    this.instances.set(id, instance);
+    if (this.o.postgres && instance.engine === 'postgres') {
+      const data = this.snapshotData.get(snapshot);
+      void this.back(
+        instance,
+        async (fleet) => {
+          const copy = data && (await data);
+          if (data && !copy) throw new Error(`DB snapshot ${snapshot.id} holds no data`);
+          // A snapshot without data (seeded) restores to an empty server whose master user has no password yet.
+          const server = await fleet.create(
+            id,
+            copy ? {} : { master: { username: snapshot.masterUsername } },
+          );
+          try {
+            if (copy) await restoreServer(server, copy);
+          } catch (error) {
+            await fleet.remove(server);
+            throw error;
+          }
+          return server;
+        },
+        'incompatible-restore',
+      );
+    }
+    this.o.clock.schedule(now + (this.o.instanceCreationMs ?? 10 * 60_000), async () => {
+      // The clock waits for the server: the instance is available once it is loaded and its time has come.
+      await this.backings.get(instance)?.server;
+      if (instance.status === 'creating') instance.status = 'available';
+    });
+    return instance;
+  }
+
+  private async modifyInstance(params: QueryParams): Promise<Record<string, unknown>> {
+    const instance = this.findInstance(required(params, 'DBInstanceIdentifier'));
+    const password = queryString(params, 'MasterUserPassword');
+    const instanceClass = queryString(params, 'DBInstanceClass');
+    const immediately = queryBoolean(params, 'ApplyImmediately') ?? false;
+    if (instance.status !== 'available') {
+      throw fault('InvalidDBInstanceState', `Database instance ${instance.id} is not in available state.`);
+    }
+    if (password !== undefined) {
+      validMasterPassword(password);
+      if (instance.clusterId !== undefined) {
+        throw fault(
+          'InvalidParameterCombination',
+          'The specified DB instance is a member of a DB cluster. Modify the master user password for the DB cluster using the ModifyDbCluster API.',
+        );
+      }
+    }
+    if (instanceClass !== undefined) validInstanceClass(instanceClass, instance);
+    const pending: Record<string, string> = {};
+    if (password !== undefined) {
+      // Applied at once (RDS applies a new master password as soon as possible, whatever ApplyImmediately says).
+      const server = await this.backings.get(instance)?.server;
+      if (server) {
+        await server.setPassword(instance.masterUsername, password).catch((error: unknown) => {
+          this.failures.push(error);
+          throw new AwsServiceError('InternalFailure', 'The master user password could not be changed.', 500);
+        });
+      }
+      pending.MasterUserPassword = '****';
+    }
+    if (instanceClass !== undefined && instanceClass !== instance.instanceClass) {
+      if (immediately) instance.instanceClass = instanceClass;
+      else instance.pending = { ...instance.pending, instanceClass };
+    }
+    const shown = this.describeInstance(instance);
+    return {
+      DBInstance: {
+        ...shown,
+        PendingModifiedValues: { ...(shown.PendingModifiedValues as Record<string, string>), ...pending },
+      },
+    };
+  }
+
+  private deleteInstance(params: QueryParams): RdsInstance {
+    const instance = this.findInstance(required(params, 'DBInstanceIdentifier'));
+    const skip = queryBoolean(params, 'SkipFinalSnapshot') ?? false;
+    const finalSnapshot = queryString(params, 'FinalDBSnapshotIdentifier');
+    if (!skip && finalSnapshot === undefined) {
+      throw fault(
+        'InvalidParameterCombination',
+        'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
+      );
+    }
+    if (skip && finalSnapshot !== undefined) {
+      throw fault(
+        'InvalidParameterCombination',
+        'FinalDBSnapshotIdentifier can not be specified when deleting a DB instance with SkipFinalSnapshot=true.',
+      );
+    }
+    if (instance.status === 'deleting') {
+      throw fault('InvalidDBInstanceState', `Instance ${instance.id} is already being deleted.`);
+    }
+    if (finalSnapshot !== undefined) {
+      this.createSnapshot('db', { DBInstanceIdentifier: instance.id, DBSnapshotIdentifier: finalSnapshot });
+    }
+    instance.status = 'deleting';
+    const backing = this.backings.get(instance);
+    const stopped = backing && this.track(this.stopBacking(instance, backing));
+    this.o.clock.schedule(this.o.clock.now() + (this.o.instanceDeletionMs ?? 2 * 60_000), async () => {
+      await stopped;
+      if (this.instances.get(instance.id) === instance) this.instances.delete(instance.id);
+    });
+    return instance;
+  }
+
+  /** Stops an instance's server (after the copies of it in progress) and removes its data. */
+  private async stopBacking(instance: RdsInstance, backing: Backing): Promise<void> {
+    const server = await backing.server;
+    await Promise.allSettled([...backing.copies]);
+    this.backings.delete(instance);
+    if (server) await this.o.postgres?.remove(server).catch((error: unknown) => this.failures.push(error));
+  }
+
   // ---- shapes ------------------------------------------------------------------------------------------------
 
+  /** An instance as `Describe*` shows it; like AWS, without an endpoint while it is being created. */
   private describeInstance(i: RdsInstance): Record<string, unknown> {
     return {
       DBInstanceIdentifier: i.id,
@@ -749,18 +1173,27 @@ export class RdsWorld implements QueryService {
       Engine: i.engine,
       DBInstanceStatus: i.status,
       MasterUsername: i.masterUsername,
-      Endpoint: { Address: i.address, Port: i.port, HostedZoneId: 'Z29XKXDKYMONMX' },
+      DBName: i.dbName,
+      Endpoint:
+        i.status === 'creating'
+          ? undefined
+          : { Address: i.address, Port: i.port, HostedZoneId: 'Z29XKXDKYMONMX' },
       AllocatedStorage: i.allocatedStorage,
       InstanceCreateTime: new Date(i.createTime),
       BackupRetentionPeriod: 1,
-      VpcSecurityGroups: [],
+      VpcSecurityGroups: (i.securityGroups ?? []).map((id) => ({ VpcSecurityGroupId: id, Status: 'active' })),
+      DBSubnetGroup:
+        i.subnetGroup === undefined
+          ? undefined
+          : { DBSubnetGroupName: i.subnetGroup, SubnetGroupStatus: 'Complete', Subnets: [] },
+      PendingModifiedValues: i.pending?.instanceClass ? { DBInstanceClass: i.pending.instanceClass } : {},
       AvailabilityZone: i.availabilityZone,
       MultiAZ: false,
       EngineVersion: i.engineVersion,
       AutoMinorVersionUpgrade: true,
       ReadReplicaDBInstanceIdentifiers: [],
       LicenseModel: LICENSE[i.engine],
-      PubliclyAccessible: false,
+      PubliclyAccessible: i.publiclyAccessible ?? false,
       StorageType: i.clusterId ? 'aurora' : 'gp3',
       DbInstancePort: 0,
       DBClusterIdentifier: i.clusterId,
@@ -881,6 +1314,31 @@ function parseRdsArn(
 /** An identifier as RDS compares it: lowercase, the resource part of an ARN. */
 function idOf(value: string): string {
   return (parseRdsArn(value)?.id ?? value).toLowerCase();
+}
+
+/** A boolean parameter (`true`/`false` on the wire), or `undefined` when absent. */
+function queryBoolean(params: QueryParams, name: string): boolean | undefined {
+  const value = queryString(params, name);
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new AwsServiceError('InvalidParameterValue', `Invalid value ${value} for ${name}.`);
+}
+
+/** A DB instance class RDS would accept for the engine (`db.<family>.<size>`). */
+function validInstanceClass(value: string, of: { engine: string; engineVersion: string }): string {
+  if (!/^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(value)) {
+    throw fault(
+      'InvalidParameterCombination',
+      `RDS does not support creating a DB instance with the following combination: DBInstanceClass=${value}, Engine=${of.engine}, EngineVersion=${of.engineVersion}, LicenseModel=${LICENSE[of.engine] ?? 'general-public-license'}.`,
+    );
+  }
+  return value;
+}
+
+/** The major version defaults are named by: `16` for PostgreSQL 16.4, `8.0` for MySQL 8.0.39. */
+function majorVersion(engine: string, version: string): string {
+  const parts = version.split('.');
+  return (engine.includes('postgres') ? parts.slice(0, 1) : parts.slice(0, 2)).join('.');
 }
 
 function required(params: QueryParams, name: string): string {

@@ -8,6 +8,8 @@ import type { FaultRule } from '../endpoint/faults.ts';
 import { LocalEndpoint } from '../endpoint/server.ts';
 import { matchesPattern } from '../events/pattern.ts';
 import { type InvocationResult, LocalLambda } from '../lambda/runtime.ts';
+import { PostgresFleet } from '../postgres/fleet.ts';
+import { RDS_CA_BUNDLE_ENV } from '../postgres/tls.ts';
 import { CloudWatchWorld } from '../services/cloudwatch.ts';
 import { EcsWorld } from '../services/ecs.ts';
 import { type AwsEvent, envelope } from '../services/envelope.ts';
@@ -30,6 +32,11 @@ export interface WorldOptions {
   readonly lambdaConcurrency?: number;
   /** Virtual milliseconds an ECS rolling deployment takes. @default 5 minutes */
   readonly rolloutMs?: number;
+  /**
+   * Real PostgreSQL behind RDS DB instances (TLS only): the functions find the CA bundle to trust in
+   * `NIGHTSHIFT_RDS_CA_BUNDLE`. @default false (metadata only)
+   */
+  readonly postgres?: boolean;
 }
 
 /** One delivery of an event to a function by a rule, and how the function answered. */
@@ -100,7 +107,8 @@ export class LocalWorld {
       rolloutMs: options.rolloutMs,
     });
     const ssm = new SsmWorld({ clock });
-    const rds = new RdsWorld({ account, region, clock });
+    const postgres = options.postgres ? await PostgresFleet.start() : undefined;
+    const rds = new RdsWorld({ account, region, clock, postgres });
     const events = new EventBridgeWorld({ account, region, clock, emit });
 
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -190,6 +198,7 @@ export class LocalWorld {
               AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
               // Retries with the SDK's standard strategy; the endpoint's faults are what it copes with.
               AWS_MAX_ATTEMPTS: '5',
+              ...(postgres ? { [RDS_CA_BUNDLE_ENV]: postgres.caBundlePath } : {}),
             },
           },
         ),
@@ -337,6 +346,7 @@ export class LocalWorld {
     await this.settle();
     await Promise.all([...this.lambdas.values()].map((l) => l.close()));
     await this.endpoint.close();
+    await this.rds.close();
     await this.stopDynamo();
   }
 }

@@ -1,8 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
 import {
   AddTagsToResourceCommand,
   CreateDBClusterSnapshotCommand,
   CreateDBSnapshotCommand,
   DeleteDBClusterSnapshotCommand,
+  DeleteDBInstanceCommand,
   DeleteDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
@@ -11,15 +13,19 @@ import {
   DescribeDBSnapshotsCommand,
   type DescribeDBSnapshotsCommandInput,
   ListTagsForResourceCommand,
+  ModifyDBInstanceCommand,
   paginateDescribeDBSnapshots,
   RDSClient,
   RemoveTagsFromResourceCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
-import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../../local/endpoint/authorize.ts';
 import { LocalEndpoint } from '../../../local/endpoint/server.ts';
 import type { PolicyDocument } from '../../../local/iam/policy.ts';
-import { RdsWorld, type RdsWorldOptions } from '../../../local/services/rds.ts';
+import { PostgresFleet } from '../../../local/postgres/fleet.ts';
+import { RdsServerStartError, RdsWorld, type RdsWorldOptions } from '../../../local/services/rds.ts';
 import { VirtualClock } from '../../../local/world/clock.ts';
 
 const ACCOUNT = '123456789012';
@@ -67,12 +73,55 @@ const snapshotOnly = role('snapshotonly', {
   Statement: [{ Effect: 'Allow', Action: 'rds:CreateDBSnapshot', Resource: 'arn:aws:rds:*:*:snapshot:*' }],
 });
 
+/** May restore, modify and delete nightshift-verify-* instances only, restoring from nightshift-* snapshots. */
+const verifier = role('verifier', {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:ModifyDBInstance', 'rds:DeleteDBInstance'],
+      Resource: 'arn:aws:rds:*:*:db:nightshift-verify-*',
+    },
+    {
+      Effect: 'Allow',
+      Action: 'rds:RestoreDBInstanceFromDBSnapshot',
+      Resource: [
+        'arn:aws:rds:*:*:snapshot:nightshift-*',
+        'arn:aws:rds:*:*:og:default:*',
+        'arn:aws:rds:*:*:pg:default.*',
+        'arn:aws:rds:*:*:subgrp:verify-subnets',
+      ],
+    },
+  ],
+});
+/** Like the verifier, but forgot the option group a restore needs. */
+const verifierWithoutOptionGroup = role('verifiernoog', {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: 'rds:RestoreDBInstanceFromDBSnapshot',
+      Resource: [
+        'arn:aws:rds:*:*:db:nightshift-verify-*',
+        'arn:aws:rds:*:*:snapshot:nightshift-*',
+        'arn:aws:rds:*:*:pg:*',
+        'arn:aws:rds:*:*:subgrp:*',
+      ],
+    },
+  ],
+});
+const callers = new Map(
+  [operator, pruner, snapshotter, snapshotOnly, verifier, verifierWithoutOptionGroup].map((c) => [
+    c.accessKeyId,
+    c,
+  ]),
+);
+
 /** A fresh RDS world behind its own endpoint, closed after each test. */
 const open: LocalEndpoint[] = [];
 async function world(options: Partial<RdsWorldOptions> = {}) {
   const clock = new VirtualClock(START);
   const rds = new RdsWorld({ account: ACCOUNT, region: REGION, clock, ...options });
-  const callers = new Map([operator, pruner, snapshotter, snapshotOnly].map((c) => [c.accessKeyId, c]));
   const endpoint = new LocalEndpoint({
     account: ACCOUNT,
     region: REGION,
@@ -651,6 +700,214 @@ describe('RdsWorld', () => {
     });
   });
 
+  describe('restores, modifies and deletes DB instances', () => {
+    /** A world with `orders` (db.r6g.large, master `owner`) and its available snapshot `nightshift-orders-1`. */
+    async function withSnapshot(options: Partial<RdsWorldOptions> = {}) {
+      const w = await world(options);
+      w.rds.addInstance({
+        identifier: 'orders',
+        instanceClass: 'db.r6g.large',
+        masterUsername: 'owner',
+        tags: { team: 'core' },
+        copyTagsToSnapshot: true,
+      });
+      await w.sdk.send(
+        new CreateDBSnapshotCommand({
+          DBInstanceIdentifier: 'orders',
+          DBSnapshotIdentifier: 'nightshift-orders-1',
+        }),
+      );
+      await w.clock.advance(5 * MIN);
+      return w;
+    }
+
+    it('restores a new instance from a snapshot: creating without an endpoint, then available on the clock', async () => {
+      const { clock, sdk } = await withSnapshot({ instanceCreationMs: 8 * MIN });
+      const restored = await sdk.send(
+        new RestoreDBInstanceFromDBSnapshotCommand({
+          DBInstanceIdentifier: 'Nightshift-Verify-Orders',
+          DBSnapshotIdentifier: 'nightshift-orders-1',
+          DBInstanceClass: 'db.t4g.micro',
+          DBSubnetGroupName: 'verify-subnets',
+          VpcSecurityGroupIds: ['sg-1', 'sg-2'],
+          PubliclyAccessible: false,
+          Tags: [{ Key: 'nightshift:run', Value: 'r1' }],
+        }),
+      );
+      expect(restored.DBInstance).toMatchObject({
+        DBInstanceIdentifier: 'nightshift-verify-orders',
+        DBInstanceStatus: 'creating',
+        DBInstanceClass: 'db.t4g.micro',
+        Engine: 'postgres',
+        MasterUsername: 'owner',
+        DBSubnetGroup: { DBSubnetGroupName: 'verify-subnets' },
+        VpcSecurityGroups: [
+          { VpcSecurityGroupId: 'sg-1', Status: 'active' },
+          { VpcSecurityGroupId: 'sg-2', Status: 'active' },
+        ],
+        PubliclyAccessible: false,
+        TagList: [{ Key: 'nightshift:run', Value: 'r1' }],
+        DBInstanceArn: arn('db:nightshift-verify-orders'),
+        InstanceCreateTime: new Date(START + 5 * MIN),
+      });
+      expect(restored.DBInstance?.Endpoint).toBeUndefined();
+      const describe = async () =>
+        (await sdk.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nightshift-verify-orders' })))
+          .DBInstances?.[0];
+      await clock.advance(8 * MIN - 1);
+      expect((await describe())?.DBInstanceStatus).toBe('creating');
+      await clock.advance(1);
+      expect(await describe()).toMatchObject({
+        DBInstanceStatus: 'available',
+        Endpoint: { Address: expect.stringMatching(/^nightshift-verify-orders\./), Port: 5432 },
+      });
+
+      const plain = await sdk.send(
+        new RestoreDBInstanceFromDBSnapshotCommand({
+          DBInstanceIdentifier: 'nightshift-verify-2',
+          DBSnapshotIdentifier: arn('snapshot:nightshift-orders-1'),
+        }),
+      );
+      // Without a class, subnet group or tags of its own: the snapshot's class and tags, the default subnet group.
+      expect(plain.DBInstance).toMatchObject({
+        DBInstanceClass: 'db.r6g.large',
+        DBSubnetGroup: { DBSubnetGroupName: 'default' },
+        TagList: [{ Key: 'team', Value: 'core' }],
+        PubliclyAccessible: false,
+      });
+    });
+
+    it('refuses a restore from a snapshot not available, onto an identifier taken or invalid, or of an unknown class', async () => {
+      const { sdk } = await withSnapshot();
+      await sdk.send(
+        new CreateDBSnapshotCommand({
+          DBInstanceIdentifier: 'orders',
+          DBSnapshotIdentifier: 'nightshift-orders-2',
+        }),
+      );
+      const restore = (
+        DBInstanceIdentifier: string,
+        DBSnapshotIdentifier = 'nightshift-orders-1',
+        cls?: string,
+      ) =>
+        sdk.send(
+          new RestoreDBInstanceFromDBSnapshotCommand({
+            DBInstanceIdentifier,
+            DBSnapshotIdentifier,
+            DBInstanceClass: cls,
+          }),
+        );
+      await expect(restore('verify-a', 'nightshift-orders-2')).rejects.toMatchObject({
+        Code: 'InvalidDBSnapshotState',
+        message: 'DBSnapshot must have state available but actually has creating',
+      });
+      await expect(restore('ORDERS')).rejects.toMatchObject({ Code: 'DBInstanceAlreadyExists' });
+      await expect(restore('verify--a')).rejects.toMatchObject({ Code: 'InvalidParameterValue' });
+      await expect(restore(`v${'x'.repeat(63)}`)).rejects.toMatchObject({
+        Code: 'InvalidParameterValue',
+        message: expect.stringContaining('longer than 63 characters'),
+      });
+      await expect(restore('verify-a', 'nightshift-orders-1', 'huge')).rejects.toMatchObject({
+        Code: 'InvalidParameterCombination',
+      });
+      await expect(restore('verify-a', 'missing')).rejects.toMatchObject({
+        Code: 'DBSnapshotNotFound',
+        $metadata: { httpStatusCode: 404 },
+      });
+    });
+
+    it('modifies the master password (checked, answered masked) and the class now or in the maintenance window', async () => {
+      const { rds, sdk } = await withSnapshot();
+      const modify = (
+        input: Omit<ConstructorParameters<typeof ModifyDBInstanceCommand>[0], 'DBInstanceIdentifier'>,
+      ) => sdk.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'orders', ...input }));
+      const changed = await modify({ MasterUserPassword: 'a-New-Pass-1', ApplyImmediately: true });
+      expect(changed.DBInstance).toMatchObject({
+        DBInstanceStatus: 'available',
+        PendingModifiedValues: { MasterUserPassword: '****' },
+      });
+      for (const bad of [
+        'Sh0rt',
+        'has space in it',
+        'has/slash1',
+        'has@at-sign',
+        'has"quote1',
+        'x'.repeat(129),
+      ]) {
+        const refused = modify({ MasterUserPassword: bad });
+        await expect(refused).rejects.toMatchObject({ Code: 'InvalidParameterValue' });
+        await refused.catch((error: Error) => expect(error.message).not.toContain(bad));
+      }
+      await modify({ DBInstanceClass: 'db.r6g.xlarge' });
+      expect(rds.instances.get('orders')).toMatchObject({
+        instanceClass: 'db.r6g.large',
+        pending: { instanceClass: 'db.r6g.xlarge' },
+      });
+      const now = await modify({ DBInstanceClass: 'db.t4g.small', ApplyImmediately: true });
+      expect(now.DBInstance?.DBInstanceClass).toBe('db.t4g.small');
+      rds.addCluster({ identifier: 'ledger' });
+      rds.addInstance({ identifier: 'ledger-1', clusterIdentifier: 'ledger' });
+      await expect(
+        sdk.send(
+          new ModifyDBInstanceCommand({
+            DBInstanceIdentifier: 'ledger-1',
+            MasterUserPassword: 'a-New-Pass-1',
+          }),
+        ),
+      ).rejects.toMatchObject({
+        Code: 'InvalidParameterCombination',
+        message: expect.stringContaining('ModifyDbCluster'),
+      });
+      rds.addInstance({ identifier: 'stopped', status: 'stopped' });
+      await expect(
+        sdk.send(
+          new ModifyDBInstanceCommand({
+            DBInstanceIdentifier: 'stopped',
+            MasterUserPassword: 'a-New-Pass-1',
+          }),
+        ),
+      ).rejects.toMatchObject({ Code: 'InvalidDBInstanceState' });
+    });
+
+    it('deletes an instance: deleting, then gone; with a final snapshot only when asked for one', async () => {
+      const { rds, clock, sdk } = await withSnapshot({ instanceDeletionMs: 3 * MIN });
+      rds.addInstance({ identifier: 'scratch' });
+      const del = (
+        DBInstanceIdentifier: string,
+        more: { SkipFinalSnapshot?: boolean; FinalDBSnapshotIdentifier?: string },
+      ) => sdk.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier, ...more }));
+      await expect(del('orders', {})).rejects.toMatchObject({
+        Code: 'InvalidParameterCombination',
+        message: 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
+      });
+      await expect(
+        del('orders', { SkipFinalSnapshot: true, FinalDBSnapshotIdentifier: 'final' }),
+      ).rejects.toMatchObject({ Code: 'InvalidParameterCombination' });
+      expect((await del('orders', { SkipFinalSnapshot: true })).DBInstance?.DBInstanceStatus).toBe(
+        'deleting',
+      );
+      await expect(del('orders', { SkipFinalSnapshot: true })).rejects.toMatchObject({
+        Code: 'InvalidDBInstanceState',
+      });
+      expect((await del('scratch', { FinalDBSnapshotIdentifier: 'scratch-final' })).DBInstance).toMatchObject(
+        {
+          DBInstanceStatus: 'deleting',
+        },
+      );
+      expect(rds.snapshots.get('scratch-final')).toMatchObject({ source: 'scratch', status: 'creating' });
+      await clock.advance(3 * MIN - 1);
+      expect(rds.instances.get('orders')?.status).toBe('deleting');
+      await clock.advance(1);
+      await expect(
+        sdk.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'orders' })),
+      ).rejects.toMatchObject({ name: 'DBInstanceNotFoundFault' });
+      expect([...rds.instances.keys()]).toEqual([]);
+      // The snapshots outlive the instance; its identifier may be used again.
+      expect(rds.snapshots.get('nightshift-orders-1')?.status).toBe('available');
+      rds.addInstance({ identifier: 'orders' });
+    });
+  });
+
   describe('authorizes like IAM, with the resources AWS publishes for each action', () => {
     it('denies deleting a snapshot outside the policy’s nightshift-* resource with AccessDenied (403)', async () => {
       const { rds, client } = await world();
@@ -717,6 +974,85 @@ describe('RdsWorld', () => {
       await expect(client(pruner).send(new DescribeDBSnapshotsCommand({}))).resolves.toMatchObject({
         DBSnapshots: [],
       });
+    });
+    it('authorizes a restore against the new instance, the snapshot, and the option group, parameter group and subnet group', async () => {
+      const { rds, client } = await world();
+      rds.addSnapshot({ identifier: 'nightshift-orders-1', source: 'orders' });
+      rds.addSnapshot({ identifier: 'manual-orders-1', source: 'orders' });
+      const restore = (
+        caller: Caller,
+        DBInstanceIdentifier: string,
+        DBSnapshotIdentifier = 'nightshift-orders-1',
+      ) =>
+        client(caller).send(
+          new RestoreDBInstanceFromDBSnapshotCommand({
+            DBInstanceIdentifier,
+            DBSnapshotIdentifier,
+            DBSubnetGroupName: 'verify-subnets',
+          }),
+        );
+      const denied = (resource: string) => ({
+        name: 'AccessDenied',
+        message: expect.stringContaining(
+          `rds:RestoreDBInstanceFromDBSnapshot on resource: ${arn(resource)} `,
+        ),
+      });
+      await expect(restore(verifier, 'orders-copy')).rejects.toMatchObject(denied('db:orders-copy'));
+      await expect(restore(verifier, 'nightshift-verify-a', 'manual-orders-1')).rejects.toMatchObject(
+        denied('snapshot:manual-orders-1'),
+      );
+      await expect(restore(verifierWithoutOptionGroup, 'nightshift-verify-a')).rejects.toMatchObject(
+        denied('og:default:postgres-16'),
+      );
+      await expect(restore(verifier, 'nightshift-verify-a')).resolves.toMatchObject({
+        DBInstance: { DBInstanceIdentifier: 'nightshift-verify-a' },
+      });
+    });
+
+    it('lets a policy modify and delete only the instances it names', async () => {
+      const { rds, client } = await world();
+      rds.addInstance({ identifier: 'orders' });
+      rds.addInstance({ identifier: 'nightshift-verify-orders' });
+      const sdk = client(verifier);
+      await expect(
+        sdk.send(
+          new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'orders', MasterUserPassword: 'a-New-Pass-1' }),
+        ),
+      ).rejects.toMatchObject({
+        name: 'AccessDenied',
+        message: expect.stringContaining(`rds:ModifyDBInstance on resource: ${arn('db:orders')}`),
+      });
+      await expect(
+        sdk.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'orders', SkipFinalSnapshot: true })),
+      ).rejects.toMatchObject({ name: 'AccessDenied' });
+      await sdk.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: 'nightshift-verify-orders',
+          MasterUserPassword: 'a-New-Pass-1',
+        }),
+      );
+      await sdk.send(
+        new DeleteDBInstanceCommand({
+          DBInstanceIdentifier: 'nightshift-verify-orders',
+          SkipFinalSnapshot: true,
+        }),
+      );
+      // A final snapshot needs rds:CreateDBSnapshot on it as well.
+      rds.addInstance({ identifier: 'nightshift-verify-2' });
+      await expect(
+        sdk.send(
+          new DeleteDBInstanceCommand({
+            DBInstanceIdentifier: 'nightshift-verify-2',
+            FinalDBSnapshotIdentifier: 'nightshift-final',
+          }),
+        ),
+      ).rejects.toMatchObject({
+        message: expect.stringContaining(
+          `rds:CreateDBSnapshot on resource: ${arn('snapshot:nightshift-final')}`,
+        ),
+      });
+      expect(rds.instances.get('orders')?.status).toBe('available');
+      expect(rds.instances.get('nightshift-verify-orders')?.status).toBe('deleting');
     });
   });
 
@@ -802,6 +1138,320 @@ describe('RdsWorld', () => {
       expect(out.DBSnapshots).toHaveLength(100);
       expect(out.DBSnapshots?.[0]?.DBSnapshotIdentifier).toBe('nightshift-db7-7');
       expect(out.DBSnapshots?.[1]?.DBSnapshotIdentifier).toBe('nightshift-db7-57');
+    });
+  });
+});
+
+describe('RdsWorld with PostgreSQL behind DB instances', () => {
+  const SOURCE_PASSWORD = 'source-Pass-1';
+  const SEEDED = 200;
+  let clock: VirtualClock;
+  let rds: RdsWorld;
+  let endpoint: LocalEndpoint;
+  let sdk: RDSClient;
+  /** The CA bundle a runbook reads (NIGHTSHIFT_RDS_CA_BUNDLE) and trusts. */
+  let ca: string;
+
+  /** Connects where DescribeDBInstances says the instance answers, over TLS trusting the CA bundle. */
+  async function connect(identifier: string, password: string, user?: string) {
+    const out = await sdk.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
+    const instance = out.DBInstances?.[0];
+    const client = new pg.Client({
+      host: instance?.Endpoint?.Address,
+      port: instance?.Endpoint?.Port,
+      user: user ?? instance?.MasterUsername,
+      password,
+      database: 'orders',
+      ssl: { ca, rejectUnauthorized: true },
+      connectionTimeoutMillis: 5_000,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
+  async function count(identifier: string, password: string): Promise<number> {
+    const client = await connect(identifier, password);
+    try {
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM public.users');
+      return rows[0]?.n ?? -1;
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Restores `nightshift-base` (the seeded rows) to a new instance and waits until it is available. */
+  async function restoreBase(identifier: string) {
+    const out = await sdk.send(
+      new RestoreDBInstanceFromDBSnapshotCommand({
+        DBInstanceIdentifier: identifier,
+        DBSnapshotIdentifier: 'nightshift-base',
+        DBInstanceClass: 'db.t4g.micro',
+        DBSubnetGroupName: 'verify-subnets',
+        VpcSecurityGroupIds: ['sg-verify'],
+        PubliclyAccessible: false,
+      }),
+    );
+    await clock.advance(10 * MIN);
+    return out.DBInstance;
+  }
+
+  beforeAll(async () => {
+    clock = new VirtualClock(START);
+    const fleet = await PostgresFleet.start();
+    rds = new RdsWorld({ account: ACCOUNT, region: REGION, clock, postgres: fleet });
+    endpoint = new LocalEndpoint({
+      account: ACCOUNT,
+      region: REGION,
+      services: [],
+      queryServices: [rds],
+      callerFor: (key) => callers.get(key),
+    });
+    await endpoint.listen();
+    sdk = new RDSClient({
+      endpoint: endpoint.url,
+      region: REGION,
+      credentials: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
+      maxAttempts: 1,
+    });
+    ca = readFileSync(fleet.caBundlePath, 'utf8');
+    rds.addInstance({
+      identifier: 'orders',
+      masterUsername: 'owner',
+      masterUserPassword: SOURCE_PASSWORD,
+      dbName: 'orders',
+      tags: { 'nightshift:backup': 'true' },
+    });
+    await rds.ready();
+    const client = await connect('orders', SOURCE_PASSWORD);
+    await client.query(`CREATE TABLE public.users (id serial PRIMARY KEY, email text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(), written_by xid8 NOT NULL DEFAULT pg_current_xact_id());
+      INSERT INTO public.users (email) SELECT 'user' || g || '@example.com' FROM generate_series(1, ${SEEDED}) g;`);
+    await client.end();
+    await sdk.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: 'orders',
+        DBSnapshotIdentifier: 'nightshift-base',
+      }),
+    );
+    await clock.advance(5 * MIN);
+  });
+  afterAll(async () => {
+    sdk?.destroy();
+    await endpoint?.close();
+    await rds?.close();
+  });
+
+  describe('serves each instance from its own server', () => {
+    it('shows the server as the endpoint and the master user it made, serving TLS only with the CA bundle', async () => {
+      const out = await sdk.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'orders' }));
+      const server = await rds.serverOf('orders');
+      expect(out.DBInstances?.[0]).toMatchObject({
+        DBInstanceStatus: 'available',
+        MasterUsername: 'owner',
+        DBName: 'orders',
+        Endpoint: { Address: '127.0.0.1', Port: server?.port },
+      });
+      expect(await count('orders', SOURCE_PASSWORD)).toBe(SEEDED);
+      const { Address: host, Port: port } = out.DBInstances?.[0]?.Endpoint ?? {};
+      const plain = new pg.Client({
+        host,
+        port,
+        user: 'owner',
+        password: SOURCE_PASSWORD,
+        database: 'orders',
+      });
+      await expect(plain.connect()).rejects.toThrow(/no encryption/);
+      const untrusting = new pg.Client({
+        host,
+        port,
+        user: 'owner',
+        password: SOURCE_PASSWORD,
+        database: 'orders',
+        ssl: { rejectUnauthorized: true },
+      });
+      await expect(untrusting.connect()).rejects.toThrow(/certificate/);
+    });
+  });
+
+  describe('reports servers that cannot start', () => {
+    it('marks the instance failed and rejects ready() with RdsServerStartError naming the cause', async () => {
+      rds.addInstance({ identifier: 'broken', masterUserPassword: SOURCE_PASSWORD, dbName: 'template1' });
+      const failure = rds.ready();
+      await expect(failure).rejects.toThrow(RdsServerStartError);
+      await failure.catch((error: Error) =>
+        expect(String((error.cause as Error).message)).toContain('database "template1" already exists'),
+      );
+      const out = await sdk.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'broken' }));
+      expect(out.DBInstances?.[0]?.DBInstanceStatus).toBe('failed');
+      expect(await rds.serverOf('broken')).toBeUndefined();
+    });
+  });
+
+  describe('takes snapshots that are real copies', () => {
+    it('copies exactly what was committed when the snapshot began while another connection keeps inserting, and is available once copied and its time has come', async () => {
+      const writer = await connect('orders', SOURCE_PASSWORD);
+      let writing = true;
+      let commits = 0;
+      const inserting = (async () => {
+        while (writing) {
+          await writer.query(
+            `INSERT INTO public.users (email) VALUES ('w' || gen_random_uuid() || '@example.com')`,
+          );
+          commits++;
+        }
+      })();
+      while (commits < 20) await new Promise((r) => setTimeout(r, 1));
+      const created = await sdk.send(
+        new CreateDBSnapshotCommand({
+          DBInstanceIdentifier: 'orders',
+          DBSnapshotIdentifier: 'nightshift-busy',
+        }),
+      );
+      expect(created.DBSnapshot?.Status).toBe('creating');
+      const copy = await rds.dataOf('nightshift-busy');
+      const atCopied = commits;
+      while (commits < atCopied + 20) await new Promise((r) => setTimeout(r, 1));
+      writing = false;
+      await inserting;
+
+      const snapshot = copy?.databases.find((d) => d.name === 'orders')?.snapshot;
+      const { rows } = await writer.query<{ visible: number; total: number }>(
+        `SELECT count(*) FILTER (WHERE pg_visible_in_snapshot(written_by, $1::pg_snapshot))::int AS visible,
+                count(*)::int AS total FROM public.users`,
+        [snapshot],
+      );
+      await writer.end();
+      const copied = copy?.databases.find((d) => d.name === 'orders')?.tables.find((t) => t.name === 'users');
+      expect(copied?.rows).toBe(rows[0]?.visible);
+      expect(copied?.rows).toBeGreaterThan(SEEDED);
+      expect(rows[0]?.total).toBeGreaterThan(copied?.rows ?? 0);
+
+      const status = async () =>
+        (await sdk.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'nightshift-busy' })))
+          .DBSnapshots?.[0]?.Status;
+      expect(await status()).toBe('creating');
+      await clock.advance(5 * MIN);
+      expect(await status()).toBe('available');
+    });
+  });
+
+  describe('restores snapshots into new servers', () => {
+    it('restores the same rows into a new server with its own port, with the master password of the snapshot time', async () => {
+      const restored = await restoreBase('nightshift-verify-rows');
+      expect(restored).toMatchObject({
+        DBInstanceStatus: 'creating',
+        MasterUsername: 'owner',
+        DBName: 'orders',
+        DBSubnetGroup: { DBSubnetGroupName: 'verify-subnets' },
+        VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-verify' }],
+        DBInstanceClass: 'db.t4g.micro',
+        PubliclyAccessible: false,
+      });
+      expect(restored?.Endpoint).toBeUndefined();
+      const out = await sdk.send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nightshift-verify-rows' }),
+      );
+      const source = await rds.serverOf('orders');
+      expect(out.DBInstances?.[0]).toMatchObject({
+        DBInstanceStatus: 'available',
+        Endpoint: { Address: '127.0.0.1', Port: expect.any(Number) },
+      });
+      expect(out.DBInstances?.[0]?.Endpoint?.Port).not.toBe(source?.port);
+      const client = await connect('nightshift-verify-rows', SOURCE_PASSWORD);
+      const { rows } = await client.query<{ ids: number[] }>(
+        'SELECT array_agg(id ORDER BY id) AS ids FROM public.users',
+      );
+      await client.end();
+      expect(rows[0]?.ids).toEqual(Array.from({ length: SEEDED }, (_, n) => n + 1));
+    });
+
+    it("changes the restored instance's master password for real and leaves the source's as it was", async () => {
+      await restoreBase('nightshift-verify-password');
+      const oneTime = 'one-Time-Pass-9';
+      const out = await sdk.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: 'nightshift-verify-password',
+          MasterUserPassword: oneTime,
+          ApplyImmediately: true,
+        }),
+      );
+      expect(out.DBInstance?.PendingModifiedValues).toEqual({ MasterUserPassword: '****' });
+      expect(await count('nightshift-verify-password', oneTime)).toBe(SEEDED);
+      await expect(connect('nightshift-verify-password', SOURCE_PASSWORD)).rejects.toThrow(
+        /password authentication failed/,
+      );
+      expect(await count('orders', SOURCE_PASSWORD)).toBeGreaterThanOrEqual(SEEDED);
+      await expect(connect('orders', oneTime)).rejects.toThrow(/password authentication failed/);
+    });
+
+    it('restores a snapshot without data to an empty server whose master user logs in once given a password', async () => {
+      rds.addSnapshot({ identifier: 'nightshift-seeded', source: 'gone-db' });
+      await sdk.send(
+        new RestoreDBInstanceFromDBSnapshotCommand({
+          DBInstanceIdentifier: 'nightshift-verify-empty',
+          DBSnapshotIdentifier: 'nightshift-seeded',
+        }),
+      );
+      await clock.advance(10 * MIN);
+      await sdk.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: 'nightshift-verify-empty',
+          MasterUserPassword: 'empty-Pass-1',
+        }),
+      );
+      const out = await sdk.send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nightshift-verify-empty' }),
+      );
+      const { Address: host, Port: port } = out.DBInstances?.[0]?.Endpoint ?? {};
+      const client = new pg.Client({
+        host,
+        port,
+        user: 'postgres',
+        password: 'empty-Pass-1',
+        database: 'postgres',
+        ssl: { ca, rejectUnauthorized: true },
+      });
+      await client.connect();
+      const { rows } = await client.query(
+        `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`,
+      );
+      await client.end();
+      expect(rows).toEqual([{ n: 0 }]);
+    });
+  });
+
+  describe('deletes instances', () => {
+    it('stops the server at once and removes its data: deleting, then gone', async () => {
+      await restoreBase('nightshift-verify-delete');
+      const server = await rds.serverOf('nightshift-verify-delete');
+      const client = await connect('nightshift-verify-delete', SOURCE_PASSWORD);
+      const deleted = await sdk.send(
+        new DeleteDBInstanceCommand({
+          DBInstanceIdentifier: 'nightshift-verify-delete',
+          SkipFinalSnapshot: true,
+        }),
+      );
+      expect(deleted.DBInstance?.DBInstanceStatus).toBe('deleting');
+      await rds.settle();
+      expect(server?.state).toBe('stopped');
+      expect(existsSync(server?.dataDir ?? '')).toBe(false);
+      await expect(client.query('SELECT 1')).rejects.toThrow();
+      const reconnect = new pg.Client({
+        host: '127.0.0.1',
+        port: server?.port,
+        user: 'owner',
+        password: SOURCE_PASSWORD,
+        database: 'orders',
+        ssl: { ca, rejectUnauthorized: true },
+      });
+      await expect(reconnect.connect()).rejects.toThrow(/ECONNREFUSED/);
+      expect(rds.instances.get('nightshift-verify-delete')?.status).toBe('deleting');
+      await clock.advance(2 * MIN);
+      await expect(
+        sdk.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nightshift-verify-delete' })),
+      ).rejects.toMatchObject({ name: 'DBInstanceNotFoundFault' });
+      expect(await count('orders', SOURCE_PASSWORD)).toBeGreaterThanOrEqual(SEEDED);
     });
   });
 });
