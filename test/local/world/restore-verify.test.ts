@@ -122,8 +122,7 @@ async function reconcile(dueSince: number) {
     kinds.push(...actions.map((a) => a.kind));
     await world.clock.advance(5 * MIN);
     await world.rds.settle();
-    if (actions.length === 0 && !kinds.includes('restore') === false && kinds.includes('delete-instance'))
-      break;
+    if (actions.length === 0 && kinds.includes('delete-instance')) break;
   }
   return kinds;
 }
