@@ -21,6 +21,29 @@ export default defineConfig({
     retention: { dailyDays: 7, weeklyWeeks: 5, monthlyMonths: 12 },
     maxDeletionsPerRun: 50,
   },
+  // Proves the snapshots restore. Needs the RDS CA bundle shipped with the function: download
+  // https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem to certs/, then enable.
+  restoreVerify: {
+    enabled: false,
+    schedule: 'cron(0 5 ? * SUN *)',
+    instanceClass: 'db.t4g.micro',
+    subnetGroupName: 'webhooks-private',
+    securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+    vpc: {
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+      securityGroupId: 'sg-0fedcba9876543210',
+    },
+    caBundleFile: 'certs/rds-global-bundle.pem',
+    checks: [
+      { name: 'webhooks were received', sql: 'select count(*) from webhook_events', expect: { atLeast: 1 } },
+      {
+        name: 'recent webhooks are there',
+        sql: 'select max(received_at) from webhook_events',
+        expect: { freshWithinMinutesOfSnapshot: 24 * 60 },
+      },
+    ],
+  },
   ecsRollback: {
     enabled: true,
     dryRun: false,

@@ -12,6 +12,7 @@ import { snapshotCapacityWarnings } from './config/snapshot-capacity.ts';
 import { EcsRollback } from './ecs-rollback.ts';
 import { acknowledgeNag } from './nag.ts';
 import { RdsSnapshots } from './rds-snapshots.ts';
+import { RestoreVerify } from './restore-verify.ts';
 import type { RunbookCommonProps } from './runbook-function.ts';
 import { StateTable } from './state-table.ts';
 
@@ -33,6 +34,7 @@ export class Nightshift extends Construct {
   readonly alarmTopic: sns.Topic;
   readonly ecsRollback?: EcsRollback;
   readonly rdsSnapshots?: RdsSnapshots;
+  readonly restoreVerify?: RestoreVerify;
 
   constructor(scope: Construct, id: string, props: NightshiftProps) {
     super(scope, id);
@@ -88,6 +90,14 @@ export class Nightshift extends Construct {
     }
     if (snapshots?.enabled) {
       this.rdsSnapshots = new RdsSnapshots(this, 'RdsSnapshots', { ...common, config: snapshots });
+    }
+
+    if (snapshots && config.restoreVerify?.enabled) {
+      this.restoreVerify = new RestoreVerify(this, 'RestoreVerify', {
+        ...common,
+        config: config.restoreVerify,
+        snapshots,
+      });
     }
 
     const rollback = config.ecsRollback;

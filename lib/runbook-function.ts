@@ -42,6 +42,8 @@ export interface RunbookFunctionProps {
   readonly memorySize?: number;
   /** Environment variables besides the ones the house wrapper sets. @default {} */
   readonly environment?: Record<string, string>;
+  /** Files shipped beside the bundle (name in the asset → source path), e.g. a CA bundle. @default none */
+  readonly bundleFiles?: Record<string, string>;
 }
 
 /** Where the Lambda sources live, whether Nightshift is this app or a dependency of another one. */
@@ -116,6 +118,14 @@ export class RunbookFunction extends Construct {
         // Some bundled CommonJS dependencies call require() for Node built-ins.
         banner:
           "import{createRequire as __nsCreateRequire}from'node:module';const require=__nsCreateRequire(import.meta.url);",
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_input: string, output: string) =>
+            Object.entries(props.bundleFiles ?? {}).map(
+              ([name, source]) => `cp "${source}" "${output}/${name}"`,
+            ),
+        },
       },
     });
     this.errorAlarm = new cloudwatch.Alarm(this, 'Errors', {

@@ -154,36 +154,97 @@ const snapshots = z
     }
   });
 
-/** The whole Nightshift configuration, validated at synth time. */
-export const nightshiftConfigSchema = z.strictObject({
-  /** Stack name of the app's stack. @default 'Nightshift' */
-  stackName: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
-    .default('Nightshift'),
-  account: z
-    .string()
-    .regex(/^\d{12}$/, 'must be a 12-digit account id')
-    .optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a Region such as eu-west-1')
-    .optional(),
-  /**
-   * SSM parameter the stack never creates: value `on` makes every runbook plan-only. Absent or any other
-   * value means act; unreadable means plan-only.
-   */
-  killSwitchParameter: z
-    .string()
-    .regex(/^\/[A-Za-z0-9_./-]+$/, 'must be an SSM parameter name starting with /')
-    .default('/nightshift/kill-switch'),
-  /** Days the audit log keeps entries. */
-  auditRetentionDays: z.number().int().min(1).max(3650).default(400),
-  /** Days Lambda logs are kept. */
-  logRetentionDays: z.number().int().min(1).max(3653).default(90),
-  ecsRollback: ecsRollback.optional(),
-  snapshots: snapshots.optional(),
+const check = z.strictObject({
+  name: z.string().min(1).max(100),
+  sql: z.string().min(1),
+  expect: z.union([
+    z.strictObject({ atLeast: z.number() }),
+    z.strictObject({ equals: z.union([z.string(), z.number()]) }),
+    z.strictObject({ freshWithinMinutesOfSnapshot: z.number().int().min(0) }),
+  ]),
 });
+
+const restoreVerify = z.strictObject({
+  ...runbookBase,
+  /** When a verification of each snapshot target comes due (EventBridge, UTC). @default Sundays 05:00 UTC */
+  schedule: scheduleExpression.default('cron(0 5 ? * SUN *)'),
+  /** How often the reconciler advances verifications in progress. */
+  tickMinutes: z.number().int().min(1).max(60).default(5),
+  /** Class of the temporary copy. */
+  instanceClass: z
+    .string()
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class such as db.t4g.micro')
+    .default('db.t4g.micro'),
+  /** DB subnet group of the temporary copy (no reliance on the default VPC). */
+  subnetGroupName: z.string().min(1).max(255),
+  /** Security groups of the temporary copy; they must admit the function's security group on 5432. */
+  securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id')).min(1),
+  /** Where the function runs: it connects to the copy from inside the application's VPC. */
+  vpc: z.strictObject({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id'),
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id')).min(1),
+    securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'),
+  }),
+  /**
+   * PEM file of the RDS CA bundle (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem),
+   * shipped with the function: connections to the copy verify TLS against it.
+   */
+  caBundleFile: z.string().min(1),
+  /** SQL checks; with none, the defaults: the database answers, has user tables, and they have rows. */
+  checks: z.array(check).default([]),
+  restoreTimeoutMinutes: z
+    .number()
+    .int()
+    .min(10)
+    .max(24 * 60)
+    .default(120),
+  /** The janitor deletes a temporary copy this long after it was requested, whatever happened. */
+  instanceTtlHours: z.number().int().min(1).max(72).default(6),
+});
+
+/** The whole Nightshift configuration, validated at synth time. */
+export const nightshiftConfigSchema = z
+  .strictObject({
+    /** Stack name of the app's stack. @default 'Nightshift' */
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .default('Nightshift'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a Region such as eu-west-1')
+      .optional(),
+    /**
+     * SSM parameter the stack never creates: value `on` makes every runbook plan-only. Absent or any other
+     * value means act; unreadable means plan-only.
+     */
+    killSwitchParameter: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_./-]+$/, 'must be an SSM parameter name starting with /')
+      .default('/nightshift/kill-switch'),
+    /** Days the audit log keeps entries. */
+    auditRetentionDays: z.number().int().min(1).max(3650).default(400),
+    /** Days Lambda logs are kept. */
+    logRetentionDays: z.number().int().min(1).max(3653).default(90),
+    ecsRollback: ecsRollback.optional(),
+    snapshots: snapshots.optional(),
+    restoreVerify: restoreVerify.optional(),
+  })
+  .check((ctx) => {
+    if (ctx.value.restoreVerify?.enabled && !ctx.value.snapshots) {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value.restoreVerify,
+        path: ['restoreVerify'],
+        message:
+          'restore verification checks the snapshots the snapshots runbook takes: configure snapshots too',
+      });
+    }
+  });
 
 /** Configuration as written by the user (defaults not yet applied). */
 export type NightshiftConfigInput = z.input<typeof nightshiftConfigSchema>;
@@ -193,3 +254,4 @@ export type EcsRollbackConfig = NonNullable<NightshiftConfig['ecsRollback']>;
 export type GuardedServiceConfig = EcsRollbackConfig['services'][number];
 export type AlarmSelector = GuardedServiceConfig['alarms'][number];
 export type SnapshotsConfig = NonNullable<NightshiftConfig['snapshots']>;
+export type RestoreVerifyConfig = NonNullable<NightshiftConfig['restoreVerify']>;

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
@@ -307,5 +309,71 @@ describe('NightshiftStack', () => {
     ])('routes %s: %s', (_what, expected, event) => {
       expect(matchesAny(event)).toBe(expected);
     });
+  });
+});
+
+describe('RestoreVerify', () => {
+  const caDir = mkdtempSync(join(tmpdir(), 'nightshift-ca-'));
+  const caFile = join(caDir, 'bundle.pem');
+  writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+  const { app: verifyApp, template: verifyTemplate } = buildStack({
+    ...exampleConfig,
+    restoreVerify: {
+      ...exampleConfig.restoreVerify,
+      enabled: true,
+      caBundleFile: caFile,
+    } as typeof exampleConfig.restoreVerify,
+  });
+  const t = verifyTemplate().toJSON() as typeof json;
+  const ids = Object.keys(t.Resources);
+  const role = Object.entries(t.Resources).find(
+    ([id, r]) => r.Type === 'AWS::IAM::Role' && id.includes('RestoreVerify'),
+  )?.[0];
+  const statements = Object.values(t.Resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${role}"`))
+    .flatMap(
+      (r) =>
+        (
+          resolveIntrinsics(r.Properties.PolicyDocument, {
+            region: REGION,
+            accountId: ACCOUNT,
+            refs: Object.fromEntries(ids.map((id) => [id, id])),
+            attributes: Object.fromEntries(ids.map((id) => [id, { Arn: `arn:test:${id}` }])),
+          }) as { Statement: PolicyStatement[] }
+        ).Statement,
+    );
+  const on = (action: string) =>
+    statements.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource));
+  const copies = `arn:aws:rds:${REGION}:${ACCOUNT}:db:nightshift-verify-*`;
+
+  it('restores, modifies and deletes only nightshift-verify-* instances', () => {
+    expect(on('rds:ModifyDBInstance')).toEqual([copies]);
+    expect(on('rds:DeleteDBInstance')).toEqual([copies]);
+    const restore = on('rds:RestoreDBInstanceFromDBSnapshot');
+    expect(restore.filter((r) => r.includes(':db:'))).toEqual([copies]);
+    expect(restore.filter((r) => r.includes(':snapshot:'))).toEqual([
+      `arn:aws:rds:${REGION}:${ACCOUNT}:snapshot:nightshift-*`,
+    ]);
+    expect(restore).toContain(`arn:aws:rds:${REGION}:${ACCOUNT}:subgrp:webhooks-private`);
+  });
+
+  it('keeps one-time passwords under its own SSM path only', () => {
+    expect(on('ssm:PutParameter')).toEqual([
+      `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/restore-verify/*`,
+    ]);
+    expect(on('ssm:DeleteParameter')).toEqual([
+      `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/restore-verify/*`,
+    ]);
+  });
+
+  it('runs in the application VPC on a reconciler tick, nag clean', () => {
+    verifyTemplate().hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: {
+        SubnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+        SecurityGroupIds: ['sg-0fedcba9876543210'],
+      },
+    });
+    verifyTemplate().hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    expect(() => verifyApp.synth({ force: true })).not.toThrow();
   });
 });

@@ -1,0 +1,42 @@
+import * as z from 'zod/mini';
+import { ConfigurationError } from '#shared/errors';
+
+const expectation = z.union([
+  z.object({ atLeast: z.number() }),
+  z.object({ equals: z.union([z.string(), z.number()]) }),
+  z.object({ freshWithinMinutesOfSnapshot: z.number() }),
+]);
+
+/** The verification runbook's configuration as its construct passes it in `NIGHTSHIFT_RUNBOOK_CONFIG`. */
+export const verifyRuntimeConfigSchema = z.object({
+  dryRun: z.boolean(),
+  auditRetentionDays: z.number(),
+  schedule: z.string(),
+  targets: z.object({
+    tag: z.optional(z.object({ key: z.string(), value: z.string() })),
+    instances: z.array(z.string()),
+    clusters: z.array(z.string()),
+  }),
+  instanceClass: z.string(),
+  subnetGroupName: z.optional(z.string()),
+  securityGroupIds: z.array(z.string()),
+  checks: z.array(z.object({ name: z.string(), sql: z.string(), expect: expectation })),
+  restoreTimeoutMinutes: z.number(),
+  instanceTtlHours: z.number(),
+});
+export type VerifyHandlerConfig = z.infer<typeof verifyRuntimeConfigSchema>;
+
+export function parseVerifyRuntimeConfig(json: string): VerifyHandlerConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (cause) {
+    throw new ConfigurationError('NIGHTSHIFT_RUNBOOK_CONFIG is not JSON', { cause });
+  }
+  const result = z.safeParse(verifyRuntimeConfigSchema, raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigurationError(`NIGHTSHIFT_RUNBOOK_CONFIG is invalid: ${problems}`);
+  }
+  return result.data;
+}

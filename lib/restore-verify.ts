@@ -1,0 +1,155 @@
+import { isAbsolute, resolve } from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import type { RestoreVerifyConfig, SnapshotsConfig } from './config/schema.ts';
+import { acknowledgeNag, nagResource } from './nag.ts';
+import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
+
+/** Properties of {@link RestoreVerify}. */
+export interface RestoreVerifyProps extends RunbookCommonProps {
+  readonly config: RestoreVerifyConfig;
+  /** The snapshot runbook's targets: the databases whose snapshots are verified. */
+  readonly snapshots: SnapshotsConfig;
+}
+
+const CA_BUNDLE_NAME = 'rds-ca-bundle.pem';
+
+/**
+ * Proves the snapshots restore: weekly, each target's newest Nightshift snapshot is restored to a temporary
+ * `nightshift-verify-*` instance, checked with SQL over TLS, and deleted. A reconciler on a frequent tick,
+ * never a waiting Lambda. It may restore, modify and delete only `nightshift-verify-*` instances.
+ */
+export class RestoreVerify extends Construct {
+  readonly handler: RunbookFunction;
+  readonly tickRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: RestoreVerifyProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { config } = props;
+    const caBundle = isAbsolute(config.caBundleFile)
+      ? config.caBundleFile
+      : resolve(process.cwd(), config.caBundleFile);
+    this.handler = new RunbookFunction(this, 'Handler', {
+      runbook: 'restore-verify',
+      common: props,
+      timeout: Duration.minutes(5),
+      bundleFiles: { [CA_BUNDLE_NAME]: caBundle },
+      environment: { NIGHTSHIFT_RDS_CA_BUNDLE: `/var/task/${CA_BUNDLE_NAME}` },
+      runbookConfig: {
+        dryRun: config.dryRun,
+        schedule: config.schedule,
+        targets: {
+          tag: props.snapshots.targets.tag,
+          instances: props.snapshots.targets.instances,
+          clusters: props.snapshots.targets.clusters,
+        },
+        instanceClass: config.instanceClass,
+        subnetGroupName: config.subnetGroupName,
+        securityGroupIds: config.securityGroupIds,
+        checks: config.checks,
+        restoreTimeoutMinutes: config.restoreTimeoutMinutes,
+        instanceTtlHours: config.instanceTtlHours,
+      },
+    });
+    const fn = this.handler.function;
+    // Inside the application's VPC, to reach the copy; AWS APIs through the VPC's endpoints or NAT.
+    (fn.node.defaultChild as lambda.CfnFunction).vpcConfig = {
+      subnetIds: config.vpc.subnetIds,
+      securityGroupIds: [config.vpc.securityGroupId],
+    };
+
+    const rdsArn = (resource: string, name: string) =>
+      `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}:${name}`;
+    const copies = rdsArn('db', 'nightshift-verify-*');
+    const ownSnapshots = rdsArn('snapshot', 'nightshift-*');
+    const parameters = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: 'nightshift/restore-verify/*',
+    });
+    const policy = new iam.Policy(this, 'VerifyPermissions', {
+      roles: [fn.role as iam.IRole],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'DescribeDatabasesAndSnapshots',
+          actions: [
+            'rds:DescribeDBInstances',
+            'rds:DescribeDBClusters',
+            'rds:DescribeDBSnapshots',
+            'rds:DescribeDBClusterSnapshots',
+          ],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'RestoreOnlyIntoVerifyCopies',
+          actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+          resources: [
+            copies,
+            ownSnapshots,
+            rdsArn('og', '*'),
+            rdsArn('pg', '*'),
+            rdsArn('subgrp', config.subnetGroupName),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'TagCopiesAndVerifiedSnapshots',
+          actions: ['rds:AddTagsToResource'],
+          resources: [copies, ownSnapshots],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ResetAndDeleteOnlyCopies',
+          actions: ['rds:ModifyDBInstance', 'rds:DeleteDBInstance'],
+          resources: [copies],
+        }),
+        new iam.PolicyStatement({
+          sid: 'OneTimePasswords',
+          actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'],
+          resources: [parameters],
+        }),
+        new iam.PolicyStatement({
+          sid: 'VpcNetworkInterfaces',
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      ],
+    });
+    acknowledgeNag(
+      policy,
+      'IAM5',
+      "Describe calls list databases and snapshots (read only); Lambda's VPC network-interface actions support no resource-level permissions",
+      'Resource::*',
+    );
+    for (const [resource, reason] of [
+      [copies, 'only temporary copies named nightshift-verify-*'],
+      [ownSnapshots, 'only snapshots Nightshift took (nightshift-*), to restore and tag verified'],
+      [rdsArn('og', '*'), "a restore uses the snapshot's option group, whatever its name"],
+      [rdsArn('pg', '*'), "a restore uses the snapshot's parameter group, whatever its name"],
+      [parameters, 'only the one-time passwords of temporary copies'],
+    ] as const) {
+      acknowledgeNag(policy, 'IAM5', reason, nagResource(this, resource));
+    }
+
+    this.tickRule = new events.Rule(this, 'Tick', {
+      description: 'Nightshift restore verification: the reconciler tick',
+      schedule: events.Schedule.rate(Duration.minutes(config.tickMinutes)),
+      targets: [
+        new targets.LambdaFunction(fn, {
+          deadLetterQueue: props.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(30),
+        }),
+      ],
+    });
+  }
+}
