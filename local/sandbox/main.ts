@@ -1,13 +1,15 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AuditLog } from '../../lambdas/shared/audit.ts';
 import userConfig from '../../nightshift.config.ts';
+import { LocalCertificateAuthority } from '../postgres/tls.ts';
 import { LocalWorld } from '../world/world.ts';
 import { runEcsRollbackStory, type StoryCheck } from './ecs-rollback-story.ts';
 import { runSnapshotStory } from './rds-snapshots-story.ts';
+import { runRestoreVerifyStory } from './restore-verify-story.ts';
 import { synthesize } from './synth.ts';
 
 const START = Date.parse('2026-11-16T08:00:00.000Z');
@@ -17,7 +19,19 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 say('Nightshift sandbox: every implemented runbook, end to end, on this machine (no AWS account).\n');
 const outdir = process.env.NIGHTSHIFT_SANDBOX_OUT ?? mkdtempSync(join(tmpdir(), 'nightshift-sandbox-'));
 say(`synth (esbuild bundles + cdk-nag) → ${outdir}`);
-const { config, stackName } = synthesize(outdir, userConfig);
+// Restore verification ships a CA bundle with its function; here it is this machine's local RDS CA (the
+// world hands the running function its own bundle through NIGHTSHIFT_RDS_CA_BUNDLE).
+const localCa = await LocalCertificateAuthority.create('Nightshift sandbox RDS CA');
+const caBundleFile = join(outdir, 'sandbox-rds-ca.pem');
+mkdirSync(outdir, { recursive: true });
+writeFileSync(caBundleFile, localCa.certificatePem);
+const sandboxConfig = userConfig.restoreVerify
+  ? {
+      ...userConfig,
+      restoreVerify: { ...userConfig.restoreVerify, enabled: true, caBundleFile, tickMinutes: 60 },
+    }
+  : userConfig;
+const { config, stackName } = synthesize(outdir, sandboxConfig);
 
 const world = await LocalWorld.start({
   cloudAssemblyDir: outdir,
@@ -25,6 +39,7 @@ const world = await LocalWorld.start({
   region: config.region ?? 'eu-west-1',
   stackName,
   start: START,
+  postgres: true,
 });
 say(
   `local AWS endpoint ${world.endpoint.url}: ${world.app.functions.length} function(s), ${world.app.rules.length} rule(s) from the template\n`,
@@ -63,6 +78,9 @@ try {
     say(`  ${e.at.slice(0, 16).replace('T', ' ')}  ${e.outcome.padEnd(9)} ${e.reason}`);
   }
   checks.push(...snapshotChecks);
+
+  say('\n── Restore verification ─────────────────────────────────────');
+  checks.push(...(await runRestoreVerifyStory(world, narrate)));
 
   say('\nChecks:');
   for (const c of checks) say(`  ${c.ok ? '✓' : '✗'} ${c.what} — ${c.detail}`);

@@ -44,6 +44,33 @@ export function expectedTiers(
   return counts;
 }
 
+/** The app's writes: a `webhook_events` table with a few rows received "now" (the world's time). */
+export async function receiveWebhooks(
+  world: LocalWorld,
+  database: string,
+  what: 'create' | 'insert' | 'truncate',
+): Promise<void> {
+  const server = await world.rds.serverOf(database);
+  if (!server) return;
+  const client = await server.connect('postgres');
+  try {
+    if (what === 'create') {
+      await client.query(
+        'create table if not exists webhook_events (id bigserial primary key, source text not null, received_at timestamptz not null)',
+      );
+    } else if (what === 'insert') {
+      await client.query(
+        "insert into webhook_events (source, received_at) select 'stripe', $1::timestamptz from generate_series(1, 25)",
+        [new Date(world.clock.now()).toISOString()],
+      );
+    } else {
+      await client.query('truncate webhook_events');
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * The snapshot story: two databases (one listed by name, one selected by tag) and a snapshot someone took by
  * hand; 40 simulated days of nightly runs; tier counts per database beside the counts expected on day 40.
@@ -69,13 +96,25 @@ export async function runSnapshotStory(
     `databases: ${listed} (listed by name), billing-db (tag ${tag.key}=${tag.value}), scratch-db (neither); one hand-made snapshot`,
   );
 
+  // The application writes webhooks all day; each day gets its rows, stamped with the world's time.
+  await world.rds.ready();
+  for (const database of [listed, 'billing-db']) await receiveWebhooks(world, database, 'create');
   world.startSchedules();
   const start = world.clock.now();
-  for (let day = 1; day <= 40; day++) await world.advance(DAY);
+  for (let day = 1; day <= 40; day++) {
+    for (const database of [listed, 'billing-db']) await receiveWebhooks(world, database, 'insert');
+    await world.advance(DAY);
+  }
   narrate(`40 days of nightly runs (${snapshots.schedule}) later`);
 
+  const snapshotRule = world.app.rules.find((r) => r.scheduleExpression === snapshots.schedule)?.arn;
   const runs = world.routed
-    .filter((e) => e['detail-type'] === 'Scheduled Event' && Date.parse(e.time) >= start)
+    .filter(
+      (e) =>
+        e['detail-type'] === 'Scheduled Event' &&
+        e.resources[0] === snapshotRule &&
+        Date.parse(e.time) >= start,
+    )
     .map((e) => Date.parse(e.time));
   const expected = expectedTiers(runs, snapshots.retention);
   const checks: StoryCheck[] = [];

@@ -23,6 +23,7 @@ const SOURCE_PASSWORD = 'source-password-never-changes';
 let assembly: ReturnType<typeof synthesizeAssembly>;
 let world: LocalWorld;
 const metrics: { name: string; value: number; dimensions?: Record<string, string> }[] = [];
+const oneTimePasswords: string[] = [];
 
 beforeAll(async () => {
   assembly = synthesizeAssembly();
@@ -34,6 +35,12 @@ beforeAll(async () => {
     start: START,
     postgres: true,
   });
+  // Remember every one-time password SSM stores, to prove none leaks anywhere.
+  const put = world.ssm.put.bind(world.ssm);
+  world.ssm.put = (name, value, type, overwrite) => {
+    if (name.startsWith('/nightshift/restore-verify/')) oneTimePasswords.push(value);
+    put(name, value, type, overwrite);
+  };
   world.rds.addInstance({
     identifier: 'orders-db',
     engine: 'postgres',
@@ -155,11 +162,19 @@ describe('restore verification on real PostgreSQL in the local world', () => {
     });
   });
 
-  it("leaves the source database's password unchanged and the one-time password gone", async () => {
+  it("leaves the source database's password unchanged, and the one-time password gone and nowhere else", async () => {
     const client = await sourceClient();
     expect((await client.query('select count(*)::int as n from customers')).rows[0].n).toBe(250);
     await client.end();
     const copyId = published(world, 'Restore Verified')[0]?.detail.copy as string;
+    expect(oneTimePasswords).toHaveLength(1);
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(world.operatorConfig()));
+    const table = world.app.tables[0]?.tableName ?? '';
+    const auditLog = await new AuditLog(documents, table, 1).list('restore-verify');
+    const records = await new VerificationStore(documents, table).list();
+    for (const secret of oneTimePasswords) {
+      expect(JSON.stringify([auditLog, records, world.events.published])).not.toContain(secret);
+    }
     await expect(
       new SSMClient(world.operatorConfig()).send(
         new GetParameterCommand({ Name: passwordParameter(copyId) }),
