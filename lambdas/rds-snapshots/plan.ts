@@ -176,6 +176,9 @@ export function planSnapshots(o: SnapshotObservation): SnapshotPlan {
 
   for (const target of [...o.targets].sort((a, b) => (key(a.kind, a.id) < key(b.kind, b.id) ? -1 : 1))) {
     const previous = (byDatabase.get(key(target.kind, target.id)) ?? []).filter(isNightshiftSnapshot);
+    // A retry of this run finds this run's snapshot already taken: nothing to create, no quota to spend.
+    const snapshotId = snapshotIdentifier(target.id, target.kind, now);
+    if (previous.some((s) => s.id === snapshotId)) continue;
     const quota = rules.quota[target.kind];
     if (manualCount[target.kind] + 1 > quota) {
       alerts.push({
@@ -190,7 +193,7 @@ export function planSnapshots(o: SnapshotObservation): SnapshotPlan {
     const expiresAt = expiryOf(tier, now, rules.retention);
     creates.push({
       target,
-      snapshotId: snapshotIdentifier(target.id, target.kind, now),
+      snapshotId,
       tier,
       expiresAt,
       reason: `${tier} snapshot of ${target.id}, kept until ${new Date(expiresAt).toISOString().slice(0, 10)}`,

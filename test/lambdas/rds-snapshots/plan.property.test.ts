@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidIdentifier, SNAPSHOT_ID_LIMIT } from '../../../lambdas/rds-snapshots/identifiers.ts';
+import {
+  isValidIdentifier,
+  SNAPSHOT_ID_LIMIT,
+  snapshotIdentifier,
+} from '../../../lambdas/rds-snapshots/identifiers.ts';
 import {
   isNightshiftSnapshot,
   planSnapshots,
@@ -120,7 +124,10 @@ describe('planSnapshots (property: thousands of random fleets)', () => {
         for (const t of o.targets) {
           const done = plan.creates.some((c) => c.target.id === t.id && c.target.kind === t.kind);
           const told = plan.alerts.some((a) => a.database === t.id && a.severity === 'critical');
-          expect(done || told).toBe(true);
+          const alreadyTaken = o.snapshots.some(
+            (s) => s.kind === t.kind && s.id === snapshotIdentifier(t.id, t.kind, o.now),
+          );
+          expect(done || told || alreadyTaken).toBe(true);
         }
       }),
       { numRuns: 3000, seed: 20261122 },

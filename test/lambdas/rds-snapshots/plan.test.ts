@@ -260,6 +260,14 @@ describe('planSnapshots', () => {
       );
     });
 
+    it('plans nothing, and alerts nothing, for a target whose snapshot this run already took (a retry)', () => {
+      const taken = ours('orders', '2026-11-22T03:00:00Z', 'daily', { status: 'creating' });
+      const snapshots = [...Array.from({ length: 99 }, (_, i) => foreign(i)), taken];
+      const plan = planSnapshots({ now, runId: 'r', rules, targets: [target], snapshots });
+      expect(plan.creates).toEqual([]);
+      expect(plan.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    });
+
     it('counts cluster snapshots against their own quota', () => {
       const snapshots = Array.from({ length: 100 }, (_, i) => foreign(i));
       const plan = planSnapshots({
