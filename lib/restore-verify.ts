@@ -112,22 +112,40 @@ export class RestoreVerify extends Construct {
           resources: [parameters],
         }),
         new iam.PolicyStatement({
-          sid: 'VpcNetworkInterfaces',
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
+          sid: 'UseSnapshotEncryptionKeysThroughRds',
+          // Restoring a snapshot encrypted with a customer-managed key needs a grant on it, made through RDS.
+          actions: ['kms:CreateGrant', 'kms:DescribeKey'],
           resources: ['*'],
+          conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
         }),
       ],
     });
     acknowledgeNag(
       policy,
       'IAM5',
-      "Describe calls list databases and snapshots (read only); Lambda's VPC network-interface actions support no resource-level permissions",
+      'Describe calls list databases and snapshots (read only); KMS grants only through RDS (kms:ViaService) for whichever key encrypts a snapshot',
+      'Resource::*',
+    );
+    // The network-interface permissions go on the role's default policy: the function depends on that one,
+    // so CloudFormation cannot create the VPC function before it may create its interfaces.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'VpcNetworkInterfaces',
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+    acknowledgeNag(
+      fn.role?.node.tryFindChild('DefaultPolicy') ?? this,
+      'IAM5',
+      "Lambda's VPC network-interface actions support no resource-level permissions",
       'Resource::*',
     );
     for (const [resource, reason] of [
