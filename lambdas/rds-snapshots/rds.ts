@@ -21,6 +21,8 @@ export interface DatabaseView {
   readonly arn: string;
   readonly status: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** A master-password change RDS has accepted but not applied yet. */
+  readonly pendingPassword?: boolean;
 }
 
 const tagsOf = (list: Tag[] | undefined) =>
@@ -58,6 +60,7 @@ export async function listDatabases(rds: RDSClient): Promise<DatabaseView[]> {
         arn: i.DBInstanceArn ?? '',
         status: i.DBInstanceStatus ?? '',
         tags: tagsOf(i.TagList),
+        pendingPassword: i.PendingModifiedValues?.MasterUserPassword !== undefined,
       })),
     ...clusters.map((c) => ({
       id: c.DBClusterIdentifier ?? '',

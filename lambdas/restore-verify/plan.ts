@@ -3,6 +3,8 @@ import { VERIFY_PREFIX, verifyInstanceId } from './identifiers.ts';
 /** A verification in progress or finished, as the state table keeps it. */
 export interface VerificationRecord {
   readonly database: string;
+  /** A DB instance, or an Aurora cluster (restored as a cluster plus one small instance). @default 'instance' */
+  readonly kind?: 'instance' | 'cluster';
   readonly snapshotId: string;
   /** When the snapshot was taken: the freshness checks are relative to it. */
   readonly snapshotTime: number;
@@ -32,6 +34,7 @@ export interface VerifyInstanceView {
 /** The newest available Nightshift snapshot of a target database. */
 export interface SnapshotToVerify {
   readonly database: string;
+  readonly kind?: 'instance' | 'cluster';
   readonly snapshotId: string;
   readonly createdAt: number;
 }
@@ -61,6 +64,7 @@ export type VerifyAction =
   | {
       readonly kind: 'restore';
       readonly database: string;
+      readonly databaseKind: 'instance' | 'cluster';
       readonly snapshotId: string;
       readonly snapshotTime: number;
       readonly instanceId: string;
@@ -100,6 +104,7 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
     actions.push({
       kind: 'restore',
       database,
+      databaseKind: snapshot.kind ?? 'instance',
       snapshotId: snapshot.snapshotId,
       snapshotTime: snapshot.createdAt,
       instanceId,
@@ -111,7 +116,14 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
   for (const record of active) {
     const instance = byId.get(record.instanceId);
     const waited = o.now - record.requestedAt;
-    if (instance?.status === 'available' && record.state === 'restoring') {
+    if (waited > o.rules.instanceTtlMs) {
+      // Whatever step it is stuck at, a verification ends with its copy's time to live.
+      actions.push({
+        kind: 'fail',
+        record,
+        reason: `verification of ${record.snapshotId} did not finish within ${Math.round(o.rules.instanceTtlMs / 3_600_000)} hours`,
+      });
+    } else if (instance?.status === 'available' && record.state === 'restoring') {
       actions.push({
         kind: 'reset-password',
         record,

@@ -14,7 +14,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { AuditLog } from '#shared/audit';
-import { awsErrorName } from '#shared/errors';
+import { awsErrorName, NightshiftError } from '#shared/errors';
 import { readKillSwitch } from '#shared/kill-switch';
 import type { EventPublisher } from '#shared/publisher';
 import type { Clock } from '#shared/time';
@@ -28,6 +28,9 @@ import { planVerification, type VerificationRecord, type VerifyAction } from './
 import type { VerificationStore } from './store.ts';
 
 export const RUNBOOK = 'restore-verify';
+
+/** A tick some of whose actions failed; the others were carried out, the next tick converges. */
+export class VerifyTickError extends NightshiftError {}
 
 /** The runbook's settings, from the construct. */
 export interface VerifyRuntimeConfig {
@@ -86,7 +89,10 @@ export async function runVerifyTick(
     .filter((d) => d.kind === 'instance' && d.id.startsWith(VERIFY_PREFIX))
     .map((d) => {
       const expires = Date.parse(d.tags['nightshift:expires-at'] ?? '');
-      return { id: d.id, status: d.status, expiresAt: Number.isNaN(expires) ? undefined : expires };
+      // A password change RDS has not applied yet: the copy is not ready for the checks.
+      const status =
+        d.pendingPassword && d.status === 'available' ? 'resetting-master-credentials' : d.status;
+      return { id: d.id, status, expiresAt: Number.isNaN(expires) ? undefined : expires };
     });
   const actions = planVerification({
     now,
@@ -107,7 +113,25 @@ export async function runVerifyTick(
       await audit(deps, a.kind, 'planned', subjectOf(a), `${a.reason} — not carried out: ${hold}`);
     return { actions, outcome: 'planned' };
   }
-  for (const action of actions) await act(action, deps);
+  // One action's failure must not hold up the others (least of all the deletes); each is recorded.
+  const failures: string[] = [];
+  for (const action of actions) {
+    try {
+      await act(action, deps);
+    } catch (error) {
+      const why = `${(error as Error).name}: ${(error as Error).message}`;
+      failures.push(`${action.kind} ${subjectOf(action)}: ${why}`);
+      await audit(
+        deps,
+        action.kind,
+        'failed',
+        subjectOf(action),
+        `${action.reason} — failed, retried next tick: ${why}`,
+      );
+    }
+  }
+  if (failures.length > 0)
+    throw new VerifyTickError(`${failures.length} action(s) failed: ${failures.join('; ')}`);
   return { actions, outcome: 'performed' };
 }
 
@@ -138,24 +162,33 @@ async function act(action: VerifyAction, deps: VerifyDeps): Promise<void> {
         state: 'restoring',
       };
       if (!(await deps.store.start(record, now))) return;
-      await deps.rds.send(
-        new RestoreDBInstanceFromDBSnapshotCommand({
-          DBInstanceIdentifier: action.instanceId,
-          DBSnapshotIdentifier: action.snapshotId,
-          DBInstanceClass: deps.config.instanceClass,
-          DBSubnetGroupName: deps.config.subnetGroupName,
-          VpcSecurityGroupIds:
-            deps.config.securityGroupIds.length > 0 ? [...deps.config.securityGroupIds] : undefined,
-          PubliclyAccessible: false,
-          MultiAZ: false,
-          Tags: [
-            { Key: 'nightshift:managed', Value: 'true' },
-            { Key: 'nightshift:source-db', Value: action.database },
-            { Key: 'nightshift:expires-at', Value: new Date(action.expiresAt).toISOString() },
-            { Key: 'nightshift:run-id', Value: `verify-${new Date(deps.dueSince).toISOString()}` },
-          ],
-        }),
-      );
+      try {
+        await deps.rds.send(
+          new RestoreDBInstanceFromDBSnapshotCommand({
+            DBInstanceIdentifier: action.instanceId,
+            DBSnapshotIdentifier: action.snapshotId,
+            DBInstanceClass: deps.config.instanceClass,
+            DBSubnetGroupName: deps.config.subnetGroupName,
+            VpcSecurityGroupIds:
+              deps.config.securityGroupIds.length > 0 ? [...deps.config.securityGroupIds] : undefined,
+            PubliclyAccessible: false,
+            MultiAZ: false,
+            Tags: [
+              { Key: 'nightshift:managed', Value: 'true' },
+              { Key: 'nightshift:source-db', Value: action.database },
+              { Key: 'nightshift:expires-at', Value: new Date(action.expiresAt).toISOString() },
+              { Key: 'nightshift:run-id', Value: `verify-${new Date(deps.dueSince).toISOString()}` },
+            ],
+          }),
+        );
+      } catch (error) {
+        const why = `${(error as Error).name}: ${(error as Error).message}`;
+        return finish(
+          record,
+          { passed: false, reason: `RDS refused the restore of ${action.snapshotId}: ${why}` },
+          deps,
+        );
+      }
       await audit(deps, 'restore', 'performed', action.database, action.reason);
       return;
     }
@@ -170,21 +203,27 @@ async function act(action: VerifyAction, deps: VerifyDeps): Promise<void> {
         return;
       // A one-time password for this copy only; it lives in SSM (SecureString) until the copy is deleted.
       const password = randomBytes(24).toString('base64url');
-      await deps.ssm.send(
-        new PutParameterCommand({
-          Name: passwordParameter(action.record.instanceId),
-          Value: password,
-          Type: 'SecureString',
-          Overwrite: true,
-        }),
-      );
-      await deps.rds.send(
-        new ModifyDBInstanceCommand({
-          DBInstanceIdentifier: action.record.instanceId,
-          MasterUserPassword: password,
-          ApplyImmediately: true,
-        }),
-      );
+      try {
+        await deps.ssm.send(
+          new PutParameterCommand({
+            Name: passwordParameter(action.record.instanceId),
+            Value: password,
+            Type: 'SecureString',
+            Overwrite: true,
+          }),
+        );
+        await deps.rds.send(
+          new ModifyDBInstanceCommand({
+            DBInstanceIdentifier: action.record.instanceId,
+            MasterUserPassword: password,
+            ApplyImmediately: true,
+          }),
+        );
+      } catch (error) {
+        // RDS may refuse right after a restore (backing-up, modifying): try again on a later tick.
+        await deps.store.advance(action.record.instanceId, 'resetting', { state: 'restoring' });
+        throw error;
+      }
       await audit(
         deps,
         'reset-password',
@@ -247,6 +286,18 @@ async function check(record: VerificationRecord, deps: VerifyDeps): Promise<void
     );
     result = verdict(checks.map((c, i) => judge(c, values[i], record.snapshotTime)));
   } catch (error) {
+    // RDS applies a new master password asynchronously: a refusal soon after the reset is retried next tick.
+    const refused = (error as { code?: string }).code === '28P01';
+    if (refused && deps.clock() - (record.resetAt ?? 0) < 30 * 60_000) {
+      await audit(
+        deps,
+        'check',
+        'skipped',
+        record.database,
+        `${record.instanceId}: one-time password not applied yet; retrying`,
+      );
+      return;
+    }
     result = {
       passed: false,
       reason: `could not connect to the restored copy over TLS: ${(error as Error).message}`,
@@ -263,10 +314,9 @@ async function finish(
 ): Promise<void> {
   const now = deps.clock();
   const state = result.passed ? 'verified' : 'failed';
-  if (!(await deps.store.advance(record.instanceId, record.state, { state, reason: result.reason }))) return;
   const minutes = (record.availableAt ?? now) - record.requestedAt;
-  deps.metrics.add('RestoreVerified', result.passed ? 1 : 0, { database: record.database });
-  deps.metrics.add('RestoreMinutes', minutes / 60_000, { database: record.database });
+  // Tag and publish before the verdict is recorded: if either fails, the record still says the check is
+  // due, the next tick runs it again, and the event is not lost (at least once).
   if (result.passed) {
     const described = await deps.rds
       .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record.instanceId }))
@@ -295,6 +345,9 @@ async function finish(
       restoreMinutes: Math.round(minutes / 60_000),
     },
   });
+  if (!(await deps.store.advance(record.instanceId, record.state, { state, reason: result.reason }))) return;
+  deps.metrics.add('RestoreVerified', result.passed ? 1 : 0, { database: record.database });
+  deps.metrics.add('RestoreMinutes', minutes / 60_000, { database: record.database });
   await audit(
     deps,
     'verify',

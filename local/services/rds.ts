@@ -59,21 +59,31 @@ export interface RdsInstance extends RdsTagged {
   pending?: { instanceClass?: string };
 }
 
-/** An Aurora DB cluster. */
+/**
+ * An Aurora DB cluster: its metadata, and, in a world with PostgreSQL, one real server (the cluster's storage
+ * and writer) behind its endpoint, which its member instances report as theirs.
+ */
 export interface RdsCluster extends RdsTagged {
   readonly id: string;
   readonly engine: string;
   readonly engineVersion: string;
   status: string;
-  readonly endpoint: string;
-  readonly readerEndpoint: string;
-  readonly port: number;
+  /** Where the cluster answers (`127.0.0.1` and the server's port when a server backs the cluster). */
+  endpoint: string;
+  readerEndpoint: string;
+  port: number;
   readonly masterUsername: string;
   readonly createTime: number;
   readonly resourceId: string;
   readonly availabilityZones: readonly string[];
   readonly copyTagsToSnapshot: boolean;
   readonly storageEncrypted: boolean;
+  /** The database created with the cluster (`DatabaseName`), if any. */
+  readonly dbName?: string;
+  /** Its DB subnet group, when it was given one (e.g. at restore). */
+  readonly subnetGroup?: string;
+  /** VPC security groups it was given. */
+  readonly securityGroups?: readonly string[];
 }
 
 /** A DB snapshot (`kind: 'db'`, of an instance) or DB cluster snapshot (`kind: 'cluster'`). */
@@ -164,6 +174,18 @@ export interface RdsClusterSeed {
   readonly masterUsername?: string;
   /** @default false */
   readonly storageEncrypted?: boolean;
+  /**
+   * The master user's password, for the server behind the cluster (worlds with PostgreSQL only). Without it
+   * the master user cannot log in until ModifyDBCluster sets one. Never logged.
+   */
+  readonly masterUserPassword?: string;
+  /** A database the server creates, owned by the master user (RDS's `DatabaseName`). */
+  readonly dbName?: string;
+  /**
+   * Whether a real PostgreSQL server backs the cluster, in a world with PostgreSQL. @default true for an
+   * available `aurora-postgresql` cluster
+   */
+  readonly server?: boolean;
 }
 
 /** An existing DB snapshot (or, with `addClusterSnapshot`, DB cluster snapshot) to put in the world. */
@@ -196,14 +218,18 @@ export interface RdsWorldOptions {
   readonly manualSnapshotQuota?: number;
   /** Manual DB cluster snapshots allowed in the Region. @default 100 */
   readonly manualClusterSnapshotQuota?: number;
-  /** Virtual milliseconds a restored DB instance stays `creating` (and at least until its server is loaded). @default 10 minutes */
+  /**
+   * Virtual milliseconds a restored or created DB instance or DB cluster stays `creating` (and at least until
+   * its server is loaded). @default 10 minutes
+   */
   readonly instanceCreationMs?: number;
-  /** Virtual milliseconds a deleted DB instance stays `deleting` before it is gone. @default 2 minutes */
+  /** Virtual milliseconds a deleted DB instance or DB cluster stays `deleting` before it is gone. @default 2 minutes */
   readonly instanceDeletionMs?: number;
   /**
-   * Real PostgreSQL behind DB instances: a server per `postgres` instance (its endpoint, its master user),
-   * snapshots that copy the data, restores that load it into a new server. Without it the world is
-   * metadata only. {@link RdsWorld.close} closes the fleet.
+   * Real PostgreSQL behind DB instances and Aurora PostgreSQL clusters: a server per `postgres` instance and
+   * per `aurora-postgresql` cluster (its endpoint, its master user), snapshots and cluster snapshots that
+   * copy the data, restores that load it into a new server. Without it the world is metadata only.
+   * {@link RdsWorld.close} closes the fleet.
    */
   readonly postgres?: PostgresFleet;
 }
@@ -213,7 +239,12 @@ const ACTIONS = new Set([
   'RestoreDBInstanceFromDBSnapshot',
   'ModifyDBInstance',
   'DeleteDBInstance',
+  'CreateDBInstance',
   'DescribeDBClusters',
+  'CreateDBCluster',
+  'RestoreDBClusterFromSnapshot',
+  'ModifyDBCluster',
+  'DeleteDBCluster',
   'DescribeDBSnapshots',
   'DescribeDBClusterSnapshots',
   'CreateDBSnapshot',
@@ -304,6 +335,14 @@ interface Backing {
  * keeps serving (`available` once the copy is done and the clock's delay has passed); a restore is a new
  * server loaded from that copy; ModifyDBInstance's `MasterUserPassword` is a real `ALTER ROLE`; a delete
  * stops the server and removes its data.
+ *
+ * An `aurora-postgresql` DB cluster, in a world with PostgreSQL, is one real server (the cluster's storage and
+ * writer): DescribeDBClusters shows it as the cluster's (and reader) endpoint, and its member instances
+ * (CreateDBInstance with `DBClusterIdentifier`) report it as theirs. DB cluster snapshots copy it,
+ * RestoreDBClusterFromSnapshot loads the copy into a new server, ModifyDBCluster's `MasterUserPassword` is a
+ * real `ALTER ROLE`, and DeleteDBCluster (once no member is left but those being deleted) stops it and
+ * removes its data. The server accepts connections as soon as it is loaded, whether or not the cluster has
+ * an available instance yet.
  */
 export class RdsWorld implements QueryService {
   readonly signingName = 'rds';
@@ -321,8 +360,9 @@ export class RdsWorld implements QueryService {
   readonly failures: unknown[] = [];
   private readonly manualCount = { db: 0, cluster: 0 };
   private seq = 0;
-  private readonly backings = new Map<RdsInstance, Backing>();
-  /** The data of each DB snapshot taken of a server: the copy, or `undefined` when it failed. */
+  /** The server behind each backed instance (`postgres`) and cluster (`aurora-postgresql`). */
+  private readonly backings = new Map<RdsInstance | RdsCluster, Backing>();
+  /** The data of each DB (cluster) snapshot taken of a server: the copy, or `undefined` when it failed. */
   private readonly snapshotData = new Map<RdsSnapshot, Promise<ServerCopy | undefined>>();
   /** Servers of seeded instances still starting: calls wait for them, so endpoints are real when shown. */
   private readonly seeding = new Set<Promise<unknown>>();
@@ -361,24 +401,31 @@ export class RdsWorld implements QueryService {
         seed.endpoint === undefined &&
         instance.status === 'available');
     if (this.o.postgres && backed) {
-      const started = this.back(instance, (fleet) =>
-        fleet.create(id, {
-          master: { username: instance.masterUsername, password: seed.masterUserPassword },
-          database: seed.dbName,
-        }),
-      );
-      const seeded = started.then((server) => {
-        if (!server) {
-          throw new RdsServerStartError(`the server of DB instance ${id} did not start`, {
-            cause: this.backings.get(instance)?.error,
-          });
-        }
-      });
-      seeded.catch(() => undefined);
-      this.seeding.add(seeded);
-      void seeded.finally(() => this.seeding.delete(seeded)).catch(() => undefined);
+      this.seedServer(`DB instance ${id}`, instance, seed.masterUserPassword, seed.dbName);
     }
     return instance;
+  }
+
+  /** Starts the server behind a seeded instance or cluster; calls and {@link ready} wait for it. */
+  private seedServer(
+    what: string,
+    target: RdsInstance | RdsCluster,
+    password: string | undefined,
+    database: string | undefined,
+  ): void {
+    const started = this.back(target, (fleet) =>
+      fleet.create(target.id, { master: { username: target.masterUsername, password }, database }),
+    );
+    const seeded = started.then((server) => {
+      if (!server) {
+        throw new RdsServerStartError(`the server of ${what} did not start`, {
+          cause: this.backings.get(target)?.error,
+        });
+      }
+    });
+    seeded.catch(() => undefined);
+    this.seeding.add(seeded);
+    void seeded.finally(() => this.seeding.delete(seeded)).catch(() => undefined);
   }
 
   private newInstance(
@@ -418,11 +465,12 @@ export class RdsWorld implements QueryService {
   }
 
   /**
-   * Starts the server behind an instance in the background: once it runs, the instance's endpoint is the
-   * server's; when it fails, the instance is `failed` (or `incompatible-restore` for a restore).
+   * Starts the server behind an instance or cluster in the background: once it runs, the instance's
+   * (cluster's) endpoint is the server's; when it fails, the instance (cluster) is `failed` (or
+   * `incompatible-restore` for a restored instance).
    */
   private back(
-    instance: RdsInstance,
+    target: RdsInstance | RdsCluster,
     start: (fleet: PostgresFleet) => Promise<PostgresServer>,
     failedStatus = 'failed',
   ): Promise<PostgresServer | undefined> {
@@ -430,29 +478,35 @@ export class RdsWorld implements QueryService {
     if (!fleet) return Promise.resolve(undefined);
     const server = start(fleet).then(
       (server) => {
-        instance.address = server.host;
-        instance.port = server.port;
+        if ('instanceClass' in target) {
+          target.address = server.host;
+        } else {
+          target.endpoint = server.host;
+          target.readerEndpoint = server.host;
+        }
+        target.port = server.port;
         return server;
       },
       (error: unknown) => {
-        instance.status = failedStatus;
+        target.status = failedStatus;
         backing.error = error;
         this.failures.push(error);
         return undefined;
       },
     );
     const backing: Backing = { server, copies: new Set() };
-    this.backings.set(instance, backing);
+    this.backings.set(target, backing);
     void this.track(server);
     return server;
   }
 
   /**
-   * The data a DB snapshot holds: the copy of its instance's server (once taken), or `undefined` for a
-   * snapshot without data (seeded, metadata only, or whose copy failed).
+   * The data a DB snapshot (`kind: 'cluster'`: DB cluster snapshot) holds: the copy of its instance's
+   * (cluster's) server once taken, or `undefined` for a snapshot without data (seeded, metadata only, or
+   * whose copy failed).
    */
-  async dataOf(snapshotIdentifier: string): Promise<ServerCopy | undefined> {
-    return this.snapshotData.get(this.findSnapshot('db', snapshotIdentifier));
+  async dataOf(snapshotIdentifier: string, kind: 'db' | 'cluster' = 'db'): Promise<ServerCopy | undefined> {
+    return this.snapshotData.get(this.findSnapshot(kind, snapshotIdentifier));
   }
 
   /** The PostgreSQL fleet behind DB instances, if any; its `caBundlePath` is the CA bundle clients trust. */
@@ -460,14 +514,23 @@ export class RdsWorld implements QueryService {
     return this.o.postgres;
   }
 
-  /** The server behind a DB instance (once started), or `undefined` when none backs it. */
+  /**
+   * The server behind a DB instance (once started) — for a member of an Aurora cluster, the cluster's — or
+   * `undefined` when none backs it.
+   */
   async serverOf(identifier: string): Promise<PostgresServer | undefined> {
-    const backing = this.backings.get(this.findInstance(identifier));
-    return backing?.server;
+    const instance = this.findInstance(identifier);
+    const cluster = instance.clusterId === undefined ? undefined : this.clusters.get(instance.clusterId);
+    return (this.backings.get(instance) ?? (cluster && this.backings.get(cluster)))?.server;
+  }
+
+  /** The server behind an Aurora DB cluster (once started), or `undefined` when none backs it. */
+  async clusterServerOf(identifier: string): Promise<PostgresServer | undefined> {
+    return this.backings.get(this.findCluster(identifier))?.server;
   }
 
   /**
-   * Waits until the servers of seeded instances run.
+   * Waits until the servers of seeded instances and clusters run.
    *
    * @throws {@link RdsServerStartError} for the first server that could not start (its cause says why).
    */
@@ -492,10 +555,29 @@ export class RdsWorld implements QueryService {
     return p;
   }
 
-  /** Puts an existing Aurora DB cluster in the world (add its instances with `addInstance`). */
+  /**
+   * Puts an existing Aurora DB cluster in the world (add its instances with `addInstance`). In a world with
+   * PostgreSQL its server starts in the background (see {@link RdsClusterSeed.server}), like an instance's.
+   */
   addCluster(seed: RdsClusterSeed): RdsCluster {
     const id = seed.identifier.toLowerCase();
     if (this.clusters.has(id)) throw fault('DBClusterAlreadyExistsFault', 'DB Cluster already exists');
+    const cluster = this.newCluster(id, seed);
+    this.clusters.set(id, cluster);
+    const backed = seed.server ?? (cluster.engine === 'aurora-postgresql' && cluster.status === 'available');
+    if (this.o.postgres && backed) {
+      this.seedServer(`DB cluster ${id}`, cluster, seed.masterUserPassword, seed.dbName);
+    }
+    return cluster;
+  }
+
+  private newCluster(
+    id: string,
+    seed: Omit<RdsClusterSeed, 'identifier' | 'masterUserPassword' | 'server'> & {
+      subnetGroup?: string;
+      securityGroups?: readonly string[];
+    },
+  ): RdsCluster {
     const seq = this.seq++;
     const host = `${id}.cluster-c0local0000.${this.o.region}.rds.amazonaws.com`;
     const cluster: RdsCluster = {
@@ -515,8 +597,10 @@ export class RdsWorld implements QueryService {
       availabilityZones: ['a', 'b', 'c'].map((z) => `${this.o.region}${z}`),
       copyTagsToSnapshot: seed.copyTagsToSnapshot ?? false,
       storageEncrypted: seed.storageEncrypted ?? false,
+      dbName: seed.dbName,
+      subnetGroup: seed.subnetGroup,
+      securityGroups: seed.securityGroups,
     };
-    this.clusters.set(id, cluster);
     return cluster;
   }
 
@@ -594,7 +678,7 @@ export class RdsWorld implements QueryService {
       availabilityZone: instance?.availabilityZone ?? `${this.o.region}a`,
       encrypted: source?.storageEncrypted ?? false,
       instanceClass: instance?.instanceClass,
-      dbName: instance?.dbName,
+      dbName: source?.dbName,
     };
   }
 
@@ -686,7 +770,11 @@ export class RdsWorld implements QueryService {
       return value === undefined || value === '' ? undefined : idOf(value);
     };
     /** Resource types of the authorization reference this world holds no records of. */
-    const other = (resourceType: 'og' | 'pg' | 'subgrp', key: string, name: string): AuthorizationNeed => ({
+    const other = (
+      resourceType: 'og' | 'pg' | 'cluster-pg' | 'subgrp',
+      key: string,
+      name: string,
+    ): AuthorizationNeed => ({
       action: `rds:${action}`,
       resourceType,
       values: { [key]: name },
@@ -729,8 +817,86 @@ export class RdsWorld implements QueryService {
         }
         return needs;
       }
+      case 'CreateDBInstance': {
+        const clusterId = optional('DBClusterIdentifier');
+        const cluster = clusterId === undefined ? undefined : this.clusters.get(clusterId);
+        const engine = queryString(params, 'Engine') ?? cluster?.engine ?? 'postgres';
+        const major = majorVersion(
+          engine,
+          queryString(params, 'EngineVersion') ?? cluster?.engineVersion ?? '16.4',
+        );
+        const publiclyAccessible = queryString(params, 'PubliclyAccessible');
+        const request = {
+          ...requestTagContext(tagsOf(params)),
+          ...(publiclyAccessible === undefined ? {} : { 'rds:PubliclyAccessible': publiclyAccessible }),
+        };
+        const needs: AuthorizationNeed[] = [
+          need('db', idOf(required(params, 'DBInstanceIdentifier')), request),
+        ];
+        if (clusterId !== undefined) needs.push(need('cluster', clusterId));
+        needs.push(
+          other('pg', 'ParameterGroupName', optional('DBParameterGroupName') ?? `default.${engine}${major}`),
+        );
+        const optionGroup = optional('OptionGroupName');
+        if (optionGroup !== undefined) needs.push(other('og', 'OptionGroupName', optionGroup));
+        const subnetGroup = optional('DBSubnetGroupName');
+        if (subnetGroup !== undefined) needs.push(other('subgrp', 'SubnetGroupName', subnetGroup));
+        return needs;
+      }
       case 'DescribeDBClusters':
         return [need('cluster', optional('DBClusterIdentifier') ?? '*')];
+      case 'CreateDBCluster':
+      case 'RestoreDBClusterFromSnapshot': {
+        const restore = action === 'RestoreDBClusterFromSnapshot';
+        const snapshotId = restore ? idOf(required(params, 'SnapshotIdentifier')) : undefined;
+        const snapshot = snapshotId === undefined ? undefined : this.clusterSnapshots.get(snapshotId);
+        const engine = queryString(params, 'Engine') ?? snapshot?.engine ?? 'aurora-postgresql';
+        const major = majorVersion(
+          engine,
+          queryString(params, 'EngineVersion') ?? snapshot?.engineVersion ?? '16.4',
+        );
+        const needs: AuthorizationNeed[] = [
+          need('cluster', idOf(required(params, 'DBClusterIdentifier')), requestTagContext(tagsOf(params))),
+        ];
+        if (snapshotId !== undefined) needs.push(need('cluster-snapshot', snapshotId));
+        needs.push(
+          other(
+            'cluster-pg',
+            'ClusterParameterGroupName',
+            optional('DBClusterParameterGroupName') ?? `default.${engine}${major}`,
+          ),
+          other(
+            'og',
+            'OptionGroupName',
+            optional('OptionGroupName') ?? `default:${engine}-${major.replace('.', '-')}`,
+          ),
+          other('subgrp', 'SubnetGroupName', optional('DBSubnetGroupName') ?? 'default'),
+        );
+        return needs;
+      }
+      case 'ModifyDBCluster': {
+        const managed = queryString(params, 'ManageMasterUserPassword');
+        const needs: AuthorizationNeed[] = [
+          need(
+            'cluster',
+            idOf(required(params, 'DBClusterIdentifier')),
+            managed === undefined ? {} : { 'rds:ManageMasterUserPassword': managed },
+          ),
+        ];
+        const clusterPg = optional('DBClusterParameterGroupName');
+        if (clusterPg !== undefined) needs.push(other('cluster-pg', 'ClusterParameterGroupName', clusterPg));
+        const instancePg = optional('DBInstanceParameterGroupName');
+        if (instancePg !== undefined) needs.push(other('pg', 'ParameterGroupName', instancePg));
+        const optionGroup = optional('OptionGroupName');
+        if (optionGroup !== undefined) needs.push(other('og', 'OptionGroupName', optionGroup));
+        return needs;
+      }
+      case 'DeleteDBCluster': {
+        const needs: AuthorizationNeed[] = [need('cluster', idOf(required(params, 'DBClusterIdentifier')))];
+        const finalSnapshot = optional('FinalDBSnapshotIdentifier');
+        if (finalSnapshot !== undefined) needs.push(need('cluster-snapshot', finalSnapshot));
+        return needs;
+      }
       case 'DescribeDBSnapshots': {
         const needs = [];
         const snapshot = optional('DBSnapshotIdentifier');
@@ -812,6 +978,16 @@ export class RdsWorld implements QueryService {
         return this.modifyInstance(params);
       case 'DeleteDBInstance':
         return { DBInstance: this.describeInstance(this.deleteInstance(params)) };
+      case 'CreateDBInstance':
+        return { DBInstance: this.describeInstance(this.createInstance(params)) };
+      case 'CreateDBCluster':
+        return { DBCluster: this.describeCluster(this.createCluster(params)) };
+      case 'RestoreDBClusterFromSnapshot':
+        return { DBCluster: this.describeCluster(this.restoreCluster(params)) };
+      case 'ModifyDBCluster':
+        return this.modifyCluster(params);
+      case 'DeleteDBCluster':
+        return { DBCluster: this.describeCluster(this.deleteCluster(params)) };
       case 'DescribeDBInstances': {
         const id = queryString(params, 'DBInstanceIdentifier');
         const records = id ? [this.findInstance(id)] : this.instances.values();
@@ -957,7 +1133,7 @@ export class RdsWorld implements QueryService {
     const delay = db
       ? (this.o.snapshotCreationMs ?? 5 * 60_000)
       : (this.o.clusterSnapshotCreationMs ?? 2 * 60_000);
-    const data = 'instanceClass' in source ? this.copyData(source, snapshot) : undefined;
+    const data = this.copyData(source, snapshot);
     this.o.clock.schedule(snapshot.createTime + delay, async () => {
       // The clock waits for the copy: a snapshot is available once its data is copied and its time has come.
       const copied = data ? (await data) !== undefined : true;
@@ -967,11 +1143,18 @@ export class RdsWorld implements QueryService {
   }
 
   /** Starts copying the data of the server behind `source` (if one does) for `snapshot`. */
-  private copyData(source: RdsInstance, snapshot: RdsSnapshot): Promise<ServerCopy | undefined> | undefined {
+  private copyData(
+    source: RdsInstance | RdsCluster,
+    snapshot: RdsSnapshot,
+  ): Promise<ServerCopy | undefined> | undefined {
     const backing = this.backings.get(source);
     if (!backing) return undefined;
     const copy = backing.server.then(async (server) => {
-      if (!server) throw new Error(`DB instance ${source.id} has no running server to copy`);
+      if (!server) {
+        throw new Error(
+          `DB ${snapshot.kind === 'db' ? 'instance' : 'cluster'} ${source.id} has no running server to copy`,
+        );
+      }
       return copyServer(server);
     });
     const data = copy.catch((error: unknown) => {
@@ -1127,7 +1310,8 @@ export class RdsWorld implements QueryService {
     const instance = this.findInstance(required(params, 'DBInstanceIdentifier'));
     const skip = queryBoolean(params, 'SkipFinalSnapshot') ?? false;
     const finalSnapshot = queryString(params, 'FinalDBSnapshotIdentifier');
-    if (!skip && finalSnapshot === undefined) {
+    // A member of an Aurora cluster has no snapshots of its own: deleting it needs neither parameter.
+    if (!skip && finalSnapshot === undefined && instance.clusterId === undefined) {
       throw fault(
         'InvalidParameterCombination',
         'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
@@ -1155,18 +1339,254 @@ export class RdsWorld implements QueryService {
     return instance;
   }
 
-  /** Stops an instance's server (after the copies of it in progress) and removes its data. */
-  private async stopBacking(instance: RdsInstance, backing: Backing): Promise<void> {
+  /** Stops an instance's (cluster's) server (after the copies of it in progress) and removes its data. */
+  private async stopBacking(target: RdsInstance | RdsCluster, backing: Backing): Promise<void> {
     const server = await backing.server;
     await Promise.allSettled([...backing.copies]);
-    this.backings.delete(instance);
+    this.backings.delete(target);
     if (server) await this.o.postgres?.remove(server).catch((error: unknown) => this.failures.push(error));
+  }
+
+  /** CreateDBInstance, for a member of an Aurora cluster: it shares the cluster's storage and endpoint. */
+  private createInstance(params: QueryParams): RdsInstance {
+    const id = validIdentifier('DBInstanceIdentifier', required(params, 'DBInstanceIdentifier'), 63);
+    const engine = required(params, 'Engine');
+    const instanceClass = required(params, 'DBInstanceClass');
+    const clusterId = queryString(params, 'DBClusterIdentifier');
+    if (clusterId === undefined) {
+      throw fault(
+        'InvalidParameterCombination',
+        'The local RDS world creates DB instances only in Aurora DB clusters: DBClusterIdentifier is required.',
+      );
+    }
+    const cluster = this.findCluster(clusterId);
+    if (this.instances.has(id)) throw fault('DBInstanceAlreadyExists', 'DB instance already exists');
+    if (engine !== cluster.engine) {
+      throw fault(
+        'InvalidParameterCombination',
+        `The engine name requested for your DB instance (${engine}) doesn't match the engine name of your DB cluster (${cluster.engine}).`,
+      );
+    }
+    if (queryString(params, 'MasterUserPassword') !== undefined) {
+      throw fault(
+        'InvalidParameterCombination',
+        'The requested DB Instance will be a member of a DB Cluster. Set master user password for the DB Cluster.',
+      );
+    }
+    if (cluster.status !== 'available' && cluster.status !== 'creating') {
+      throw fault('InvalidDBClusterStateFault', `DBCluster ${cluster.id} is not in the available state.`);
+    }
+    validInstanceClass(instanceClass, cluster);
+    const now = this.o.clock.now();
+    const instance = this.newInstance(
+      id,
+      {
+        status: 'creating',
+        instanceClass,
+        tags: Object.fromEntries(tagsOf(params)),
+        createTime: now,
+        copyTagsToSnapshot: queryBoolean(params, 'CopyTagsToSnapshot') ?? false,
+        subnetGroup: cluster.subnetGroup,
+        securityGroups: cluster.securityGroups,
+        publiclyAccessible: queryBoolean(params, 'PubliclyAccessible') ?? false,
+      },
+      cluster,
+    );
+    this.instances.set(id, instance);
+    this.o.clock.schedule(now + (this.o.instanceCreationMs ?? 10 * 60_000), async () => {
+      // The instance serves the cluster's storage: it is available once the cluster's server is loaded.
+      const server = await this.backings.get(cluster)?.server;
+      if (instance.status !== 'creating') return;
+      instance.status = this.backings.has(cluster) && !server ? 'failed' : 'available';
+    });
+    return instance;
+  }
+
+  /** CreateDBCluster: a new, empty Aurora cluster (in a world with PostgreSQL, a new server). */
+  private createCluster(params: QueryParams): RdsCluster {
+    const id = validIdentifier('DBClusterIdentifier', required(params, 'DBClusterIdentifier'), 63);
+    const engine = auroraEngine(required(params, 'Engine'));
+    if (this.clusters.has(id)) throw fault('DBClusterAlreadyExistsFault', 'DB Cluster already exists');
+    const masterUsername = queryString(params, 'MasterUsername');
+    if (!masterUsername) {
+      throw fault(
+        'InvalidParameterValue',
+        'The parameter MasterUsername must be provided and must not be blank.',
+      );
+    }
+    const password = queryString(params, 'MasterUserPassword');
+    if (password === undefined) {
+      throw fault(
+        'InvalidParameterValue',
+        'The parameter MasterUserPassword must be provided and must not be blank.',
+      );
+    }
+    validMasterPassword(password);
+    const dbName = queryString(params, 'DatabaseName');
+    const cluster = this.newCluster(id, {
+      engine,
+      engineVersion: queryString(params, 'EngineVersion'),
+      status: 'creating',
+      tags: Object.fromEntries(tagsOf(params)),
+      copyTagsToSnapshot: queryBoolean(params, 'CopyTagsToSnapshot') ?? false,
+      port: Number(queryString(params, 'Port') ?? 5432),
+      masterUsername,
+      storageEncrypted: queryBoolean(params, 'StorageEncrypted') ?? false,
+      dbName,
+      ...this.networkOf(params),
+    });
+    this.clusters.set(id, cluster);
+    this.startCluster(cluster, (fleet) =>
+      fleet.create(id, { master: { username: masterUsername, password }, database: dbName }),
+    );
+    return cluster;
+  }
+
+  /** RestoreDBClusterFromSnapshot: a new Aurora cluster holding the DB cluster snapshot's data. */
+  private restoreCluster(params: QueryParams): RdsCluster {
+    const id = validIdentifier('DBClusterIdentifier', required(params, 'DBClusterIdentifier'), 63);
+    const snapshot = this.findSnapshot('cluster', required(params, 'SnapshotIdentifier'));
+    const engine = auroraEngine(required(params, 'Engine'));
+    if (this.clusters.has(id)) throw fault('DBClusterAlreadyExistsFault', 'DB Cluster already exists');
+    if (snapshot.status !== 'available') {
+      throw fault(
+        'InvalidDBClusterSnapshotStateFault',
+        `DBClusterSnapshot must have state available but actually has ${snapshot.status}`,
+      );
+    }
+    if (engine !== snapshot.engine) {
+      throw fault(
+        'InvalidParameterCombination',
+        `The engine name requested for your DB cluster (${engine}) doesn't match the engine name of your DB cluster snapshot (${snapshot.engine}).`,
+      );
+    }
+    const given = tagsOf(params);
+    const cluster = this.newCluster(id, {
+      engine,
+      engineVersion: queryString(params, 'EngineVersion') ?? snapshot.engineVersion,
+      status: 'creating',
+      // Without tags of its own, a restored cluster gets the snapshot's (as a restored instance does).
+      tags: Object.fromEntries(given.size > 0 ? given : snapshot.tags),
+      copyTagsToSnapshot: queryBoolean(params, 'CopyTagsToSnapshot') ?? false,
+      port: Number(queryString(params, 'Port') ?? snapshot.port),
+      masterUsername: snapshot.masterUsername,
+      storageEncrypted: snapshot.encrypted,
+      dbName: snapshot.dbName,
+      ...this.networkOf(params),
+    });
+    this.clusters.set(id, cluster);
+    const data = this.snapshotData.get(snapshot);
+    this.startCluster(cluster, async (fleet) => {
+      const copy = data && (await data);
+      if (data && !copy) throw new Error(`DB cluster snapshot ${snapshot.id} holds no data`);
+      // A snapshot without data (seeded) restores to an empty server whose master user has no password yet.
+      const server = await fleet.create(id, copy ? {} : { master: { username: snapshot.masterUsername } });
+      try {
+        if (copy) await restoreServer(server, copy);
+      } catch (error) {
+        await fleet.remove(server);
+        throw error;
+      }
+      return server;
+    });
+    return cluster;
+  }
+
+  private networkOf(params: QueryParams): { subnetGroup: string; securityGroups: string[] } {
+    return {
+      subnetGroup: queryString(params, 'DBSubnetGroupName') ?? 'default',
+      securityGroups: queryList(params, 'VpcSecurityGroupIds').filter(
+        (g): g is string => typeof g === 'string',
+      ),
+    };
+  }
+
+  /**
+   * Starts the server of a new cluster (`aurora-postgresql`, in a world with PostgreSQL) and makes the
+   * cluster available once it is loaded and the clock's creation delay has passed.
+   */
+  private startCluster(cluster: RdsCluster, start: (fleet: PostgresFleet) => Promise<PostgresServer>): void {
+    if (this.o.postgres && cluster.engine === 'aurora-postgresql') void this.back(cluster, start);
+    this.o.clock.schedule(cluster.createTime + (this.o.instanceCreationMs ?? 10 * 60_000), async () => {
+      await this.backings.get(cluster)?.server;
+      if (cluster.status === 'creating') cluster.status = 'available';
+    });
+  }
+
+  private async modifyCluster(params: QueryParams): Promise<Record<string, unknown>> {
+    const cluster = this.findCluster(required(params, 'DBClusterIdentifier'));
+    const password = queryString(params, 'MasterUserPassword');
+    if (cluster.status !== 'available') {
+      throw fault('InvalidDBClusterStateFault', `DBCluster ${cluster.id} is not in the available state.`);
+    }
+    const pending: Record<string, string> = {};
+    if (password !== undefined) {
+      validMasterPassword(password);
+      // Applied at once, whatever ApplyImmediately says (as RDS does for the master password).
+      const server = await this.backings.get(cluster)?.server;
+      if (server) {
+        await server.setPassword(cluster.masterUsername, password).catch((error: unknown) => {
+          this.failures.push(error);
+          throw new AwsServiceError('InternalFailure', 'The master user password could not be changed.', 500);
+        });
+      }
+      pending.MasterUserPassword = '****';
+    }
+    return { DBCluster: { ...this.describeCluster(cluster), PendingModifiedValues: pending } };
+  }
+
+  private deleteCluster(params: QueryParams): RdsCluster {
+    const cluster = this.findCluster(required(params, 'DBClusterIdentifier'));
+    const skip = queryBoolean(params, 'SkipFinalSnapshot') ?? false;
+    const finalSnapshot = queryString(params, 'FinalDBSnapshotIdentifier');
+    if (!skip && finalSnapshot === undefined) {
+      throw fault(
+        'InvalidParameterCombination',
+        'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
+      );
+    }
+    if (skip && finalSnapshot !== undefined) {
+      throw fault(
+        'InvalidParameterCombination',
+        'FinalDBSnapshotIdentifier can not be specified when deleting a DB cluster with SkipFinalSnapshot=true.',
+      );
+    }
+    if (cluster.status === 'deleting') {
+      throw fault('InvalidDBClusterStateFault', `Cluster ${cluster.id} is already being deleted.`);
+    }
+    const members = [...this.instances.values()].filter((i) => i.clusterId === cluster.id);
+    if (members.some((i) => i.status !== 'deleting')) {
+      throw fault(
+        'InvalidDBClusterStateFault',
+        'Cluster cannot be deleted, it still contains DB instances in non-deleting state.',
+      );
+    }
+    if (finalSnapshot !== undefined) {
+      this.createSnapshot('cluster', {
+        DBClusterIdentifier: cluster.id,
+        DBClusterSnapshotIdentifier: finalSnapshot,
+      });
+    }
+    cluster.status = 'deleting';
+    const backing = this.backings.get(cluster);
+    const stopped = backing && this.track(this.stopBacking(cluster, backing));
+    this.o.clock.schedule(this.o.clock.now() + (this.o.instanceDeletionMs ?? 2 * 60_000), async () => {
+      await stopped;
+      if (this.clusters.get(cluster.id) === cluster) this.clusters.delete(cluster.id);
+    });
+    return cluster;
   }
 
   // ---- shapes ------------------------------------------------------------------------------------------------
 
   /** An instance as `Describe*` shows it; like AWS, without an endpoint while it is being created. */
   private describeInstance(i: RdsInstance): Record<string, unknown> {
+    // A member of a cluster with a server answers at the cluster's endpoint.
+    const cluster = i.clusterId === undefined ? undefined : this.clusters.get(i.clusterId);
+    const at =
+      cluster && this.backings.has(cluster)
+        ? { address: cluster.endpoint, port: cluster.port }
+        : { address: i.address, port: i.port };
     return {
       DBInstanceIdentifier: i.id,
       DBInstanceClass: i.instanceClass,
@@ -1177,7 +1597,7 @@ export class RdsWorld implements QueryService {
       Endpoint:
         i.status === 'creating'
           ? undefined
-          : { Address: i.address, Port: i.port, HostedZoneId: 'Z29XKXDKYMONMX' },
+          : { Address: at.address, Port: at.port, HostedZoneId: 'Z29XKXDKYMONMX' },
       AllocatedStorage: i.allocatedStorage,
       InstanceCreateTime: new Date(i.createTime),
       BackupRetentionPeriod: 1,
@@ -1222,13 +1642,15 @@ export class RdsWorld implements QueryService {
       EngineVersion: c.engineVersion,
       Port: c.port,
       MasterUsername: c.masterUsername,
+      DatabaseName: c.dbName,
+      DBSubnetGroup: c.subnetGroup,
       DBClusterMembers: members.map((i, n) => ({
         DBInstanceIdentifier: i.id,
         IsClusterWriter: n === 0,
         DBClusterParameterGroupStatus: 'in-sync',
         PromotionTier: 1,
       })),
-      VpcSecurityGroups: [],
+      VpcSecurityGroups: (c.securityGroups ?? []).map((id) => ({ VpcSecurityGroupId: id, Status: 'active' })),
       StorageEncrypted: c.storageEncrypted,
       DbClusterResourceId: c.resourceId,
       DBClusterArn: c.arn,
@@ -1333,6 +1755,14 @@ function validInstanceClass(value: string, of: { engine: string; engineVersion: 
     );
   }
   return value;
+}
+
+/** An Aurora engine name (`aurora-postgresql`, `aurora-mysql`), as CreateDBCluster and restores take them. */
+function auroraEngine(engine: string): string {
+  if (engine !== 'aurora-postgresql' && engine !== 'aurora-mysql') {
+    throw fault('InvalidParameterValue', `Invalid DB engine: ${engine}`);
+  }
+  return engine;
 }
 
 /** The major version defaults are named by: `16` for PostgreSQL 16.4, `8.0` for MySQL 8.0.39. */

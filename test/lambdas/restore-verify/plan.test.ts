@@ -149,6 +149,17 @@ describe('planVerification', () => {
       [{ kind: 'delete-instance' }],
     ],
     [
+      'a verification stuck past its time to live fails and its copy is deleted',
+      {
+        records: [{ ...restoring, state: 'resetting', requestedAt: NOW - 7 * 60 * MIN }],
+        instances: [{ id: restoring.instanceId, status: 'available' }],
+      },
+      [
+        { kind: 'fail', reason: expect.stringContaining('did not finish within 6 hours') },
+        { kind: 'delete-instance' },
+      ],
+    ],
+    [
       'the janitor removes an orphan past its expiry',
       { instances: [{ id: 'nightshift-verify-old-20261101', status: 'available', expiresAt: NOW - MIN }] },
       [{ kind: 'delete-instance', reason: expect.stringContaining('orphaned') }],
