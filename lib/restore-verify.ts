@@ -49,6 +49,7 @@ export class RestoreVerify extends Construct {
           clusters: props.snapshots.targets.clusters,
         },
         instanceClass: config.instanceClass,
+        clusterInstanceClass: config.clusterInstanceClass,
         subnetGroupName: config.subnetGroupName,
         securityGroupIds: config.securityGroupIds,
         checks: config.checks,
@@ -67,6 +68,8 @@ export class RestoreVerify extends Construct {
       `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}:${name}`;
     const copies = rdsArn('db', 'nightshift-verify-*');
     const ownSnapshots = rdsArn('snapshot', 'nightshift-*');
+    const clusterCopies = rdsArn('cluster', 'nightshift-verify-*');
+    const ownClusterSnapshots = rdsArn('cluster-snapshot', 'nightshift-*');
     const parameters = stack.formatArn({
       service: 'ssm',
       resource: 'parameter',
@@ -97,14 +100,35 @@ export class RestoreVerify extends Construct {
           ],
         }),
         new iam.PolicyStatement({
+          sid: 'RestoreOnlyIntoVerifyClusters',
+          actions: ['rds:RestoreDBClusterFromSnapshot'],
+          resources: [
+            clusterCopies,
+            ownClusterSnapshots,
+            rdsArn('cluster-pg', '*'),
+            rdsArn('og', '*'),
+            rdsArn('subgrp', config.subnetGroupName),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'AddAnInstanceToVerifyClusters',
+          actions: ['rds:CreateDBInstance'],
+          resources: [copies, clusterCopies, rdsArn('pg', '*')],
+        }),
+        new iam.PolicyStatement({
           sid: 'TagCopiesAndVerifiedSnapshots',
           actions: ['rds:AddTagsToResource'],
-          resources: [copies, ownSnapshots],
+          resources: [copies, ownSnapshots, clusterCopies, ownClusterSnapshots],
         }),
         new iam.PolicyStatement({
           sid: 'ResetAndDeleteOnlyCopies',
           actions: ['rds:ModifyDBInstance', 'rds:DeleteDBInstance'],
           resources: [copies],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ResetAndDeleteOnlyClusterCopies',
+          actions: ['rds:ModifyDBCluster', 'rds:DeleteDBCluster'],
+          resources: [clusterCopies],
         }),
         new iam.PolicyStatement({
           sid: 'OneTimePasswords',
@@ -153,6 +177,12 @@ export class RestoreVerify extends Construct {
       [ownSnapshots, 'only snapshots Nightshift took (nightshift-*), to restore and tag verified'],
       [rdsArn('og', '*'), "a restore uses the snapshot's option group, whatever its name"],
       [rdsArn('pg', '*'), "a restore uses the snapshot's parameter group, whatever its name"],
+      [clusterCopies, 'only temporary Aurora copies named nightshift-verify-*'],
+      [ownClusterSnapshots, 'only cluster snapshots Nightshift took (nightshift-*)'],
+      [
+        rdsArn('cluster-pg', '*'),
+        "a cluster restore uses the snapshot's cluster parameter group, whatever its name",
+      ],
       [parameters, 'only the one-time passwords of temporary copies'],
     ] as const) {
       acknowledgeNag(policy, 'IAM5', reason, nagResource(this, resource));

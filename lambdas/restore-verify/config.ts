@@ -18,6 +18,7 @@ export const verifyRuntimeConfigSchema = z.object({
     clusters: z.array(z.string()),
   }),
   instanceClass: z.string(),
+  clusterInstanceClass: z.optional(z.string()),
   subnetGroupName: z.optional(z.string()),
   securityGroupIds: z.array(z.string()),
   checks: z.array(z.object({ name: z.string(), sql: z.string(), expect: expectation })),

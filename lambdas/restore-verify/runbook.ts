@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import {
   AddTagsToResourceCommand,
+  CreateDBInstanceCommand,
+  type DBCluster,
+  type DBInstance,
+  DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
+  DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
   ModifyDBInstanceCommand,
   type RDSClient,
+  RestoreDBClusterFromSnapshotCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
 import {
@@ -37,6 +44,8 @@ export interface VerifyRuntimeConfig {
   readonly dryRun: boolean;
   readonly targets: TargetSelection;
   readonly instanceClass: string;
+  /** Class of the one instance added to a restored Aurora cluster. @default 'db.t4g.medium' */
+  readonly clusterInstanceClass?: string;
   readonly subnetGroupName?: string;
   readonly securityGroupIds: readonly string[];
   readonly checks: readonly Check[];
@@ -78,22 +87,16 @@ export async function runVerifyTick(
     deps.store.list(),
   ]);
   const { targets } = selectTargets(databases, deps.config.targets);
-  const newest = new Map<string, { snapshotId: string; createdAt: number }>();
+  const newest = new Map<string, { snapshotId: string; createdAt: number; kind: 'instance' | 'cluster' }>();
   for (const s of snapshots) {
-    if (s.kind !== 'instance' || s.status !== 'available' || !isNightshiftSnapshot(s)) continue;
+    if (s.status !== 'available' || !isNightshiftSnapshot(s)) continue;
     const best = newest.get(s.database);
     if (!best || s.createdAt > best.createdAt)
-      newest.set(s.database, { snapshotId: s.id, createdAt: s.createdAt });
+      newest.set(s.database, { snapshotId: s.id, createdAt: s.createdAt, kind: s.kind });
   }
-  const instances = databases
-    .filter((d) => d.kind === 'instance' && d.id.startsWith(VERIFY_PREFIX))
-    .map((d) => {
-      const expires = Date.parse(d.tags['nightshift:expires-at'] ?? '');
-      // A password change RDS has not applied yet: the copy is not ready for the checks.
-      const status =
-        d.pendingPassword && d.status === 'available' ? 'resetting-master-credentials' : d.status;
-      return { id: d.id, status, expiresAt: Number.isNaN(expires) ? undefined : expires };
-    });
+  const copies = await observeCopies(deps.rds);
+  copyKinds = new Map(copies.map((c) => [c.id, c.kind]));
+  const instances = copies.map(({ kind: _kind, ...view }) => view);
   const actions = planVerification({
     now,
     dueSince: deps.dueSince,
@@ -101,7 +104,7 @@ export async function runVerifyTick(
       restoreTimeoutMs: deps.config.restoreTimeoutMinutes * 60_000,
       instanceTtlMs: deps.config.instanceTtlHours * 3_600_000,
     },
-    targets: targets.filter((t) => t.kind === 'instance').map((t) => t.id),
+    targets: targets.map((t) => t.id),
     snapshots: [...newest].map(([database, s]) => ({ database, ...s })),
     records,
     instances,
@@ -135,6 +138,67 @@ export async function runVerifyTick(
   return { actions, outcome: 'performed' };
 }
 
+/** Which temporary copies are clusters; set by each tick's observation for its actions. */
+let copyKinds = new Map<string, 'instance' | 'cluster'>();
+
+/** The member instance added to a restored cluster (RDS serves a cluster through its instances). */
+export const clusterMemberId = (copyId: string) =>
+  copyId.length <= 61 ? `${copyId}-1` : `${copyId.slice(0, 59)}-1`;
+
+/**
+ * Temporary copies: instances named `nightshift-verify-*`, and clusters of that name, which count as
+ * available once a member instance is; a password change RDS has not applied yet keeps a copy waiting.
+ */
+async function observeCopies(rds: RDSClient) {
+  const instances: DBInstance[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await rds.send(new DescribeDBInstancesCommand({ MaxRecords: 100, Marker: marker }));
+    instances.push(...(page.DBInstances ?? []));
+    marker = page.Marker;
+  } while (marker);
+  const clusters: DBCluster[] = [];
+  marker = undefined;
+  do {
+    const page: { DBClusters?: DBCluster[]; Marker?: string } = await rds.send(
+      new DescribeDBClustersCommand({ MaxRecords: 100, Marker: marker }),
+    );
+    clusters.push(...(page.DBClusters ?? []));
+    marker = page.Marker;
+  } while (marker);
+  const expiry = (tags: { Key?: string; Value?: string }[] | undefined) => {
+    const ms = Date.parse(tags?.find((t) => t.Key === 'nightshift:expires-at')?.Value ?? '');
+    return Number.isNaN(ms) ? undefined : ms;
+  };
+  const waiting = (status: string, pending: boolean) =>
+    pending && status === 'available' ? 'resetting-master-credentials' : status;
+  return [
+    ...instances
+      .filter((i) => !i.DBClusterIdentifier && i.DBInstanceIdentifier?.startsWith(VERIFY_PREFIX))
+      .map((i) => ({
+        id: i.DBInstanceIdentifier ?? '',
+        kind: 'instance' as const,
+        status: waiting(i.DBInstanceStatus ?? '', i.PendingModifiedValues?.MasterUserPassword !== undefined),
+        expiresAt: expiry(i.TagList),
+      })),
+    ...clusters
+      .filter((c) => c.DBClusterIdentifier?.startsWith(VERIFY_PREFIX))
+      .map((c) => {
+        const member = instances.find((i) => i.DBClusterIdentifier === c.DBClusterIdentifier);
+        const status =
+          c.Status === 'available' && member?.DBInstanceStatus !== 'available'
+            ? 'creating'
+            : (c.Status ?? '');
+        return {
+          id: c.DBClusterIdentifier ?? '',
+          kind: 'cluster' as const,
+          status: waiting(status, c.PendingModifiedValues?.MasterUserPassword !== undefined),
+          expiresAt: expiry(c.TagList),
+        };
+      }),
+  ];
+}
+
 function subjectOf(a: VerifyAction): string {
   return 'record' in a ? a.record.database : 'database' in a ? a.database : a.instanceId;
 }
@@ -160,27 +224,54 @@ async function act(action: VerifyAction, deps: VerifyDeps): Promise<void> {
         instanceId: action.instanceId,
         requestedAt: now,
         state: 'restoring',
+        kind: action.databaseKind,
       };
       if (!(await deps.store.start(record, now))) return;
+      const tags = [
+        { Key: 'nightshift:managed', Value: 'true' },
+        { Key: 'nightshift:source-db', Value: action.database },
+        { Key: 'nightshift:expires-at', Value: new Date(action.expiresAt).toISOString() },
+        { Key: 'nightshift:run-id', Value: `verify-${new Date(deps.dueSince).toISOString()}` },
+      ];
       try {
-        await deps.rds.send(
-          new RestoreDBInstanceFromDBSnapshotCommand({
-            DBInstanceIdentifier: action.instanceId,
-            DBSnapshotIdentifier: action.snapshotId,
-            DBInstanceClass: deps.config.instanceClass,
-            DBSubnetGroupName: deps.config.subnetGroupName,
-            VpcSecurityGroupIds:
-              deps.config.securityGroupIds.length > 0 ? [...deps.config.securityGroupIds] : undefined,
-            PubliclyAccessible: false,
-            MultiAZ: false,
-            Tags: [
-              { Key: 'nightshift:managed', Value: 'true' },
-              { Key: 'nightshift:source-db', Value: action.database },
-              { Key: 'nightshift:expires-at', Value: new Date(action.expiresAt).toISOString() },
-              { Key: 'nightshift:run-id', Value: `verify-${new Date(deps.dueSince).toISOString()}` },
-            ],
-          }),
-        );
+        if (action.databaseKind === 'cluster') {
+          // An Aurora copy: the cluster, then one small instance to serve it.
+          await deps.rds.send(
+            new RestoreDBClusterFromSnapshotCommand({
+              DBClusterIdentifier: action.instanceId,
+              SnapshotIdentifier: action.snapshotId,
+              Engine: 'aurora-postgresql',
+              DBSubnetGroupName: deps.config.subnetGroupName,
+              VpcSecurityGroupIds:
+                deps.config.securityGroupIds.length > 0 ? [...deps.config.securityGroupIds] : undefined,
+              Tags: tags,
+            }),
+          );
+          await deps.rds.send(
+            new CreateDBInstanceCommand({
+              DBInstanceIdentifier: clusterMemberId(action.instanceId),
+              DBClusterIdentifier: action.instanceId,
+              Engine: 'aurora-postgresql',
+              DBInstanceClass: deps.config.clusterInstanceClass ?? 'db.t4g.medium',
+              PubliclyAccessible: false,
+              Tags: tags,
+            }),
+          );
+        } else {
+          await deps.rds.send(
+            new RestoreDBInstanceFromDBSnapshotCommand({
+              DBInstanceIdentifier: action.instanceId,
+              DBSnapshotIdentifier: action.snapshotId,
+              DBInstanceClass: deps.config.instanceClass,
+              DBSubnetGroupName: deps.config.subnetGroupName,
+              VpcSecurityGroupIds:
+                deps.config.securityGroupIds.length > 0 ? [...deps.config.securityGroupIds] : undefined,
+              PubliclyAccessible: false,
+              MultiAZ: false,
+              Tags: tags,
+            }),
+          );
+        }
       } catch (error) {
         const why = `${(error as Error).name}: ${(error as Error).message}`;
         return finish(
@@ -212,13 +303,24 @@ async function act(action: VerifyAction, deps: VerifyDeps): Promise<void> {
             Overwrite: true,
           }),
         );
-        await deps.rds.send(
-          new ModifyDBInstanceCommand({
-            DBInstanceIdentifier: action.record.instanceId,
-            MasterUserPassword: password,
-            ApplyImmediately: true,
-          }),
-        );
+        // An Aurora copy's master password belongs to the cluster, not to its instance.
+        if (action.record.kind === 'cluster') {
+          await deps.rds.send(
+            new ModifyDBClusterCommand({
+              DBClusterIdentifier: action.record.instanceId,
+              MasterUserPassword: password,
+              ApplyImmediately: true,
+            }),
+          );
+        } else {
+          await deps.rds.send(
+            new ModifyDBInstanceCommand({
+              DBInstanceIdentifier: action.record.instanceId,
+              MasterUserPassword: password,
+              ApplyImmediately: true,
+            }),
+          );
+        }
       } catch (error) {
         // RDS may refuse right after a restore (backing-up, modifying): try again on a later tick.
         await deps.store.advance(action.record.instanceId, 'resetting', { state: 'restoring' });
@@ -264,10 +366,7 @@ async function act(action: VerifyAction, deps: VerifyDeps): Promise<void> {
 
 async function check(record: VerificationRecord, deps: VerifyDeps): Promise<void> {
   const checks = deps.config.checks.length > 0 ? deps.config.checks : DEFAULT_CHECKS;
-  const described = await deps.rds.send(
-    new DescribeDBInstancesCommand({ DBInstanceIdentifier: record.instanceId }),
-  );
-  const instance = described.DBInstances?.[0];
+  const endpoint = await endpointOf(record, deps.rds);
   const parameter = await deps.ssm.send(
     new GetParameterCommand({ Name: passwordParameter(record.instanceId), WithDecryption: true }),
   );
@@ -275,11 +374,8 @@ async function check(record: VerificationRecord, deps: VerifyDeps): Promise<void
   try {
     const values = await runChecks(
       {
-        host: instance?.Endpoint?.Address ?? '',
-        port: instance?.Endpoint?.Port ?? 5432,
-        user: instance?.MasterUsername ?? 'postgres',
+        ...endpoint,
         password: parameter.Parameter?.Value ?? '',
-        database: instance?.DBName ?? 'postgres',
         caBundle: deps.caBundle,
       },
       checks,
@@ -306,6 +402,30 @@ async function check(record: VerificationRecord, deps: VerifyDeps): Promise<void
   await finish(record, result, deps);
 }
 
+/** Where to connect to a copy: an instance's endpoint, or an Aurora cluster's writer endpoint. */
+async function endpointOf(record: VerificationRecord, rds: RDSClient) {
+  if (record.kind === 'cluster') {
+    const out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: record.instanceId }));
+    const c = out.DBClusters?.[0];
+    return {
+      host: c?.Endpoint ?? '',
+      port: c?.Port ?? 5432,
+      user: c?.MasterUsername ?? 'postgres',
+      database: c?.DatabaseName ?? 'postgres',
+      arn: c?.DBClusterArn,
+    };
+  }
+  const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record.instanceId }));
+  const i = out.DBInstances?.[0];
+  return {
+    host: i?.Endpoint?.Address ?? '',
+    port: i?.Endpoint?.Port ?? 5432,
+    user: i?.MasterUsername ?? 'postgres',
+    database: i?.DBName ?? 'postgres',
+    arn: i?.DBInstanceArn,
+  };
+}
+
 /** Records the verdict once (the winner of the state change publishes), then removes the copy. */
 async function finish(
   record: VerificationRecord,
@@ -318,13 +438,11 @@ async function finish(
   // Tag and publish before the verdict is recorded: if either fails, the record still says the check is
   // due, the next tick runs it again, and the event is not lost (at least once).
   if (result.passed) {
-    const described = await deps.rds
-      .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record.instanceId }))
-      .catch(() => undefined);
-    const arn = described?.DBInstances?.[0]?.DBInstanceArn?.replace(
-      /:db:[^:]+$/,
-      `:snapshot:${record.snapshotId}`,
-    );
+    const copy = await endpointOf(record, deps.rds).catch(() => undefined);
+    const arn =
+      record.kind === 'cluster'
+        ? copy?.arn?.replace(/:cluster:[^:]+$/, `:cluster-snapshot:${record.snapshotId}`)
+        : copy?.arn?.replace(/:db:[^:]+$/, `:snapshot:${record.snapshotId}`);
     if (arn) {
       await deps.rds.send(
         new AddTagsToResourceCommand({
@@ -359,17 +477,27 @@ async function finish(
 }
 
 async function deleteCopy(instanceId: string, reason: string, deps: VerifyDeps): Promise<void> {
-  try {
-    await deps.rds.send(
-      new DeleteDBInstanceCommand({
-        DBInstanceIdentifier: instanceId,
-        SkipFinalSnapshot: true,
-        DeleteAutomatedBackups: true,
-      }),
-    );
-  } catch (error) {
-    const name = awsErrorName(error);
-    if (name !== 'DBInstanceNotFoundFault' && name !== 'InvalidDBInstanceStateFault') throw error;
+  const tolerate = (names: string[]) => (error: unknown) => {
+    if (!names.includes(awsErrorName(error) ?? '')) throw error;
+  };
+  if (copyKinds.get(instanceId) === 'cluster') {
+    // The instance first; RDS refuses to delete a cluster that still has one, so a later tick finishes.
+    await deps.rds
+      .send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: clusterMemberId(instanceId) }))
+      .catch(tolerate(['DBInstanceNotFoundFault', 'InvalidDBInstanceStateFault']));
+    await deps.rds
+      .send(new DeleteDBClusterCommand({ DBClusterIdentifier: instanceId, SkipFinalSnapshot: true }))
+      .catch(tolerate(['DBClusterNotFoundFault', 'InvalidDBClusterStateFault']));
+  } else {
+    await deps.rds
+      .send(
+        new DeleteDBInstanceCommand({
+          DBInstanceIdentifier: instanceId,
+          SkipFinalSnapshot: true,
+          DeleteAutomatedBackups: true,
+        }),
+      )
+      .catch(tolerate(['DBInstanceNotFoundFault', 'InvalidDBInstanceStateFault']));
   }
   await deps.ssm
     .send(new DeleteParameterCommand({ Name: passwordParameter(instanceId) }))

@@ -175,6 +175,11 @@ const restoreVerify = z.strictObject({
     .string()
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class such as db.t4g.micro')
     .default('db.t4g.micro'),
+  /** Class of the one instance added to a restored Aurora cluster. */
+  clusterInstanceClass: z
+    .string()
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class such as db.t4g.medium')
+    .default('db.t4g.medium'),
   /** DB subnet group of the temporary copy (no reliance on the default VPC). */
   subnetGroupName: z.string().min(1).max(255),
   /** Security groups of the temporary copy; they must admit the function's security group on 5432. */

@@ -355,6 +355,16 @@ describe('RestoreVerify', () => {
       `arn:aws:rds:${REGION}:${ACCOUNT}:snapshot:nightshift-*`,
     ]);
     expect(restore).toContain(`arn:aws:rds:${REGION}:${ACCOUNT}:subgrp:webhooks-private`);
+    const clusterCopies = `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:nightshift-verify-*`;
+    expect(on('rds:ModifyDBCluster')).toEqual([clusterCopies]);
+    expect(on('rds:DeleteDBCluster')).toEqual([clusterCopies]);
+    expect(on('rds:RestoreDBClusterFromSnapshot').filter((r) => r.includes(':cluster:'))).toEqual([
+      clusterCopies,
+    ]);
+    expect(on('rds:CreateDBInstance').filter((r) => r.includes(':db:') || r.includes(':cluster:'))).toEqual([
+      copies,
+      clusterCopies,
+    ]);
   });
 
   it('keeps one-time passwords under its own SSM path only', () => {

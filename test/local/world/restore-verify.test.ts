@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CreateDBSnapshotCommand, ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterSnapshotCommand,
+  CreateDBSnapshotCommand,
+  ListTagsForResourceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
@@ -194,6 +199,56 @@ describe('restore verification on real PostgreSQL in the local world', () => {
     expect(failed[0]?.detail.reason).toBe('check "user tables have rows" failed: got 0, expected at least 1');
     expect(failed[0]?.detail.severity).toBe('critical');
     expect(copies().filter((c) => c.status !== 'deleting')).toEqual([]);
+  });
+
+  it('verifies an Aurora cluster: restores the cluster plus one instance, resets the cluster password, deletes both', async () => {
+    world.rds.addCluster({
+      identifier: 'events-aurora',
+      engine: 'aurora-postgresql',
+      masterUserPassword: 'aurora-source-password',
+      dbName: 'events',
+    });
+    await world.rds.ready();
+    const server = await world.rds.clusterServerOf('events-aurora');
+    const admin = await server!.connect('events');
+    await admin.query('create table events (id bigserial primary key, kind text)');
+    await admin.query("insert into events (kind) select 'delivered' from generate_series(1, 40)");
+    await admin.end();
+    await rds().send(
+      new CreateDBClusterSnapshotCommand({
+        DBClusterSnapshotIdentifier: 'nightshift-events-aurora-20261121-0300',
+        DBClusterIdentifier: 'events-aurora',
+        Tags: [
+          { Key: 'nightshift:managed', Value: 'true' },
+          { Key: 'nightshift:tier', Value: 'daily' },
+          { Key: 'nightshift:expires-at', Value: new Date(world.clock.now() + 7 * DAY).toISOString() },
+          { Key: 'nightshift:source-db', Value: 'events-aurora' },
+        ],
+      }),
+    );
+    await world.clock.advance(10 * MIN);
+    await world.rds.settle();
+    const base = deps(world.clock.now() - MIN);
+    const clusterDeps = {
+      ...base,
+      config: { ...base.config, targets: { instances: [], clusters: ['events-aurora'] } },
+    };
+    const before = published(world, 'Restore Verified').length;
+    for (let i = 0; i < 12; i++) {
+      await runVerifyTick({ ...clusterDeps, clock: () => world.clock.now() });
+      await world.clock.advance(5 * MIN);
+      await world.rds.settle();
+    }
+    const verified = published(world, 'Restore Verified').slice(before);
+    expect(verified).toHaveLength(1);
+    expect(verified[0]?.detail).toMatchObject({
+      database: 'events-aurora',
+      snapshot: 'nightshift-events-aurora-20261121-0300',
+    });
+    expect([...world.rds.clusters.keys()].filter((id) => id.startsWith('nightshift-verify-'))).toEqual([]);
+    expect([...world.rds.instances.keys()].filter((id) => id.startsWith('nightshift-verify-events'))).toEqual(
+      [],
+    );
   });
 
   it('the janitor removes an orphaned copy past its expiry, and nothing else', async () => {
