@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { LocalCertificateAuthority } from '../local/postgres/tls.ts';
 import { synthesize } from '../local/sandbox/synth.ts';
 import { loadDeployedApp } from '../local/template/deployed-app.ts';
 import exampleConfig from '../nightshift.config.ts';
@@ -103,7 +104,17 @@ const quantile = (xs: number[], q: number) =>
 
 process.env.CDK_DISABLE_VERSION_CHECK = 'true';
 const assembly = join(work, 'cdk.out');
-const { config, stackName } = synthesize(assembly, exampleConfig);
+// Every runbook's function, restore verification included (it ships a CA bundle: here this machine's own).
+const ca = await LocalCertificateAuthority.create('Nightshift bench CA');
+mkdirSync(assembly, { recursive: true });
+writeFileSync(join(work, 'ca.pem'), ca.certificatePem);
+const benchConfig = exampleConfig.restoreVerify
+  ? {
+      ...exampleConfig,
+      restoreVerify: { ...exampleConfig.restoreVerify, enabled: true, caBundleFile: join(work, 'ca.pem') },
+    }
+  : exampleConfig;
+const { config, stackName } = synthesize(assembly, benchConfig);
 const app = loadDeployedApp(assembly, {
   account: config.account ?? '',
   region: config.region ?? '',
@@ -120,11 +131,14 @@ for (const fn of app.functions) {
   const floor = await floorBundle(runbook, used);
   const bytes = statSync(fn.entryFile).size;
   const floorBytes = statSync(floor).size;
-  const env = {
+  const env: Record<string, string> = {
     ...fn.environment,
     AWS_REGION: config.region ?? 'eu-west-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
+  // Files shipped beside the bundle are read at init from where Lambda puts them (/var/task): point there.
+  if (env.NIGHTSHIFT_RDS_CA_BUNDLE)
+    env.NIGHTSHIFT_RDS_CA_BUNDLE = join(dirname(fn.entryFile), 'rds-ca-bundle.pem');
   const fnMs: number[] = [];
   const floorMs: number[] = [];
   importMs(fn.entryFile, env); // warm the file cache for both, once

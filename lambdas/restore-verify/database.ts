@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { Check } from './checks.ts';
 
 /** Where and how to reach a restored copy; the password never leaves this call. */
@@ -17,6 +16,9 @@ export interface CopyConnection {
  * the error, as a value that fails the check). Nothing is logged; the password is not in any error text.
  */
 export async function runChecks(connection: CopyConnection, checks: readonly Check[]): Promise<unknown[]> {
+  // Loaded on first use: only the check step of a verification needs a PostgreSQL driver, not every tick's
+  // cold start.
+  const { default: pg } = await import('pg');
   const client = new pg.Client({
     host: connection.host,
     port: connection.port,
