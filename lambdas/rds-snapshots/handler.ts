@@ -1,8 +1,7 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AuditLog } from '#shared/audit';
 import { documentClient, eventBridgeClient, rdsClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
-import { observability, runbookHandler } from '#shared/middleware';
+import { observability, runbookHandler, runbookMetrics } from '#shared/middleware';
 import { pace, TokenBucket } from '#shared/pacing';
 import { EventPublisher } from '#shared/publisher';
 import { scheduledTime } from '#shared/scheduled-event';
@@ -24,13 +23,7 @@ export const handler = runbookHandler(o, async (event) => {
     ssm: ssmClient(),
     audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),
     publisher: new EventPublisher(eventBridgeClient(), env.eventBusName),
-    metrics: {
-      add: (name, value, dimensions) => {
-        const metric = o.metrics.singleMetric();
-        for (const [k, v] of Object.entries(dimensions ?? {})) metric.addDimension(k, v);
-        metric.addMetric(name, MetricUnit.Count, value);
-      },
-    },
+    metrics: runbookMetrics(o.metrics),
     clock: systemClock,
     config,
     killSwitchParameter: env.killSwitchParameter,

@@ -4,6 +4,7 @@ import type { AuditLog } from '#shared/audit';
 import { mapLimit } from '#shared/concurrency';
 import { awsErrorName, NightshiftError } from '#shared/errors';
 import { readKillSwitch } from '#shared/kill-switch';
+import type { RunbookMetrics } from '#shared/middleware';
 import type { EventPublisher } from '#shared/publisher';
 import type { Clock } from '#shared/time';
 import type { SnapshotRuntimeConfig } from './config.ts';
@@ -19,17 +20,12 @@ import { selectTargets } from './targets.ts';
 
 export const RUNBOOK = 'rds-snapshots';
 
-/** Where the runbook reports numbers (Powertools Metrics in the handler). */
-export interface RunMetrics {
-  add(name: string, value: number, dimensions?: Record<string, string>): void;
-}
-
 export interface SnapshotDeps {
   readonly rds: RDSClient;
   readonly ssm: SSMClient;
   readonly audit: AuditLog;
   readonly publisher: EventPublisher;
-  readonly metrics: RunMetrics;
+  readonly metrics: RunbookMetrics;
   readonly clock: Clock;
   readonly config: SnapshotRuntimeConfig;
   readonly killSwitchParameter: string;

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AuditLog } from '#shared/audit';
 import { documentClient, eventBridgeClient, rdsClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment, requiredEnv } from '#shared/env';
 import { ConfigurationError } from '#shared/errors';
-import { observability, runbookHandler } from '#shared/middleware';
+import { observability, runbookHandler, runbookMetrics } from '#shared/middleware';
 import { EventPublisher } from '#shared/publisher';
 import { lastDue } from '#shared/schedule';
 import { scheduledTime } from '#shared/scheduled-event';
@@ -30,13 +29,7 @@ export const handler = runbookHandler(o, async (event) => {
     store: new VerificationStore(documentClient(), env.stateTableName),
     audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),
     publisher: new EventPublisher(eventBridgeClient(), env.eventBusName),
-    metrics: {
-      add: (name, value, dimensions) => {
-        const metric = o.metrics.singleMetric();
-        for (const [k, v] of Object.entries(dimensions ?? {})) metric.addDimension(k, v);
-        metric.addMetric(name, MetricUnit.Count, value);
-      },
-    },
+    metrics: runbookMetrics(o.metrics),
     clock: systemClock,
     config,
     killSwitchParameter: env.killSwitchParameter,

@@ -23,6 +23,7 @@ import {
 import type { AuditLog } from '#shared/audit';
 import { awsErrorName, NightshiftError } from '#shared/errors';
 import { readKillSwitch } from '#shared/kill-switch';
+import type { RunbookMetrics } from '#shared/middleware';
 import type { EventPublisher } from '#shared/publisher';
 import type { Clock } from '#shared/time';
 import { isNightshiftSnapshot } from '../rds-snapshots/plan.ts';
@@ -53,17 +54,13 @@ export interface VerifyRuntimeConfig {
   readonly instanceTtlHours: number;
 }
 
-export interface VerifyMetrics {
-  add(name: string, value: number, dimensions?: Record<string, string>): void;
-}
-
 export interface VerifyDeps {
   readonly rds: RDSClient;
   readonly ssm: SSMClient;
   readonly store: VerificationStore;
   readonly audit: AuditLog;
   readonly publisher: EventPublisher;
-  readonly metrics: VerifyMetrics;
+  readonly metrics: RunbookMetrics;
   readonly clock: Clock;
   readonly config: VerifyRuntimeConfig;
   readonly killSwitchParameter: string;

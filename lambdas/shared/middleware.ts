@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -34,4 +34,20 @@ export function runbookHandler<TResult>(
         });
       },
     });
+}
+
+/** Where runbooks report numbers, each value with its own dimensions (e.g. per database). */
+export interface RunbookMetrics {
+  add(name: string, value: number, dimensions?: Record<string, string>): void;
+}
+
+/** Powertools EMF metrics behind the {@link RunbookMetrics} runbooks depend on. */
+export function runbookMetrics(metrics: Metrics): RunbookMetrics {
+  return {
+    add: (name, value, dimensions) => {
+      const metric = metrics.singleMetric();
+      for (const [k, v] of Object.entries(dimensions ?? {})) metric.addDimension(k, v);
+      metric.addMetric(name, MetricUnit.Count, value);
+    },
+  };
 }
