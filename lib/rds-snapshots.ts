@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { SnapshotsConfig } from './config/schema.ts';
 import { acknowledgeNag, nagResource } from './nag.ts';
+import { describeDatabasesAndSnapshots, rdsArn as rdsArnOf } from './rds-iam.ts';
 import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
 
 /** Properties of {@link RdsSnapshots}. */
@@ -49,8 +50,7 @@ export class RdsSnapshots extends Construct {
       },
     });
     const fn = this.handler.function;
-    const rdsArn = (resource: string, name: string) =>
-      `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}:${name}`;
+    const rdsArn = (resource: string, name: string) => rdsArnOf(this, resource, name);
     const byTag = config.targets.tag !== undefined;
     const instances = byTag ? [rdsArn('db', '*')] : config.targets.instances.map((i) => rdsArn('db', i));
     const clusters = byTag
@@ -61,16 +61,7 @@ export class RdsSnapshots extends Construct {
     const policy = new iam.Policy(this, 'SnapshotPermissions', {
       roles: [fn.role as iam.IRole],
       statements: [
-        new iam.PolicyStatement({
-          sid: 'DescribeDatabasesAndSnapshots',
-          actions: [
-            'rds:DescribeDBInstances',
-            'rds:DescribeDBClusters',
-            'rds:DescribeDBSnapshots',
-            'rds:DescribeDBClusterSnapshots',
-          ],
-          resources: ['*'],
-        }),
+        describeDatabasesAndSnapshots(),
         ...(instances.length > 0
           ? [
               new iam.PolicyStatement({

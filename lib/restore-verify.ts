@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { RestoreVerifyConfig, SnapshotsConfig } from './config/schema.ts';
 import { acknowledgeNag, nagResource } from './nag.ts';
+import { describeDatabasesAndSnapshots, rdsArn as rdsArnOf } from './rds-iam.ts';
 import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
 
 /** Properties of {@link RestoreVerify}. */
@@ -64,8 +65,7 @@ export class RestoreVerify extends Construct {
       securityGroupIds: [config.vpc.securityGroupId],
     };
 
-    const rdsArn = (resource: string, name: string) =>
-      `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}:${name}`;
+    const rdsArn = (resource: string, name: string) => rdsArnOf(this, resource, name);
     const copies = rdsArn('db', 'nightshift-verify-*');
     const ownSnapshots = rdsArn('snapshot', 'nightshift-*');
     const clusterCopies = rdsArn('cluster', 'nightshift-verify-*');
@@ -78,16 +78,7 @@ export class RestoreVerify extends Construct {
     const policy = new iam.Policy(this, 'VerifyPermissions', {
       roles: [fn.role as iam.IRole],
       statements: [
-        new iam.PolicyStatement({
-          sid: 'DescribeDatabasesAndSnapshots',
-          actions: [
-            'rds:DescribeDBInstances',
-            'rds:DescribeDBClusters',
-            'rds:DescribeDBSnapshots',
-            'rds:DescribeDBClusterSnapshots',
-          ],
-          resources: ['*'],
-        }),
+        describeDatabasesAndSnapshots(),
         new iam.PolicyStatement({
           sid: 'RestoreOnlyIntoVerifyCopies',
           actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
