@@ -1308,21 +1308,8 @@ export class RdsWorld implements QueryService {
 
   private deleteInstance(params: QueryParams): RdsInstance {
     const instance = this.findInstance(required(params, 'DBInstanceIdentifier'));
-    const skip = queryBoolean(params, 'SkipFinalSnapshot') ?? false;
-    const finalSnapshot = queryString(params, 'FinalDBSnapshotIdentifier');
     // A member of an Aurora cluster has no snapshots of its own: deleting it needs neither parameter.
-    if (!skip && finalSnapshot === undefined && instance.clusterId === undefined) {
-      throw fault(
-        'InvalidParameterCombination',
-        'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
-      );
-    }
-    if (skip && finalSnapshot !== undefined) {
-      throw fault(
-        'InvalidParameterCombination',
-        'FinalDBSnapshotIdentifier can not be specified when deleting a DB instance with SkipFinalSnapshot=true.',
-      );
-    }
+    const finalSnapshot = finalSnapshotOf(params, 'DB instance', instance.clusterId === undefined);
     if (instance.status === 'deleting') {
       throw fault('InvalidDBInstanceState', `Instance ${instance.id} is already being deleted.`);
     }
@@ -1537,20 +1524,7 @@ export class RdsWorld implements QueryService {
 
   private deleteCluster(params: QueryParams): RdsCluster {
     const cluster = this.findCluster(required(params, 'DBClusterIdentifier'));
-    const skip = queryBoolean(params, 'SkipFinalSnapshot') ?? false;
-    const finalSnapshot = queryString(params, 'FinalDBSnapshotIdentifier');
-    if (!skip && finalSnapshot === undefined) {
-      throw fault(
-        'InvalidParameterCombination',
-        'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
-      );
-    }
-    if (skip && finalSnapshot !== undefined) {
-      throw fault(
-        'InvalidParameterCombination',
-        'FinalDBSnapshotIdentifier can not be specified when deleting a DB cluster with SkipFinalSnapshot=true.',
-      );
-    }
+    const finalSnapshot = finalSnapshotOf(params, 'DB cluster', true);
     if (cluster.status === 'deleting') {
       throw fault('InvalidDBClusterStateFault', `Cluster ${cluster.id} is already being deleted.`);
     }
@@ -1832,4 +1806,26 @@ function filterOf<T>(params: QueryParams, supported: Record<string, FilterTest<T
 
 function* lazyFilter<T>(records: Iterable<T>, keep: (record: T) => boolean): Generator<T> {
   for (const record of records) if (keep(record)) yield record;
+}
+
+/**
+ * The final snapshot a Delete call asks for, with RDS's rules: SkipFinalSnapshot or a final snapshot
+ * identifier, not both; neither when `required` is false (an Aurora member instance).
+ */
+function finalSnapshotOf(params: QueryParams, what: string, required: boolean): string | undefined {
+  const skip = queryBoolean(params, 'SkipFinalSnapshot') ?? false;
+  const finalSnapshot = queryString(params, 'FinalDBSnapshotIdentifier');
+  if (required && !skip && finalSnapshot === undefined) {
+    throw fault(
+      'InvalidParameterCombination',
+      'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
+    );
+  }
+  if (skip && finalSnapshot !== undefined) {
+    throw fault(
+      'InvalidParameterCombination',
+      `FinalDBSnapshotIdentifier can not be specified when deleting a ${what} with SkipFinalSnapshot=true.`,
+    );
+  }
+  return finalSnapshot;
 }
