@@ -1,6 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { EcsRollbackConfig, GuardedServiceConfig } from './config/schema.ts';
@@ -56,11 +55,7 @@ export class EcsRollback extends Construct {
     const fn = this.handler.function;
     this.grantRunbookPermissions(fn, props, serviceArn);
 
-    const target = new targets.LambdaFunction(fn, {
-      deadLetterQueue: props.deadLetterQueue,
-      retryAttempts: 8,
-      maxEventAge: Duration.hours(6),
-    });
+    const target = this.handler.ruleTarget();
     this.alarmRule = new events.Rule(this, 'AlarmStateChange', {
       description: 'Nightshift ECS rollback: state changes of the alarms that guard configured services',
       eventPattern: alarmPattern(config),

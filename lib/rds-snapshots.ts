@@ -2,7 +2,6 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { SnapshotsConfig } from './config/schema.ts';
@@ -28,7 +27,7 @@ export class RdsSnapshots extends Construct {
 
   constructor(scope: Construct, id: string, props: RdsSnapshotsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
+    const _stack = Stack.of(this);
     const { config } = props;
     this.handler = new RunbookFunction(this, 'Handler', {
       runbook: 'rds-snapshots',
@@ -135,13 +134,7 @@ export class RdsSnapshots extends Construct {
     this.scheduleRule = new events.Rule(this, 'Schedule', {
       description: 'Nightshift RDS snapshots: the snapshot run',
       schedule: events.Schedule.expression(config.schedule),
-      targets: [
-        new targets.LambdaFunction(fn, {
-          deadLetterQueue: props.deadLetterQueue,
-          retryAttempts: 8,
-          maxEventAge: Duration.hours(6),
-        }),
-      ],
+      targets: [this.handler.ruleTarget()],
     });
   }
 }

@@ -1,7 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -39,6 +38,9 @@ export class RestoreVerify extends Construct {
       runbook: 'restore-verify',
       common: props,
       timeout: Duration.minutes(5),
+      // A tick comes every few minutes: one that could not be delivered soon is not worth delivering late.
+      ruleTargetMaxEventAge: Duration.minutes(30),
+      maxEventAge: Duration.minutes(30),
       bundleFiles: { [CA_BUNDLE_NAME]: caBundle },
       environment: { NIGHTSHIFT_RDS_CA_BUNDLE: `/var/task/${CA_BUNDLE_NAME}` },
       runbookConfig: {
@@ -182,13 +184,7 @@ export class RestoreVerify extends Construct {
     this.tickRule = new events.Rule(this, 'Tick', {
       description: 'Nightshift restore verification: the reconciler tick',
       schedule: events.Schedule.rate(Duration.minutes(config.tickMinutes)),
-      targets: [
-        new targets.LambdaFunction(fn, {
-          deadLetterQueue: props.deadLetterQueue,
-          retryAttempts: 2,
-          maxEventAge: Duration.minutes(30),
-        }),
-      ],
+      targets: [this.handler.ruleTarget(2)],
     });
   }
 }

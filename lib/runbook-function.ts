@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -44,7 +45,19 @@ export interface RunbookFunctionProps {
   readonly environment?: Record<string, string>;
   /** Files shipped beside the bundle (name in the asset → source path), e.g. a CA bundle. @default none */
   readonly bundleFiles?: Record<string, string>;
+  /**
+   * How long EventBridge keeps retrying delivery of an event to the function (the rule target's maximum
+   * event age). With the function's own asynchronous maximum event age and the clock skew it bounds how old
+   * an event's time can be in a real delivery; older events are refused.
+   * @default Duration.hours(1)
+   */
+  readonly ruleTargetMaxEventAge?: Duration;
+  /** Lambda's asynchronous maximum event age (Lambda's own default is 6 hours). @default Duration.hours(1) */
+  readonly maxEventAge?: Duration;
 }
+
+/** Clock skew allowed between an event's time and the function's clock, ahead of now. */
+export const CLOCK_SKEW = Duration.minutes(5);
 
 /** Where the Lambda sources live, whether Nightshift is this app or a dependency of another one. */
 export function handlerEntry(runbook: string): string {
@@ -60,10 +73,17 @@ const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 export class RunbookFunction extends Construct {
   readonly function: NodejsFunction;
   readonly errorAlarm: cloudwatch.Alarm;
+  /** How long EventBridge may keep an event for this function before it gives up (to the DLQ). */
+  readonly ruleTargetMaxEventAge: Duration;
+  private readonly deadLetterQueue: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: RunbookFunctionProps) {
     super(scope, id);
     const { common } = props;
+    this.deadLetterQueue = common.deadLetterQueue;
+    this.ruleTargetMaxEventAge = props.ruleTargetMaxEventAge ?? Duration.hours(1);
+    const maxEventAge = props.maxEventAge ?? Duration.hours(1);
+    const stack = Stack.of(this);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: retentionOf(props.common.logRetentionDays ?? 90),
       removalPolicy: RemovalPolicy.RETAIN,
@@ -98,6 +118,13 @@ export class RunbookFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: `nightshift-${props.runbook}`,
         NIGHTSHIFT_EVENT_BUS: common.eventBus.eventBusName,
         NIGHTSHIFT_KILL_SWITCH_PARAMETER: common.killSwitchParameter,
+        NIGHTSHIFT_ACCOUNT: stack.account,
+        NIGHTSHIFT_REGION: stack.region,
+        // The oldest a real delivery can be: EventBridge's retries, then Lambda's async queue, plus skew.
+        NIGHTSHIFT_MAX_EVENT_AGE_SECONDS: String(
+          this.ruleTargetMaxEventAge.toSeconds() + maxEventAge.toSeconds() + CLOCK_SKEW.toSeconds(),
+        ),
+        NIGHTSHIFT_CLOCK_SKEW_SECONDS: String(CLOCK_SKEW.toSeconds()),
         NIGHTSHIFT_RUNBOOK_CONFIG: Stack.of(this).toJsonString({
           auditRetentionDays: common.auditRetentionDays ?? 400,
           ...props.runbookConfig,
@@ -105,6 +132,7 @@ export class RunbookFunction extends Construct {
         ...props.environment,
       },
       retryAttempts: 2,
+      maxEventAge,
       onFailure: new SqsDestination(props.common.deadLetterQueue),
       bundling: {
         format: OutputFormat.ESM,
@@ -154,6 +182,18 @@ export class RunbookFunction extends Construct {
         ],
       }),
     );
+  }
+
+  /**
+   * The function as an EventBridge rule target: undeliverable events go to the DLQ, and delivery gives up
+   * after {@link ruleTargetMaxEventAge} (the bound the function checks event times against).
+   */
+  ruleTarget(retryAttempts = 8): targets.LambdaFunction {
+    return new targets.LambdaFunction(this.function, {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts,
+      maxEventAge: this.ruleTargetMaxEventAge,
+    });
   }
 
   /** Grants the table access a runbook needs and tells the function where the table is. */

@@ -48,7 +48,9 @@ export interface ActResult {
   readonly deployed?: string;
 }
 
-export class ClaimLostError extends NightshiftError {}
+export class ClaimLostError extends NightshiftError {
+  override readonly name: string = 'ClaimLostError';
+}
 
 const PIPELINE_NOTE =
   'Do not redeploy the rolled-back revision: the pipeline must ship a fix (or revert) instead of re-applying it.';

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ConfigurationError } from '#shared/errors';
+import { parseRuntimeConfig } from '#shared/parse';
 
 const alarmSelector = z.union([z.object({ name: z.string() }), z.object({ prefix: z.string() })]);
 
@@ -29,18 +29,7 @@ export type RollbackRuntimeConfig = z.infer<typeof rollbackRuntimeConfigSchema>;
 export type RuntimeService = RollbackRuntimeConfig['services'][number];
 
 export function parseRollbackRuntimeConfig(json: string): RollbackRuntimeConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (cause) {
-    throw new ConfigurationError('NIGHTSHIFT_RUNBOOK_CONFIG is not JSON', { cause });
-  }
-  const result = z.safeParse(rollbackRuntimeConfigSchema, raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigurationError(`NIGHTSHIFT_RUNBOOK_CONFIG is invalid: ${problems}`);
-  }
-  return result.data;
+  return parseRuntimeConfig(rollbackRuntimeConfigSchema, json);
 }
 
 /**

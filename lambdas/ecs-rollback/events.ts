@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidEventError } from '#shared/errors';
+import { parseWith } from '#shared/parse';
 import { parseAwsTimestamp } from '#shared/time';
 
 const awsTimestamp = z
@@ -58,21 +59,20 @@ export type RollbackEvent =
 export function parseRollbackEvent(input: unknown): RollbackEvent {
   const detailType = (input as { 'detail-type'?: unknown } | null)?.['detail-type'];
   if (detailType === 'CloudWatch Alarm State Change') {
-    return { type: 'alarm', event: parseWith(alarmStateChangeSchema, input, detailType) };
+    return { type: 'alarm', event: parseEvent(alarmStateChangeSchema, input, detailType) };
   }
   if (detailType === 'ECS Deployment State Change') {
-    return { type: 'deployment', event: parseWith(deploymentStateChangeSchema, input, detailType) };
+    return { type: 'deployment', event: parseEvent(deploymentStateChangeSchema, input, detailType) };
   }
   throw new InvalidEventError(
     `unsupported event: detail-type ${JSON.stringify(detailType)} (expected "CloudWatch Alarm State Change" or "ECS Deployment State Change")`,
   );
 }
 
-function parseWith<T>(schema: z.ZodMiniType<T>, input: unknown, what: string): T {
-  const result = z.safeParse(schema, input);
-  if (result.success) return result.data;
-  const problems = result.error.issues
-    .map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`)
-    .join('; ');
-  throw new InvalidEventError(`malformed ${what} event: ${problems}`);
+function parseEvent<T>(schema: z.ZodMiniType<T>, input: unknown, what: string): T {
+  return parseWith(
+    schema,
+    input,
+    (problems) => new InvalidEventError(`malformed ${what} event: ${problems}`),
+  );
 }

@@ -16,7 +16,7 @@ const config = parseRollbackRuntimeConfig(env.runbookConfig);
 const o = observability(RUNBOOK);
 
 /** Lambda entry: CloudWatch alarm state changes and ECS deployment state changes of configured services. */
-export const handler = runbookHandler(o, async (event, context) => {
+export const handler = runbookHandler(o, async ({ event }, context) => {
   const parsed = parseRollbackEvent(event);
   const result = await runRollbackRunbook(parsed, {
     ecs: ecsClient(),

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ConfigurationError } from '#shared/errors';
+import { parseRuntimeConfig } from '#shared/parse';
 
 /** The snapshot runbook's configuration as its construct passes it in `NIGHTSHIFT_RUNBOOK_CONFIG`. */
 export const snapshotRuntimeConfigSchema = z.object({
@@ -19,16 +19,5 @@ export const snapshotRuntimeConfigSchema = z.object({
 export type SnapshotRuntimeConfig = z.infer<typeof snapshotRuntimeConfigSchema>;
 
 export function parseSnapshotRuntimeConfig(json: string): SnapshotRuntimeConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (cause) {
-    throw new ConfigurationError('NIGHTSHIFT_RUNBOOK_CONFIG is not JSON', { cause });
-  }
-  const result = z.safeParse(snapshotRuntimeConfigSchema, raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigurationError(`NIGHTSHIFT_RUNBOOK_CONFIG is invalid: ${problems}`);
-  }
-  return result.data;
+  return parseRuntimeConfig(snapshotRuntimeConfigSchema, json);
 }

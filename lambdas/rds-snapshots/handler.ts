@@ -16,8 +16,13 @@ const o = observability(RUNBOOK);
 const rds = pace(rdsClient(), new TokenBucket(config.requestsPerSecond));
 
 /** Lambda entry: the snapshot schedule's `Scheduled Event`. */
-export const handler = runbookHandler(o, async (event) => {
-  const scheduledAt = scheduledTime(event);
+export const handler = runbookHandler(o, async ({ event, redrive }) => {
+  const scheduledAt = scheduledTime(event, {
+    now: systemClock(),
+    bounds: env.eventTimeBounds,
+    origin: env.origin,
+    redrive,
+  });
   const result = await runSnapshotRunbook({
     rds,
     ssm: ssmClient(),

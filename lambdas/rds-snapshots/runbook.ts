@@ -198,4 +198,6 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
 }
 
 /** A run that could not carry out every action; what it did is recorded, the retry converges. */
-export class SnapshotRunError extends NightshiftError {}
+export class SnapshotRunError extends NightshiftError {
+  override readonly name: string = 'SnapshotRunError';
+}

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ConfigurationError } from '#shared/errors';
+import { parseRuntimeConfig } from '#shared/parse';
 
 const expectation = z.union([
   z.object({ atLeast: z.number() }),
@@ -28,16 +28,5 @@ export const verifyRuntimeConfigSchema = z.object({
 export type VerifyHandlerConfig = z.infer<typeof verifyRuntimeConfigSchema>;
 
 export function parseVerifyRuntimeConfig(json: string): VerifyHandlerConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (cause) {
-    throw new ConfigurationError('NIGHTSHIFT_RUNBOOK_CONFIG is not JSON', { cause });
-  }
-  const result = z.safeParse(verifyRuntimeConfigSchema, raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigurationError(`NIGHTSHIFT_RUNBOOK_CONFIG is invalid: ${problems}`);
-  }
-  return result.data;
+  return parseRuntimeConfig(verifyRuntimeConfigSchema, json);
 }

@@ -18,9 +18,11 @@ const caBundle = readFileSync(requiredEnv('NIGHTSHIFT_RDS_CA_BUNDLE'), 'utf8');
 const o = observability(RUNBOOK);
 
 /** Lambda entry: the reconciler's frequent `Scheduled Event` tick. */
-export const handler = runbookHandler(o, async (event) => {
-  const tick = scheduledTime(event);
-  const dueSince = lastDue(config.schedule, tick);
+export const handler = runbookHandler(o, async ({ event, redrive }) => {
+  // The tick's time is only checked: what is due is decided by the real clock, never by the event.
+  const now = systemClock();
+  scheduledTime(event, { now, bounds: env.eventTimeBounds, origin: env.origin, redrive });
+  const dueSince = lastDue(config.schedule, now);
   if (dueSince === undefined)
     throw new ConfigurationError(`schedule ${config.schedule} is not a cron or rate expression`);
   const result = await runVerifyTick({

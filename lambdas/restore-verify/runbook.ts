@@ -38,7 +38,9 @@ import type { VerificationStore } from './store.ts';
 export const RUNBOOK = 'restore-verify';
 
 /** A tick some of whose actions failed; the others were carried out, the next tick converges. */
-export class VerifyTickError extends NightshiftError {}
+export class VerifyTickError extends NightshiftError {
+  override readonly name: string = 'VerifyTickError';
+}
 
 /** The runbook's settings, from the construct. */
 export interface VerifyRuntimeConfig {

@@ -4,6 +4,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { type Invocation, unwrapInvocation } from './invocation.ts';
 
 /** Logger and metrics of one runbook, configured once per container. */
 export interface Observability {
@@ -21,9 +22,11 @@ export function observability(runbook: string): Observability {
 /** Wraps a handler with the cross-cutting concerns every runbook shares: context in logs, EMF metrics. */
 export function runbookHandler<TResult>(
   o: Observability,
-  handle: (event: unknown, context: Context) => Promise<TResult>,
+  handle: (invocation: Invocation, context: Context) => Promise<TResult>,
 ): middy.MiddyfiedHandler<unknown, TResult, Error, Context> {
-  return middy<unknown, TResult, Error, Context>(handle)
+  return middy<unknown, TResult, Error, Context>((event: unknown, context: Context) =>
+    handle(unwrapInvocation(event), context),
+  )
     .use(injectLambdaContext(o.logger))
     .use(logMetrics(o.metrics))
     .use({

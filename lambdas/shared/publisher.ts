@@ -12,7 +12,9 @@ export interface NightshiftEvent {
   readonly detail: Record<string, unknown>;
 }
 
-export class PublishError extends NightshiftError {}
+export class PublishError extends NightshiftError {
+  override readonly name: string = 'PublishError';
+}
 
 /** Publishes `nightshift` events to the bus. A rejected entry is an error, not a silent loss. */
 export class EventPublisher {

@@ -26,7 +26,7 @@ const resolve = <T>(v: unknown) =>
 
 const fixture = (name: string) =>
   JSON.parse(
-    readFileSync(new URL(`../../../shared/fixtures/events/${name}`, import.meta.url), 'utf8'),
+    readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8'),
   ) as Record<string, unknown> & { detail: Record<string, unknown> };
 
 function ofType(type: string) {

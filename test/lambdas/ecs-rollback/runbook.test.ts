@@ -39,7 +39,7 @@ const config: RollbackRuntimeConfig = {
 const alarmFixture = JSON.parse(
   readFileSync(
     new URL(
-      '../../../../shared/fixtures/events/cloudwatch-alarm-state-change-single-metric.json',
+      '../../fixtures/events/cloudwatch-alarm-state-change-single-metric.json',
       import.meta.url,
     ),
     'utf8',

@@ -7,7 +7,7 @@ import {
   validatePattern,
 } from '../../../local/events/pattern.ts';
 
-/** One vector of /work/shared/fixtures/event-patterns.json (see event-patterns.NOTES.md). */
+/** One vector of test/fixtures/event-patterns.json (see event-patterns.NOTES.md). */
 interface PatternVector {
   name: string;
   feature: string;
@@ -21,7 +21,7 @@ interface PatternVector {
 }
 
 // The fixtures live next to the repo (/work/shared), not inside it (/work/main).
-const fixtures = new URL('../../../../shared/fixtures/', import.meta.url);
+const fixtures = new URL('../../fixtures/', import.meta.url);
 
 function readJson(relative: string): unknown {
   return JSON.parse(readFileSync(new URL(relative, fixtures), 'utf8'));

@@ -192,7 +192,7 @@ describe('loadDeployedApp', () => {
       const fn = onlyFunction();
       expect(fn.onFailureArn).toBe(deadLetterQueue().arn);
       expect(fn.maxRetryAttempts).toBe(2);
-      expect(fn.maxEventAgeSeconds).toBe(21600);
+      expect(fn.maxEventAgeSeconds).toBe(3600);
     });
 
     it('leaves entryFile empty when bundling was skipped', () => {
@@ -223,7 +223,7 @@ describe('loadDeployedApp', () => {
             functionLogicalId: fn.logicalId,
             deadLetterArn: deadLetterQueue().arn,
             maxRetryAttempts: 8,
-            maxEventAgeSeconds: 21600,
+            maxEventAgeSeconds: 3600,
           },
         ]);
       }
