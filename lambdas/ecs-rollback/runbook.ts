@@ -295,7 +295,7 @@ async function onRollbackDeploymentFailed(
   where: ServiceLocation,
   deploymentId: string,
 ): Promise<string | undefined> {
-  const { claim } = await deps.store.load(where.serviceArn);
+  const claim = await deps.store.loadClaim(where.serviceArn);
   const open =
     claim?.stage === 'published' && claim.completedAt === undefined && claim.failedAt === undefined;
   if (!claim || !open) return undefined;

@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '#shared/query';
 import { iso } from '#shared/time';
 import type { AlarmWindow, RevisionRecord, RollbackClaim } from './model.ts';
@@ -13,7 +19,14 @@ export interface ServiceState {
   readonly claim?: RollbackClaim;
 }
 
-const pk = (serviceArn: string) => `svc#${serviceArn}`;
+/** The runbook's own history of a service: revisions, alarm windows, announcements (ecs-rollback only). */
+export const historyKey = (serviceArn: string) => `ecs-rollback#${serviceArn}`;
+/**
+ * The per-service claim, its own partition so the config-rollback runbook can share it (one rollback per
+ * service, whichever runbook makes it) without reaching into ECS rollback's history.
+ */
+export const claimKey = (serviceArn: string) => ({ pk: `claim#${serviceArn}`, sk: 'claim' });
+const pk = historyKey;
 
 /**
  * The ECS rollback runbook's state in the state table: revision records, alarm windows and the per-service
@@ -25,24 +38,35 @@ export class RollbackStore {
     private readonly tableName: string,
   ) {}
 
-  /** Everything about a service in one strongly consistent, paginated query. */
+  /** Everything about a service: its history (one paginated query) and its claim, both strongly consistent. */
   async load(serviceArn: string): Promise<ServiceState> {
     const revisions: RevisionRecord[] = [];
     const alarmWindows: AlarmWindow[] = [];
-    let claim: RollbackClaim | undefined;
-    const items = await queryAll(this.documents, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk(serviceArn) },
-      ConsistentRead: true,
-    });
+    const [items, claim] = await Promise.all([
+      queryAll(this.documents, {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk(serviceArn) },
+        ConsistentRead: true,
+      }),
+      this.loadClaim(serviceArn),
+    ]);
     for (const item of items) {
       const { pk: _pk, sk, expiresAt: _e, ...data } = item as Record<string, unknown> & { sk: string };
       if (sk.startsWith('rev#')) revisions.push(data as unknown as RevisionRecord);
       else if (sk.startsWith('alarm#')) alarmWindows.push(data as unknown as AlarmWindow);
-      else if (sk === 'claim') claim = data as unknown as RollbackClaim;
     }
     return { revisions, alarmWindows, claim };
+  }
+
+  /** The service's claim, strongly consistent (a stale read could hand out a claim twice). */
+  async loadClaim(serviceArn: string): Promise<RollbackClaim | undefined> {
+    const out = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: claimKey(serviceArn), ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, expiresAt: _e, ...data } = out.Item;
+    return data as unknown as RollbackClaim;
   }
 
   /**
@@ -112,7 +136,7 @@ export class RollbackStore {
       .send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: pk(serviceArn), sk: 'claim', ...claim },
+          Item: { ...claimKey(serviceArn), ...claim },
           ...(observed
             ? {
                 ConditionExpression: '#episodeId = :prev AND #stage = :published',
@@ -249,7 +273,7 @@ export class RollbackStore {
       .send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: pk(serviceArn), sk: 'claim' },
+          Key: claimKey(serviceArn),
           UpdateExpression: `SET ${entries.map((_, i) => `#u${i} = :u${i}`).join(', ')}`,
           ConditionExpression: condition,
           ExpressionAttributeNames: {

@@ -38,10 +38,7 @@ const config: RollbackRuntimeConfig = {
 
 const alarmFixture = JSON.parse(
   readFileSync(
-    new URL(
-      '../../fixtures/events/cloudwatch-alarm-state-change-single-metric.json',
-      import.meta.url,
-    ),
+    new URL('../../fixtures/events/cloudwatch-alarm-state-change-single-metric.json', import.meta.url),
     'utf8',
   ),
 );
@@ -174,6 +171,24 @@ describe('ecs-rollback runbook', () => {
       await run(deploymentEvent('SERVICE_DEPLOYMENT_IN_PROGRESS', 'ecs-svc/2', T0));
       const rev2 = (await store.load(SERVICE_ARN)).revisions.find((r) => r.deploymentId === 'ecs-svc/2');
       expect(rev2?.primarySince).toBe(T0 - 30 * MIN);
+    });
+  });
+
+  describe('keeps its state under the agreed keys', () => {
+    it('keeps history under ecs-rollback#<serviceArn> and the claim alone under claim#<serviceArn>', async () => {
+      await run(alarmEvent('webhooks-api-5xx-rate-high', T0 - MIN));
+      const keysOf = async (pk: string) =>
+        (
+          await table.documents.send(
+            new QueryCommand({
+              TableName: currentTable,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': pk },
+            }),
+          )
+        ).Items?.map((i) => String(i.sk).split('#')[0]) ?? [];
+      expect(new Set(await keysOf(`ecs-rollback#${SERVICE_ARN}`))).toEqual(new Set(['rev', 'alarm']));
+      expect(await keysOf(`claim#${SERVICE_ARN}`)).toEqual(['claim']);
     });
   });
 
@@ -424,13 +439,17 @@ async function freshHistory() {
 }
 
 async function itemCount(): Promise<number> {
-  const items = await table.documents.send(
-    new QueryCommand({
-      TableName: currentTable,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': `svc#${SERVICE_ARN}` },
-    }),
-  );
+  let count = 0;
+  for (const pk of [`ecs-rollback#${SERVICE_ARN}`, `claim#${SERVICE_ARN}`]) {
+    const items = await table.documents.send(
+      new QueryCommand({
+        TableName: currentTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+      }),
+    );
+    count += items.Items?.length ?? 0;
+  }
   const auditItems = await audit.list('ecs-rollback');
-  return (items.Items?.length ?? 0) + auditItems.length;
+  return count + auditItems.length;
 }
