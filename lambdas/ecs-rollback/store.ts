@@ -1,11 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '#shared/query';
 import { iso } from '#shared/time';
 import type { AlarmWindow, RevisionRecord, RollbackClaim } from './model.ts';
@@ -59,13 +53,20 @@ export class RollbackStore {
     return { revisions, alarmWindows, claim };
   }
 
-  /** The service's claim, strongly consistent (a stale read could hand out a claim twice). */
+  /**
+   * The service's claim, strongly consistent (a stale read could hand out a claim twice). A query, not
+   * GetItem, so the function needs no read action beyond the Query it already has.
+   */
   async loadClaim(serviceArn: string): Promise<RollbackClaim | undefined> {
-    const out = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: claimKey(serviceArn), ConsistentRead: true }),
-    );
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, expiresAt: _e, ...data } = out.Item;
+    const key = claimKey(serviceArn);
+    const [item] = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk = :sk',
+      ExpressionAttributeValues: { ':pk': key.pk, ':sk': key.sk },
+      ConsistentRead: true,
+    });
+    if (!item) return undefined;
+    const { pk: _pk, sk: _sk, expiresAt: _e, ...data } = item;
     return data as unknown as RollbackClaim;
   }
 
