@@ -3,10 +3,10 @@ import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk
 import { queryAll } from '#shared/query';
 import type { VerificationRecord } from './plan.ts';
 
-const PK = 'verify';
+const PK = 'restore-verify';
 const TTL_DAYS = 90;
 
-/** Verification progress in the state table: one item per temporary instance (partition `verify`). */
+/** Verification progress in the state table: one item per temporary instance (partition `restore-verify`). */
 export class VerificationStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
