@@ -48,7 +48,13 @@ export interface SnapshotView {
 }
 
 export interface SnapshotObservation {
+  /** The real clock: what has expired, tiers, expiries and the quota are judged by it. */
   readonly now: number;
+  /**
+   * The run's scheduled time, identity only: it names the run's snapshots (so a retry or a second delivery of
+   * the same run takes no second one). Never stands in for {@link now}.
+   */
+  readonly scheduledAt: number;
   readonly runId: string;
   readonly rules: SnapshotRules;
   readonly targets: readonly Target[];
@@ -118,7 +124,8 @@ export function expiryTag(s: SnapshotView): number | undefined {
 const key = (kind: DatabaseKind, database: string) => `${kind}:${database}`;
 
 /**
- * Plans one snapshot run: prune what expired, then one snapshot per target, within the quota.
+ * Plans one snapshot run: prune what expired, then one snapshot per target, within the quota. Expiry,
+ * pruning, tiers and the quota follow `now`; only the snapshots' names follow `scheduledAt`.
  *
  * Never deletes a snapshot Nightshift did not create, the newest available snapshot of a database (nor its
  * newest available Nightshift snapshot), or one that is not `available`; at most `maxDeletionsPerRun`.
@@ -177,7 +184,7 @@ export function planSnapshots(o: SnapshotObservation): SnapshotPlan {
   for (const target of [...o.targets].sort((a, b) => (key(a.kind, a.id) < key(b.kind, b.id) ? -1 : 1))) {
     const previous = (byDatabase.get(key(target.kind, target.id)) ?? []).filter(isNightshiftSnapshot);
     // A retry of this run finds this run's snapshot already taken: nothing to create, no quota to spend.
-    const snapshotId = snapshotIdentifier(target.id, target.kind, now);
+    const snapshotId = snapshotIdentifier(target.id, target.kind, o.scheduledAt);
     if (previous.some((s) => s.id === snapshotId)) continue;
     const quota = rules.quota[target.kind];
     if (manualCount[target.kind] + 1 > quota) {

@@ -6,7 +6,7 @@ import { awsErrorName, NightshiftError } from '#shared/errors';
 import { readKillSwitch } from '#shared/kill-switch';
 import type { RunbookMetrics } from '#shared/middleware';
 import type { EventPublisher } from '#shared/publisher';
-import type { Clock } from '#shared/time';
+import { type Clock, iso } from '#shared/time';
 import type { SnapshotRuntimeConfig } from './config.ts';
 import {
   type CreateAction,
@@ -29,7 +29,11 @@ export interface SnapshotDeps {
   readonly clock: Clock;
   readonly config: SnapshotRuntimeConfig;
   readonly killSwitchParameter: string;
-  /** The scheduled time of this run: names its snapshots, so a retry of the same run takes no second one. */
+  /**
+   * The scheduled time of this run, already bounded by the handler: identity only. It names the run's
+   * snapshots and its run id, so a retry or a second delivery of the same run takes no second snapshot; the
+   * plan's "now" is always {@link clock}.
+   */
   readonly scheduledAt: number;
 }
 
@@ -49,10 +53,13 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
   const { config } = deps;
   const [databases, snapshots] = await Promise.all([listDatabases(deps.rds), listSnapshots(deps.rds)]);
   const { targets, missing } = selectTargets(databases, config.targets);
-  const now = deps.scheduledAt;
-  const runId = `run-${new Date(now).toISOString()}`;
+  // The real clock decides what expired and what tier is due; the event's time only names the run.
+  const now = deps.clock();
+  const { scheduledAt } = deps;
+  const runId = `run-${iso(scheduledAt)}`;
   const plan = planSnapshots({
     now,
+    scheduledAt,
     runId,
     rules: {
       retention: config.retention,

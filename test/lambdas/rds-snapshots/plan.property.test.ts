@@ -48,6 +48,11 @@ const snapshot: fc.Arbitrary<SnapshotView> = fc
 
 const observation: fc.Arbitrary<SnapshotObservation> = fc.record({
   now: fc.constant(NOW),
+  // Identity only: the plan must be safe whatever the scheduled time says, near now or years off.
+  scheduledAt: fc.oneof(
+    fc.integer({ min: -8 * 3_600_000, max: 5 * 60_000 }).map((d) => NOW + d),
+    fc.integer({ min: -800 * DAY, max: 800 * DAY }).map((d) => NOW + d),
+  ),
   runId: fc.constant('run'),
   rules: fc.record({
     retention: fc.record({
@@ -125,7 +130,7 @@ describe('planSnapshots (property: thousands of random fleets)', () => {
           const done = plan.creates.some((c) => c.target.id === t.id && c.target.kind === t.kind);
           const told = plan.alerts.some((a) => a.database === t.id && a.severity === 'critical');
           const alreadyTaken = o.snapshots.some(
-            (s) => s.kind === t.kind && s.id === snapshotIdentifier(t.id, t.kind, o.now),
+            (s) => s.kind === t.kind && s.id === snapshotIdentifier(t.id, t.kind, o.scheduledAt),
           );
           expect(done || told || alreadyTaken).toBe(true);
         }

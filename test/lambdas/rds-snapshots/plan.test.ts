@@ -151,7 +151,14 @@ describe('planSnapshots', () => {
   it('prunes what expired, keeps the newest, and takes one snapshot per target', () => {
     const old = ours('orders', '2026-11-10T03:00:00Z', 'daily');
     const recent = ours('orders', '2026-11-21T03:00:00Z', 'daily');
-    const plan = planSnapshots({ now, runId: 'r', rules, targets: [target], snapshots: [old, recent] });
+    const plan = planSnapshots({
+      now,
+      scheduledAt: now,
+      runId: 'r',
+      rules,
+      targets: [target],
+      snapshots: [old, recent],
+    });
     expect(plan.deletes.map((d) => d.snapshot.id)).toEqual([old.id]);
     expect(plan.creates).toHaveLength(1);
     expect(plan.creates[0]).toMatchObject({ tier: 'daily', snapshotId: 'nightshift-orders-20261122-0300' });
@@ -166,6 +173,7 @@ describe('planSnapshots', () => {
     };
     const plan = planSnapshots({
       now,
+      scheduledAt: now,
       runId: 'r',
       rules,
       targets: [],
@@ -176,7 +184,7 @@ describe('planSnapshots', () => {
 
   it('keeps the newest available snapshot of a database even when it expired', () => {
     const only = ours('gone-db', '2025-01-01T03:00:00Z', 'monthly');
-    const plan = planSnapshots({ now, runId: 'r', rules, targets: [], snapshots: [only] });
+    const plan = planSnapshots({ now, scheduledAt: now, runId: 'r', rules, targets: [], snapshots: [only] });
     expect(plan.deletes).toEqual([]);
     expect(plan.kept[0]?.reason).toContain('newest available snapshot of gone-db');
   });
@@ -185,6 +193,7 @@ describe('planSnapshots', () => {
     const creating = ours('orders', '2026-11-01T03:00:00Z', 'daily', { status: 'creating' });
     const plan = planSnapshots({
       now,
+      scheduledAt: now,
       runId: 'r',
       rules,
       targets: [],
@@ -200,6 +209,7 @@ describe('planSnapshots', () => {
     );
     const plan = planSnapshots({
       now,
+      scheduledAt: now,
       runId: 'r',
       rules: { ...rules, maxDeletionsPerRun: 5 },
       targets: [],
@@ -208,6 +218,86 @@ describe('planSnapshots', () => {
     expect(plan.deletes).toHaveLength(5);
     expect(plan.deletes[0]?.snapshot.id).toBe(snapshots[0]?.id);
     expect(plan.kept.filter((k) => k.reason.includes('cap of 5'))).toHaveLength(24);
+  });
+
+  describe('the real clock and the scheduled time', () => {
+    it('names the snapshot from the scheduled time, and prunes and sets expiry from now', () => {
+      // Delivered 4 minutes late: one snapshot expired in between, judged by the real clock.
+      const scheduledAt = at('2026-11-22T03:00:00Z');
+      const late = at('2026-11-22T03:04:00Z');
+      const expiredInBetween = {
+        ...ours('orders', '2026-11-15T03:02:00Z', 'daily'),
+        tags: {
+          ...ours('orders', '2026-11-15T03:02:00Z', 'daily').tags,
+          [TAG.expiresAt]: '2026-11-22T03:02:00.000Z',
+        },
+      };
+      const recent = ours('orders', '2026-11-21T03:00:00Z', 'daily');
+      const plan = planSnapshots({
+        now: late,
+        scheduledAt,
+        runId: 'r',
+        rules,
+        targets: [target],
+        snapshots: [expiredInBetween, recent],
+      });
+      expect(plan.deletes.map((d) => d.snapshot.id)).toEqual([expiredInBetween.id]);
+      expect(plan.creates).toHaveLength(1);
+      expect(plan.creates[0]).toMatchObject({
+        snapshotId: 'nightshift-orders-20261122-0300',
+        expiresAt: late + 7 * 86_400_000,
+      });
+    });
+
+    it('deletes nothing a scheduled time in 2099 would call expired, and tiers by now', () => {
+      const expiresNextYear = ours('orders', '2026-11-01T03:00:00Z', 'monthly');
+      const recent = ours('orders', '2026-11-21T03:00:00Z', 'daily');
+      const plan = planSnapshots({
+        now,
+        scheduledAt: at('2099-01-01T03:00:00Z'),
+        runId: 'r',
+        rules,
+        targets: [target],
+        snapshots: [expiresNextYear, recent],
+      });
+      expect(plan.deletes).toEqual([]);
+      expect(plan.kept).toEqual([]);
+      // November already has a monthly and this ISO week a daily: by now the tier is daily, not 2099's monthly.
+      expect(plan.creates[0]).toMatchObject({
+        tier: 'daily',
+        snapshotId: 'nightshift-orders-20990101-0300',
+        expiresAt: now + 7 * 86_400_000,
+      });
+    });
+
+    it('chooses the tier of the month the real clock is in when a delivery crosses midnight', () => {
+      const plan = planSnapshots({
+        now: at('2026-12-01T00:01:00Z'),
+        scheduledAt: at('2026-11-30T23:59:00Z'),
+        runId: 'r',
+        rules,
+        targets: [target],
+        snapshots: [ours('orders', '2026-11-29T23:59:00Z', 'daily')],
+      });
+      expect(plan.creates[0]).toMatchObject({
+        tier: 'monthly',
+        snapshotId: 'nightshift-orders-20261130-2359',
+      });
+    });
+
+    it('recognises a second delivery of the same run by the scheduled name, whatever now is', () => {
+      const scheduledAt = at('2026-11-22T03:00:00Z');
+      const taken = ours('orders', '2026-11-22T03:00:00Z', 'daily', { status: 'creating' });
+      const plan = planSnapshots({
+        now: scheduledAt + 9 * 60_000,
+        scheduledAt,
+        runId: 'r',
+        rules,
+        targets: [target],
+        snapshots: [taken],
+      });
+      expect(plan.creates).toEqual([]);
+    });
   });
 
   describe('quota', () => {
@@ -230,6 +320,7 @@ describe('planSnapshots', () => {
       ];
       const plan = planSnapshots({
         now,
+        scheduledAt: now,
         runId: 'r',
         rules,
         targets: [target, { id: 'billing', kind: 'instance' }],
@@ -245,6 +336,7 @@ describe('planSnapshots', () => {
       const snapshots = Array.from({ length: 99 }, (_, i) => foreign(i));
       const plan = planSnapshots({
         now,
+        scheduledAt: now,
         runId: 'r',
         rules,
         targets: [target, { id: 'billing', kind: 'instance' }],
@@ -263,7 +355,7 @@ describe('planSnapshots', () => {
     it('plans nothing, and alerts nothing, for a target whose snapshot this run already took (a retry)', () => {
       const taken = ours('orders', '2026-11-22T03:00:00Z', 'daily', { status: 'creating' });
       const snapshots = [...Array.from({ length: 99 }, (_, i) => foreign(i)), taken];
-      const plan = planSnapshots({ now, runId: 'r', rules, targets: [target], snapshots });
+      const plan = planSnapshots({ now, scheduledAt: now, runId: 'r', rules, targets: [target], snapshots });
       expect(plan.creates).toEqual([]);
       expect(plan.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
     });
@@ -272,6 +364,7 @@ describe('planSnapshots', () => {
       const snapshots = Array.from({ length: 100 }, (_, i) => foreign(i));
       const plan = planSnapshots({
         now,
+        scheduledAt: now,
         runId: 'r',
         rules,
         targets: [{ id: 'aurora', kind: 'cluster' }],

@@ -4,6 +4,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../lambdas/shared/audit.ts';
+import { type AwsEvent, envelope } from '../../../local/services/envelope.ts';
 import { LocalWorld } from '../../../local/world/world.ts';
 import { published, START, synthesizeAssembly } from './world-fixture.ts';
 
@@ -64,6 +65,16 @@ const foreign = (w: LocalWorld, n: number) => {
 const functionId = (w: LocalWorld) =>
   w.app.functions.find((f) => f.environment.POWERTOOLS_SERVICE_NAME === 'nightshift-rds-snapshots')
     ?.logicalId ?? '';
+/** A `Scheduled Event` of the snapshot schedule stamped `at`, as EventBridge would deliver it. */
+const scheduledEvent = (w: LocalWorld, at: number, change: Partial<AwsEvent> = {}): AwsEvent => {
+  const rule = w.app.rules.find(
+    (r) => r.scheduleExpression && r.targets.some((t) => t.functionLogicalId === functionId(w)),
+  );
+  if (!rule) throw new Error('no snapshot schedule in the template');
+  return { ...envelope(w.options, 'aws.events', 'Scheduled Event', at, [rule.arn], {}), ...change };
+};
+/** Every DB snapshot in the world with its status: what a run changed, or did not. */
+const snapshotStates = (w: LocalWorld) => [...w.rds.snapshots.values()].map((s) => `${s.id}:${s.status}`);
 
 describe('rds-snapshots in the local world (bundled handler, IAM from the template, RDS over the Query protocol)', () => {
   describe('quota', () => {
@@ -90,6 +101,63 @@ describe('rds-snapshots in the local world (bundled handler, IAM from the templa
       expect(skipped[0]?.detail).toMatchObject({ severity: 'critical', database: 'webhooks-db' });
       expect(String(skipped[0]?.detail.reason)).toContain('quota of 100');
     });
+  });
+
+  describe("plans with the real clock; the event's time is identity only", () => {
+    it('names the snapshots by the scheduled time and prunes by the real clock when delivered late', async () => {
+      world = await fleet();
+      const scheduledAt = world.clock.now();
+      // Expires at 03:02; the delivery arrives at 03:04.
+      nightshiftSnapshot(world, 'nightshift-webhooks-db-20261115-0300', 'webhooks-db', 7, 2 / 1440);
+      nightshiftSnapshot(world, 'nightshift-webhooks-db-20261121-0300', 'webhooks-db', 1, 6);
+      await world.clock.advance(4 * 60_000);
+      await world.runSchedulesNowWith(scheduledEvent(world, scheduledAt));
+      expect(world.deliveries.map((d) => d.result.ok)).toEqual([true]);
+      expect(world.rds.snapshots.has('nightshift-webhooks-db-20261115-0300')).toBe(false);
+      // Expiry from the real clock (the minute of 03:04, a week on), not from the scheduled 03:00.
+      expect(
+        world.rds.snapshots.get('nightshift-webhooks-db-20261122-0300')?.tags.get('nightshift:expires-at'),
+      ).toMatch(/^2026-11-29T03:04:/);
+      expect(world.rds.snapshots.has('nightshift-billing-db-20261122-0300')).toBe(true);
+    });
+
+    it.each([
+      [
+        'a time in 2099',
+        { time: '2099-01-01T03:00:00Z' },
+        'InvalidEventError',
+        /^time: 2099-01-01T03:00:00Z is .* after now/,
+      ],
+      [
+        'a time in 1971',
+        { time: '1971-01-01T03:00:00Z' },
+        'InvalidEventError',
+        /^time: 1971-01-01T03:00:00Z is .* before now/,
+      ],
+      [
+        'a forged source',
+        { source: 'custom.forged' },
+        'InvalidEventError',
+        /^malformed Scheduled Event: source/,
+      ],
+      ['another account', { account: '999999999999' }, 'ForeignEventError', /account "999999999999"/],
+      ['another Region', { region: 'ap-south-2' }, 'ForeignEventError', /region "ap-south-2"/],
+    ] as const)(
+      'refuses an event with %s, naming it, and changes nothing',
+      async (_, change, name, message) => {
+        world = await fleet();
+        nightshiftSnapshot(world, 'nightshift-webhooks-db-20261110-0300', 'webhooks-db', 12, -5);
+        nightshiftSnapshot(world, 'nightshift-webhooks-db-20261121-0300', 'webhooks-db', 1, 6);
+        const before = snapshotStates(world);
+        await world.runSchedulesNowWith(scheduledEvent(world, world.clock.now(), change));
+        expect(world.deliveries).toHaveLength(1);
+        const [delivery] = world.deliveries;
+        expect(delivery?.result.ok).toBe(false);
+        expect(delivery?.result.error).toMatchObject({ name, message: expect.stringMatching(message) });
+        expect(snapshotStates(world)).toEqual(before);
+        expect(published(world, 'Snapshot Run Completed')).toHaveLength(0);
+      },
+    );
   });
 
   describe('permissions', () => {
