@@ -15,7 +15,7 @@ import {
   type SnapshotAlert,
   type SnapshotPlan,
 } from './plan.ts';
-import { createSnapshot, deleteSnapshot, listDatabases, listSnapshots } from './rds.ts';
+import { type CreateOutcome, createSnapshot, deleteSnapshot, listDatabases, listSnapshots } from './rds.ts';
 import { selectTargets } from './targets.ts';
 
 export const RUNBOOK = 'rds-snapshots';
@@ -41,8 +41,12 @@ export interface SnapshotRunResult {
   readonly runbook: typeof RUNBOOK;
   readonly plan: SnapshotPlan;
   readonly outcome: 'performed' | 'planned';
+  /** Snapshots this invocation took. */
   readonly created: number;
+  /** Snapshots this invocation deleted. */
   readonly deleted: number;
+  /** Planned creates and deletes another delivery of the same run (or a person) had already done. */
+  readonly alreadyDone: number;
   readonly failed: number;
   readonly skipped: number;
   readonly reason: string;
@@ -110,56 +114,69 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
       outcome: 'planned',
       created: 0,
       deleted: 0,
+      alreadyDone: 0,
       failed: 0,
       skipped: 0,
       reason,
     };
   }
 
+  // What THIS invocation did, counted as each call returns (a failing audit write afterwards does not hide it).
+  // Another delivery of the same scheduled event may be acting at the same time (EventBridge delivers at
+  // least once): what it did first counts as done here, never as done by this invocation.
+  const done = { created: 0, deleted: 0, alreadyTaken: 0, alreadyDeleted: 0, quotaSkipped: 0 };
+
   // Prune first: it makes room under the quota for this run's snapshots.
   const deletions = await mapLimit(plan.deletes, config.concurrency, async (d: DeleteAction) => {
-    await deleteSnapshot(deps.rds, d.snapshot);
+    const outcome = await deleteSnapshot(deps.rds, d.snapshot);
+    if (outcome === 'deleted') {
+      done.deleted += 1;
+      await record(
+        'delete-snapshot',
+        'performed',
+        d.snapshot.database,
+        `deleted ${d.snapshot.id}: ${d.reason}`,
+      );
+      return;
+    }
+    done.alreadyDeleted += 1;
     await record(
       'delete-snapshot',
-      'performed',
+      'skipped',
       d.snapshot.database,
-      `deleted ${d.snapshot.id}: ${d.reason}`,
+      `${d.snapshot.id} ${outcome === 'already-gone' ? 'is already gone' : 'is already being deleted'} (by another delivery of this run, or by hand): ${d.reason}`,
     );
   });
-  let skipped = 0;
   const creations = await mapLimit(plan.creates, config.concurrency, async (c: CreateAction) => {
+    let outcome: CreateOutcome;
     try {
-      await createSnapshot(deps.rds, c);
+      outcome = await createSnapshot(deps.rds, c);
+    } catch (error) {
+      const name = awsErrorName(error);
+      if (!name?.startsWith('SnapshotQuotaExceeded')) throw error;
+      done.quotaSkipped += 1;
+      alerts.push({
+        severity: 'critical',
+        database: c.target.id,
+        reason: `no snapshot of ${c.target.id}: RDS refused it, the manual snapshot quota is full (${name})`,
+      });
+      await record('create-snapshot', 'skipped', c.target.id, `quota full: ${c.snapshotId} not created`);
+      return;
+    }
+    if (outcome === 'created') {
+      done.created += 1;
       await record('create-snapshot', 'performed', c.target.id, `created ${c.snapshotId}: ${c.reason}`, {
         tier: c.tier,
       });
-    } catch (error) {
-      const name = awsErrorName(error);
-      if (
-        name === 'DBSnapshotAlreadyExistsFault' ||
-        name === 'DBClusterSnapshotAlreadyExistsFault' ||
-        name === 'DBSnapshotAlreadyExists'
-      ) {
-        await record(
-          'create-snapshot',
-          'skipped',
-          c.target.id,
-          `${c.snapshotId} already exists: taken by an earlier attempt of this run`,
-        );
-        return;
-      }
-      if (name?.startsWith('SnapshotQuotaExceeded')) {
-        skipped += 1;
-        alerts.push({
-          severity: 'critical',
-          database: c.target.id,
-          reason: `no snapshot of ${c.target.id}: RDS refused it, the manual snapshot quota is full (${name})`,
-        });
-        await record('create-snapshot', 'skipped', c.target.id, `quota full: ${c.snapshotId} not created`);
-        return;
-      }
-      throw error;
+      return;
     }
+    done.alreadyTaken += 1;
+    await record(
+      'create-snapshot',
+      'skipped',
+      c.target.id,
+      `${c.snapshotId} already taken by another delivery (or an earlier attempt) of this run: it carries run id ${runId}`,
+    );
   });
   const failures = [...deletions, ...creations].filter(
     (r): r is PromiseRejectedResult => r.status === 'rejected',
@@ -175,14 +192,14 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
       detail: { database: alert.database, reason: alert.reason, runId },
     });
   }
-  const created = creations.filter((r) => r.status === 'fulfilled').length - skipped;
-  const deleted = deletions.filter((r) => r.status === 'fulfilled').length;
-  const reason = `created ${created}, deleted ${deleted}, kept ${plan.kept.length} expired, ${alerts.filter((a) => a.severity === 'critical').length} alert(s), ${failures.length} failure(s)`;
+  const { created, deleted } = done;
+  const alreadyDone = done.alreadyTaken + done.alreadyDeleted;
+  const reason = `created ${created}, deleted ${deleted}, already done by another delivery ${alreadyDone} (${done.alreadyTaken} snapshot(s) taken, ${done.alreadyDeleted} deletion(s)), kept ${plan.kept.length} expired, ${alerts.filter((a) => a.severity === 'critical').length} alert(s), ${failures.length} failure(s)`;
   await record('snapshot-run', failures.length === 0 ? 'performed' : 'failed', 'all', reason);
   await deps.publisher.publish({
     detailType: 'Snapshot Run Completed',
     severity: failures.length === 0 ? 'info' : 'warning',
-    detail: { runId, created, deleted, failed: failures.length, reason },
+    detail: { runId, created, deleted, alreadyDone, failed: failures.length, reason },
   });
   if (failures.length > 0) {
     // Fail the invocation (error alarm, retry): the retry re-observes and converges, reusing this run's names.
@@ -198,8 +215,9 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
     outcome: 'performed',
     created,
     deleted,
+    alreadyDone,
     failed: 0,
-    skipped: planned + skipped,
+    skipped: planned + done.quotaSkipped,
     reason,
   };
 }

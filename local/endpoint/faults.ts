@@ -4,7 +4,12 @@ export interface FaultRule {
   readonly service?: string;
   /** Operation name (e.g. `UpdateService`); any when absent. */
   readonly operation?: string;
-  readonly kind: 'throttle' | 'server-error' | 'latency' | 'drop';
+  /**
+   * `barrier`: the first `count` matching requests are held until all `count` have arrived, then go on
+   * together, so concurrent callers meet at one point whatever their timing (e.g. two deliveries of one
+   * event both observe the world before either acts). Needs `count`; a barrier never filled holds for ever.
+   */
+  readonly kind: 'throttle' | 'server-error' | 'latency' | 'drop' | 'barrier';
   /** How many matching requests to hit; unlimited when absent. */
   readonly count?: number;
   /** Probability per matching request (0-1) when `count` is absent. @default 1 */
@@ -15,13 +20,29 @@ export interface FaultRule {
 
 /** Decides, request by request, which fault applies; counts what it injected. */
 export class FaultInjector {
-  private readonly rules: { rule: FaultRule; left: number }[] = [];
+  private readonly rules: { rule: FaultRule; left: number; waiting: (() => void)[] }[] = [];
   readonly injected: { service: string; operation: string; kind: FaultRule['kind'] }[] = [];
 
   constructor(private readonly random: () => number = Math.random) {}
 
   add(rule: FaultRule): void {
-    this.rules.push({ rule, left: rule.count ?? Number.POSITIVE_INFINITY });
+    if (rule.kind === 'barrier' && (rule.count === undefined || rule.count < 1)) {
+      throw new Error('a barrier fault needs a count of requests to wait for');
+    }
+    this.rules.push({ rule, left: rule.count ?? Number.POSITIVE_INFINITY, waiting: [] });
+  }
+
+  /**
+   * Holds a request that {@link pick} gave a `barrier` rule until `count` requests have arrived at it, then
+   * releases them all.
+   */
+  meet(rule: FaultRule): Promise<void> {
+    const entry = this.rules.find((e) => e.rule === rule);
+    if (!entry) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      entry.waiting.push(resolve);
+      if (entry.waiting.length >= (rule.count ?? 1)) for (const release of entry.waiting.splice(0)) release();
+    });
   }
 
   clear(): void {

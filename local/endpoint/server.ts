@@ -242,6 +242,7 @@ export class LocalEndpoint {
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     for (const fault of this.faults.pick(serviceName, operation)) {
       if (fault.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 100));
+      if (fault.kind === 'barrier') await this.faults.meet(fault);
       if (fault.kind === 'drop') {
         exchange.record(0, 'dropped');
         req.socket.destroy();

@@ -16,8 +16,12 @@ import { validIdentifier } from './rds-identifiers.ts';
 import { describePage, type Sequenced } from './rds-pages.ts';
 import { validMasterPassword } from './rds-passwords.ts';
 
-/** Status of a DB snapshot or DB cluster snapshot. */
-export type RdsSnapshotStatus = 'creating' | 'available' | 'failed' | 'deleted';
+/**
+ * Status of a DB snapshot or DB cluster snapshot. A deleted snapshot is `deleting` for a while (still listed,
+ * its identifier still taken) and then gone; `deleted` is what DeleteDBSnapshot answers, and what a record
+ * held after it is gone says.
+ */
+export type RdsSnapshotStatus = 'creating' | 'available' | 'failed' | 'deleting' | 'deleted';
 
 /** Something RDS tags: its ARN and its tags (in the order they were added). */
 export interface RdsTagged extends Sequenced {
@@ -214,6 +218,11 @@ export interface RdsWorldOptions {
   readonly snapshotCreationMs?: number;
   /** Virtual milliseconds a new DB cluster snapshot stays `creating`. @default 2 minutes */
   readonly clusterSnapshotCreationMs?: number;
+  /**
+   * Virtual milliseconds a deleted DB snapshot or DB cluster snapshot stays `deleting` (listed, its identifier
+   * taken, a second delete refused with InvalidDBSnapshotState) before it is gone. @default 1 minute
+   */
+  readonly snapshotDeletionMs?: number;
   /** Manual DB snapshots allowed in the Region. @default 100 */
   readonly manualSnapshotQuota?: number;
   /** Manual DB cluster snapshots allowed in the Region. @default 100 */
@@ -324,7 +333,7 @@ interface Backing {
 
 /**
  * Amazon RDS, locally: DB instances and Aurora clusters, manual and automated DB snapshots and DB cluster
- * snapshots (`creating` → `available` on the virtual clock), restores, master password changes and deletes
+ * snapshots (`creating` → `available`, and once deleted `deleting` → gone, on the virtual clock), restores, master password changes and deletes
  * of DB instances, the per-Region manual snapshot quotas, tags, and `Describe*` pagination with
  * `MaxRecords`/`Marker` as AWS enforces them. Spoken over the AWS Query protocol, so `@aws-sdk/client-rds`
  * works against it unmodified.
@@ -688,11 +697,6 @@ export class RdsWorld implements QueryService {
     return snapshot;
   }
 
-  private unstore(snapshot: RdsSnapshot): void {
-    (snapshot.kind === 'db' ? this.snapshots : this.clusterSnapshots).delete(snapshot.id);
-    if (snapshot.type === 'manual') this.manualCount[snapshot.kind] -= 1;
-  }
-
   // ---- lookups --------------------------------------------------------------------------------------------
 
   private findInstance(identifier: string): RdsInstance {
@@ -1020,9 +1024,9 @@ export class RdsWorld implements QueryService {
       case 'CreateDBClusterSnapshot':
         return { DBClusterSnapshot: this.describeSnapshot(this.createSnapshot('cluster', params)) };
       case 'DeleteDBSnapshot':
-        return { DBSnapshot: this.describeSnapshot(this.deleteSnapshot('db', params)) };
+        return { DBSnapshot: this.deleteSnapshot('db', params) };
       case 'DeleteDBClusterSnapshot':
-        return { DBClusterSnapshot: this.describeSnapshot(this.deleteSnapshot('cluster', params)) };
+        return { DBClusterSnapshot: this.deleteSnapshot('cluster', params) };
       case 'AddTagsToResource': {
         const resource = this.taggable(required(params, 'ResourceName'));
         for (const [key, value] of tagsOf(params)) resource.tags.set(key, value);
@@ -1167,7 +1171,14 @@ export class RdsWorld implements QueryService {
     return this.track(data);
   }
 
-  private deleteSnapshot(kind: 'db' | 'cluster', params: QueryParams): RdsSnapshot {
+  /**
+   * DeleteDBSnapshot / DeleteDBClusterSnapshot: the snapshot turns `deleting` and is gone once the clock's
+   * deletion delay has passed; meanwhile a second delete answers InvalidDBSnapshotState
+   * (InvalidDBClusterSnapshotStateFault), after it DBSnapshotNotFound, as RDS does. The answer shows it
+   * `deleted`. Its place under the quota is free at once (the world's choice: AWS documents no count of
+   * snapshots being deleted).
+   */
+  private deleteSnapshot(kind: 'db' | 'cluster', params: QueryParams): Record<string, unknown> {
     const db = kind === 'db';
     const snapshot = this.findSnapshot(
       kind,
@@ -1189,10 +1200,15 @@ export class RdsWorld implements QueryService {
             `Cannot delete the cluster snapshot ${snapshot.id} because it is not in the available state (it is ${snapshot.status}).`,
           );
     }
-    this.unstore(snapshot);
+    snapshot.status = 'deleting';
+    if (snapshot.type === 'manual') this.manualCount[snapshot.kind] -= 1;
     this.snapshotData.delete(snapshot);
-    snapshot.status = 'deleted';
-    return snapshot;
+    this.o.clock.schedule(this.o.clock.now() + (this.o.snapshotDeletionMs ?? 60_000), () => {
+      const records = db ? this.snapshots : this.clusterSnapshots;
+      if (records.get(snapshot.id) === snapshot) records.delete(snapshot.id);
+      snapshot.status = 'deleted';
+    });
+    return { ...this.describeSnapshot(snapshot), Status: 'deleted' };
   }
 
   private restoreInstance(params: QueryParams): RdsInstance {

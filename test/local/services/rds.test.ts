@@ -185,7 +185,7 @@ describe('RdsWorld', () => {
     });
 
     it('works with the SDK paginator and does not skip records deleted between pages', async () => {
-      const { rds, sdk } = await world();
+      const { rds, clock, sdk } = await world({ snapshotDeletionMs: MIN });
       for (let n = 0; n < 45; n++) rds.addSnapshot({ identifier: `s-${n}`, source: 'orders' });
       const seen: string[] = [];
       let first = true;
@@ -194,6 +194,8 @@ describe('RdsWorld', () => {
         if (first) {
           first = false;
           await sdk.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 's-3' }));
+          await clock.advance(MIN);
+          expect(rds.snapshots.has('s-3')).toBe(false);
         }
       }
       expect(seen).toHaveLength(45);
@@ -519,8 +521,32 @@ describe('RdsWorld', () => {
         DBSnapshotIdentifier: 'nightshift-1',
         Status: 'deleted',
       });
+    });
+
+    it('takes time to delete: deleting, a second delete refused with InvalidDBSnapshotState, then gone', async () => {
+      const { rds, clock, sdk } = await world({ snapshotDeletionMs: 2 * MIN });
+      rds.addSnapshot({ identifier: 'nightshift-1', source: 'orders' });
+      const del = () => sdk.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'nightshift-1' }));
+      const describe = () =>
+        sdk.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'nightshift-1' }));
+      expect((await del()).DBSnapshot?.Status).toBe('deleted');
+      expect((await describe()).DBSnapshots?.[0]?.Status).toBe('deleting');
+      // Its place under the quota is free at once; its identifier is not.
+      expect(rds.manualSnapshotCount('db')).toBe(0);
+      await expect(del()).rejects.toMatchObject({
+        name: 'InvalidDBSnapshotStateFault',
+        Code: 'InvalidDBSnapshotState',
+        message: expect.stringContaining('(it is deleting)'),
+        $metadata: { httpStatusCode: 400 },
+      });
+      await clock.advance(2 * MIN - 1);
+      expect((await describe()).DBSnapshots?.[0]?.Status).toBe('deleting');
+      await clock.advance(1);
+      expect(rds.snapshots.has('nightshift-1')).toBe(false);
+      await expect(describe()).rejects.toMatchObject({ name: 'DBSnapshotNotFoundFault' });
       await expect(del()).rejects.toMatchObject({
         name: 'DBSnapshotNotFoundFault',
+        Code: 'DBSnapshotNotFound',
         $metadata: { httpStatusCode: 404 },
       });
     });
@@ -547,14 +573,21 @@ describe('RdsWorld', () => {
       expect(rds.snapshots.size + rds.clusterSnapshots.size).toBe(2);
     });
 
-    it('deletes a cluster snapshot, and answers DBClusterSnapshotNotFoundFault for a missing one', async () => {
-      const { rds, sdk } = await world();
+    it('deletes a cluster snapshot over time, refusing a second delete, then answering DBClusterSnapshotNotFoundFault', async () => {
+      const { rds, clock, sdk } = await world({ snapshotDeletionMs: MIN });
       rds.addClusterSnapshot({ identifier: 'c1', source: 'ledger' });
-      const out = await sdk.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: 'c1' }));
-      expect(out.DBClusterSnapshot?.Status).toBe('deleted');
-      await expect(
-        sdk.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: 'c1' })),
-      ).rejects.toMatchObject({ name: 'DBClusterSnapshotNotFoundFault', $metadata: { httpStatusCode: 404 } });
+      const del = () => sdk.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: 'c1' }));
+      expect((await del()).DBClusterSnapshot?.Status).toBe('deleted');
+      expect(rds.clusterSnapshots.get('c1')?.status).toBe('deleting');
+      await expect(del()).rejects.toMatchObject({
+        name: 'InvalidDBClusterSnapshotStateFault',
+        $metadata: { httpStatusCode: 400 },
+      });
+      await clock.advance(MIN);
+      await expect(del()).rejects.toMatchObject({
+        name: 'DBClusterSnapshotNotFoundFault',
+        $metadata: { httpStatusCode: 404 },
+      });
     });
   });
 
@@ -929,7 +962,7 @@ describe('RdsWorld', () => {
       });
       expect(rds.snapshots.has('other-snap')).toBe(true);
       await sdk.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'nightshift-orders-1' }));
-      expect(rds.snapshots.has('nightshift-orders-1')).toBe(false);
+      expect(rds.snapshots.get('nightshift-orders-1')?.status).toBe('deleting');
     });
 
     it('needs both the db and the snapshot resource for CreateDBSnapshot', async () => {

@@ -85,7 +85,7 @@ describe('rds-snapshots in the local world (bundled handler, IAM from the templa
       nightshiftSnapshot(world, 'nightshift-webhooks-db-20261121-0300', 'webhooks-db', 1, 6);
       await world.runSchedulesNow();
       expect(world.deliveries.every((d) => d.result.ok)).toBe(true);
-      expect(world.rds.snapshots.has('nightshift-webhooks-db-20261110-0300')).toBe(false);
+      expect(world.rds.snapshots.get('nightshift-webhooks-db-20261110-0300')?.status).toBe('deleting');
       expect(world.rds.manualSnapshotCount('db')).toBe(100);
       expect(published(world, 'Snapshot Skipped')).toHaveLength(0);
     });
@@ -113,7 +113,7 @@ describe('rds-snapshots in the local world (bundled handler, IAM from the templa
       await world.clock.advance(4 * 60_000);
       await world.runSchedulesNowWith(scheduledEvent(world, scheduledAt));
       expect(world.deliveries.map((d) => d.result.ok)).toEqual([true]);
-      expect(world.rds.snapshots.has('nightshift-webhooks-db-20261115-0300')).toBe(false);
+      expect(world.rds.snapshots.get('nightshift-webhooks-db-20261115-0300')?.status).toBe('deleting');
       // Expiry from the real clock (the minute of 03:04, a week on), not from the scheduled 03:00.
       expect(
         world.rds.snapshots.get('nightshift-webhooks-db-20261122-0300')?.tags.get('nightshift:expires-at'),
@@ -195,6 +195,38 @@ describe('rds-snapshots in the local world (bundled handler, IAM from the templa
   });
 
   describe('is idempotent per scheduled run', () => {
+    it('lets two deliveries of one run at once both succeed, one snapshot per target, each reporting what it did', async () => {
+      world = await fleet();
+      nightshiftSnapshot(world, 'nightshift-webhooks-db-20261110-0300', 'webhooks-db', 12, -5);
+      nightshiftSnapshot(world, 'nightshift-webhooks-db-20261121-0300', 'webhooks-db', 1, 6);
+      // Both read the world before either acts (they meet at the kill-switch read between observe and act):
+      // each plans the same deletion and the same two snapshots, and the second to reach RDS finds it done.
+      world.inject({ service: 'ssm', operation: 'GetParameter', kind: 'barrier', count: 2 });
+      const event = scheduledEvent(world, world.clock.now());
+      await Promise.all([world.runSchedulesNowWith(event), world.runSchedulesNowWith(event)]);
+
+      expect(world.deliveries.map((d) => d.result.ok)).toEqual([true, true]);
+      const results = world.deliveries.map(
+        (d) => d.result.result as { created: number; deleted: number; alreadyDone: number },
+      );
+      // Between them: 2 snapshots taken and 1 deletion, each once; what one did, the other found done.
+      expect(results.reduce((n, r) => n + r.created, 0)).toBe(2);
+      expect(results.reduce((n, r) => n + r.deleted, 0)).toBe(1);
+      expect(results.reduce((n, r) => n + r.alreadyDone, 0)).toBe(3);
+      for (const r of results) expect(r.created + r.deleted + r.alreadyDone).toBe(3);
+      // Each Snapshot Run Completed says what its own invocation did.
+      const completed = published(world, 'Snapshot Run Completed').map((e) => e.detail);
+      expect(completed.map((d) => [d.created, d.deleted, d.alreadyDone]).sort()).toEqual(
+        results.map((r) => [r.created, r.deleted, r.alreadyDone]).sort(),
+      );
+      const thisRun = [...world.rds.snapshots.values()].filter(
+        (s) => s.tags.get('nightshift:run-id') === 'run-2026-11-22T03:00:00.000Z',
+      );
+      expect(thisRun.map((s) => s.source).sort()).toEqual(['billing-db', 'webhooks-db']);
+      expect(world.rds.snapshots.get('nightshift-webhooks-db-20261110-0300')?.status).toBe('deleting');
+      expect(world.deadLetters.size).toBe(0);
+    });
+
     it('takes no second snapshot when the same scheduled run is delivered again', async () => {
       world = await fleet();
       await world.runSchedulesNow();
