@@ -6,7 +6,6 @@ import {
   snapshotIdentifier,
 } from '../../../lambdas/rds-snapshots/identifiers.ts';
 import {
-  isNightshiftSnapshot,
   planSnapshots,
   type SnapshotObservation,
   type SnapshotView,
@@ -46,7 +45,7 @@ const snapshot: fc.Arbitrary<SnapshotView> = fc
     },
   }));
 
-const observation: fc.Arbitrary<SnapshotObservation> = fc.record({
+const fleet = fc.record({
   now: fc.constant(NOW),
   // Identity only: the plan must be safe whatever the scheduled time says, near now or years off.
   scheduledAt: fc.oneof(
@@ -74,7 +73,38 @@ const observation: fc.Arbitrary<SnapshotObservation> = fc.record({
     { selector: (t) => `${t.kind}:${t.id}`, maxLength: 8 },
   ),
   snapshots: fc.uniqueArray(snapshot, { selector: (s) => s.id, maxLength: 150 }),
+  // Targets whose snapshot of this run another delivery (or an earlier attempt) already took.
+  taken: fc.array(fc.constantFrom(undefined, undefined, 'creating', 'available'), { maxLength: 8 }),
 });
+
+const observation: fc.Arbitrary<SnapshotObservation> = fleet.map(({ taken, ...o }) => ({
+  ...o,
+  snapshots: [
+    ...o.snapshots,
+    ...o.targets.flatMap((t, i): SnapshotView[] => {
+      const status = taken[i];
+      if (status === undefined) return [];
+      return [
+        {
+          id: snapshotIdentifier(t.id, t.kind, o.scheduledAt),
+          kind: t.kind,
+          database: t.id,
+          type: 'manual',
+          status,
+          createdAt: o.now - 60_000,
+          tags: { [TAG.managed]: 'true', [TAG.runId]: o.runId },
+        },
+      ];
+    }),
+  ],
+}));
+
+/** `-yyyymmdd-hhmm` of a UTC instant, written here rather than taken from the planner's naming. */
+const stampOf = (ms: number) => {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `-${d.getUTCFullYear()}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}-${two(d.getUTCHours())}${two(d.getUTCMinutes())}`;
+};
 
 describe('planSnapshots (property: thousands of random fleets)', () => {
   it('never breaks a safety rule', () => {
@@ -83,8 +113,8 @@ describe('planSnapshots (property: thousands of random fleets)', () => {
         const plan = planSnapshots(o);
         const deleted = plan.deletes.map((d) => d.snapshot);
         for (const s of deleted) {
-          // Only what Nightshift created, only available, only expired.
-          expect(isNightshiftSnapshot(s)).toBe(true);
+          // Only what Nightshift created (manual, prefix and tag), only available, only expired by now.
+          expect(s.type).toBe('manual');
           expect(s.id.startsWith('nightshift-')).toBe(true);
           expect(s.tags[TAG.managed]).toBe('true');
           expect(s.status).toBe('available');
@@ -125,14 +155,27 @@ describe('planSnapshots (property: thousands of random fleets)', () => {
           const created = plan.creates.some((c) => c.target.kind === kind);
           if (created) expect(after).toBeLessThanOrEqual(o.rules.quota[kind]);
         }
-        // Every target either gets a snapshot or an alert saying why not.
+        // One snapshot per target per run: never a second one when this run's is already there.
+        const thisRuns = (t: { id: string; kind: string }) =>
+          o.snapshots.some(
+            (s) =>
+              s.kind === t.kind &&
+              s.database === t.id &&
+              s.id.startsWith('nightshift-') &&
+              s.id.endsWith(stampOf(o.scheduledAt)),
+          );
+        for (const c of plan.creates) {
+          expect(thisRuns(c.target)).toBe(false);
+          expect(o.snapshots.some((s) => s.kind === c.target.kind && s.id === c.snapshotId)).toBe(false);
+          // Named by the scheduled time; kept from the real now for at least the shortest retention.
+          expect(c.snapshotId.endsWith(stampOf(o.scheduledAt))).toBe(true);
+          expect(Date.parse(c.tags[TAG.expiresAt] ?? '')).toBeGreaterThanOrEqual(o.now + DAY);
+        }
+        // Every target either gets a snapshot, has this run's already, or gets an alert saying why not.
         for (const t of o.targets) {
           const done = plan.creates.some((c) => c.target.id === t.id && c.target.kind === t.kind);
           const told = plan.alerts.some((a) => a.database === t.id && a.severity === 'critical');
-          const alreadyTaken = o.snapshots.some(
-            (s) => s.kind === t.kind && s.id === snapshotIdentifier(t.id, t.kind, o.scheduledAt),
-          );
-          expect(done || told || alreadyTaken).toBe(true);
+          expect(done || told || thisRuns(t)).toBe(true);
         }
       }),
       { numRuns: 3000, seed: 20261122 },

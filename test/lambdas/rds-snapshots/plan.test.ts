@@ -182,11 +182,85 @@ describe('planSnapshots', () => {
     expect(plan.deletes).toEqual([]);
   });
 
-  it('keeps the newest available snapshot of a database even when it expired', () => {
-    const only = ours('gone-db', '2025-01-01T03:00:00Z', 'monthly');
-    const plan = planSnapshots({ now, scheduledAt: now, runId: 'r', rules, targets: [], snapshots: [only] });
-    expect(plan.deletes).toEqual([]);
-    expect(plan.kept[0]?.reason).toContain('newest available snapshot of gone-db');
+  describe('keeps the newest', () => {
+    const ids = (list: readonly { snapshot: SnapshotView }[]) => list.map((x) => x.snapshot.id).sort();
+
+    it('keeps the newest available snapshot of each database when all of them expired, deletes the rest', () => {
+      // Three expired monthlies of a deleted database, two of another: only the newest of each survives.
+      const gone = ['2025-01-01', '2025-02-01', '2025-03-01'].map((d) =>
+        ours('gone-db', `${d}T03:00:00Z`, 'monthly'),
+      );
+      const old = ['2025-04-01', '2025-05-01'].map((d) => ours('old-db', `${d}T03:00:00Z`, 'monthly'));
+      const plan = planSnapshots({
+        now,
+        scheduledAt: now,
+        runId: 'r',
+        rules,
+        targets: [],
+        // Newest first in the listing, so the order seen is not what decides.
+        snapshots: [...gone, ...old].reverse(),
+      });
+      expect(ids(plan.deletes)).toEqual([gone[0]?.id, gone[1]?.id, old[0]?.id].sort());
+      expect(ids(plan.kept)).toEqual([gone[2]?.id, old[1]?.id].sort());
+      expect(plan.kept.find((k) => k.snapshot.id === gone[2]?.id)?.reason).toContain(
+        'newest available snapshot of gone-db',
+      );
+    });
+
+    it('keeps the newest available one when a newer one is still being created', () => {
+      const expired = ours('orders', '2026-11-01T03:00:00Z', 'daily');
+      const newestAvailable = ours('orders', '2026-11-02T03:00:00Z', 'daily');
+      const creating = ours('orders', '2026-11-21T03:00:00Z', 'daily', { status: 'creating' });
+      const plan = planSnapshots({
+        now,
+        scheduledAt: now,
+        runId: 'r',
+        rules,
+        targets: [],
+        snapshots: [expired, newestAvailable, creating],
+      });
+      expect(ids(plan.deletes)).toEqual([expired.id]);
+      expect(ids(plan.kept)).toEqual([newestAvailable.id]);
+    });
+
+    it("keeps a database's newest Nightshift snapshot even when a newer hand-made one exists", () => {
+      const expired = ours('orders', '2026-11-01T03:00:00Z', 'daily');
+      const newestOwn = ours('orders', '2026-11-02T03:00:00Z', 'daily');
+      const handMade: SnapshotView = {
+        ...ours('orders', '2026-11-20T03:00:00Z', 'daily'),
+        id: 'before-upgrade',
+        tags: {},
+      };
+      const plan = planSnapshots({
+        now,
+        scheduledAt: now,
+        runId: 'r',
+        rules,
+        targets: [],
+        snapshots: [expired, newestOwn, handMade],
+      });
+      expect(ids(plan.deletes)).toEqual([expired.id]);
+      expect(ids(plan.kept)).toEqual([newestOwn.id]);
+    });
+
+    it('judges the newest per database and kind: an instance and a cluster of one name are two databases', () => {
+      const instance = ['2025-01-01', '2025-02-01'].map((d) => ours('main', `${d}T03:00:00Z`, 'monthly'));
+      const cluster = ['2025-03-01', '2025-04-01'].map((d) => ({
+        ...ours('main', `${d}T03:00:00Z`, 'monthly'),
+        kind: 'cluster' as const,
+      }));
+      const plan = planSnapshots({
+        now,
+        scheduledAt: now,
+        runId: 'r',
+        rules,
+        targets: [],
+        snapshots: [...instance, ...cluster],
+      });
+      expect(plan.deletes.map((d) => `${d.snapshot.kind}:${d.snapshot.id}`).sort()).toEqual(
+        [`instance:${instance[0]?.id}`, `cluster:${cluster[0]?.id}`].sort(),
+      );
+    });
   });
 
   it('keeps an expired snapshot that is not available', () => {
