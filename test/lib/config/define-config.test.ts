@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError, validateConfig } from '../../../lib/config/define-config.ts';
-import exampleConfig from '../../../nightshift.config.ts';
+import { exampleAppConfig } from '../../../local/sandbox/example-config.ts';
+import userConfig from '../../../nightshift.config.ts';
 
 const service = {
   name: 'api',
@@ -24,8 +25,12 @@ function problemsOf(input: unknown): string {
 
 describe('validateConfig', () => {
   describe('accepts', () => {
-    it('accepts the example configuration and applies the defaults', () => {
-      const config = validateConfig(exampleConfig);
+    it('accepts nightshift.config.ts, whatever the user made of it', () => {
+      expect(() => validateConfig(userConfig, 'nightshift.config.ts')).not.toThrow();
+    });
+
+    it('accepts the sandbox example app and applies the defaults', () => {
+      const config = validateConfig(exampleAppConfig);
       expect(config.ecsRollback?.services.map((s) => s.name)).toEqual(['api', 'worker']);
       expect(validateConfig({ ecsRollback: { services: [service] } }).ecsRollback).toMatchObject({
         enabled: true,
@@ -217,8 +222,8 @@ describe('validateConfig', () => {
 
     it('is one header line and one line per problem, never the whole configuration', () => {
       const big = {
-        ...exampleConfig,
-        ecsRollback: { ...exampleConfig.ecsRollback, bakeWindow: 60, cooldownMinutes: -1 },
+        ...exampleAppConfig,
+        ecsRollback: { ...exampleAppConfig.ecsRollback, bakeWindow: 60, cooldownMinutes: -1 },
       };
       const lines = problemsOf(big).split('\n');
       expect(lines).toEqual([
