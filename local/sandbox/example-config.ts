@@ -41,7 +41,6 @@ export const exampleAppConfig = defineConfig({
       subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
       securityGroupId: 'sg-0fedcba9876543210',
     },
-    caBundleFile: 'certs/rds-global-bundle.pem',
     checks: [
       { name: 'webhooks were received', sql: 'select count(*) from webhook_events', expect: { atLeast: 1 } },
       {

