@@ -13,9 +13,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { LocalCertificateAuthority } from '../local/postgres/tls.ts';
+import { exampleAppConfig as exampleConfig } from '../local/sandbox/example-config.ts';
 import { synthesize } from '../local/sandbox/synth.ts';
 import { loadDeployedApp } from '../local/template/deployed-app.ts';
-import exampleConfig from '../nightshift.config.ts';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 21);
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -10,9 +10,9 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exampleAppConfig as exampleConfig } from '../local/sandbox/example-config.ts';
 import { synthesize } from '../local/sandbox/synth.ts';
 import { LocalWorld } from '../local/world/world.ts';
-import exampleConfig from '../nightshift.config.ts';
 
 const DATABASES = 1000;
 const PER_DATABASE = 30;

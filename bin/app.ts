@@ -1,10 +1,11 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { validateConfig } from '../lib/config/define-config.ts';
+import { exitOnInvalidConfig, loadConfig } from '../lib/config/load-config.ts';
 import { NightshiftStack } from '../lib/nightshift-stack.ts';
-import userConfig from '../nightshift.config.ts';
 
-const config = validateConfig(userConfig);
+// The configuration is nightshift.config.ts, or the file NIGHTSHIFT_CONFIG names; a bad one prints its
+// problems and exits 1 (no stack trace).
+const config = await exitOnInvalidConfig(() => loadConfig());
 const app = new App();
 new NightshiftStack(app, config.stackName, {
   config,

@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { RestoreVerifyConfig, SnapshotsConfig } from './config/schema.ts';
 import { acknowledgeNag, nagResource } from './nag.ts';
+import { writeRdsCaBundle } from './rds-ca-bundle.ts';
 import { describeDatabasesAndSnapshots, rdsArn as rdsArnOf } from './rds-iam.ts';
 import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
 
@@ -26,14 +27,19 @@ const CA_BUNDLE_NAME = 'rds-ca-bundle.pem';
 export class RestoreVerify extends Construct {
   readonly handler: RunbookFunction;
   readonly tickRule: events.Rule;
+  /** The CA bundle shipped beside the function's code: `caBundleFile`, or AWS's RDS CAs by default. */
+  readonly caBundleFile: string;
 
   constructor(scope: Construct, id: string, props: RestoreVerifyProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { config } = props;
-    const caBundle = isAbsolute(config.caBundleFile)
-      ? config.caBundleFile
-      : resolve(process.cwd(), config.caBundleFile);
+    this.caBundleFile =
+      config.caBundleFile === undefined
+        ? writeRdsCaBundle()
+        : isAbsolute(config.caBundleFile)
+          ? config.caBundleFile
+          : resolve(process.cwd(), config.caBundleFile);
     this.handler = new RunbookFunction(this, 'Handler', {
       runbook: 'restore-verify',
       common: props,
@@ -41,7 +47,7 @@ export class RestoreVerify extends Construct {
       // A tick comes every few minutes: one that could not be delivered soon is not worth delivering late.
       ruleTargetMaxEventAge: Duration.minutes(30),
       maxEventAge: Duration.minutes(30),
-      bundleFiles: { [CA_BUNDLE_NAME]: caBundle },
+      bundleFiles: { [CA_BUNDLE_NAME]: this.caBundleFile },
       environment: { NIGHTSHIFT_RDS_CA_BUNDLE: `/var/task/${CA_BUNDLE_NAME}` },
       runbookConfig: {
         dryRun: config.dryRun,

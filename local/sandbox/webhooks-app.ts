@@ -33,7 +33,8 @@ export class WebhooksApp {
     const services = config.ecsRollback?.services ?? [];
     const api = services.find((s) => s.name === 'api');
     const worker = services.find((s) => s.name === 'worker');
-    if (!api || !worker) throw new Error('the example config needs services api and worker');
+    if (!api || !worker)
+      throw new Error('the example app (local/sandbox/example-config.ts) needs services api and worker');
     this.api = api;
     this.worker = worker;
     this.ecs = new ECSClient(world.operatorConfig());

@@ -6,8 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { matchesPattern } from '../../local/events/pattern.ts';
 import type { PolicyStatement } from '../../local/iam/policy.ts';
+import { exampleAppConfig as exampleConfig } from '../../local/sandbox/example-config.ts';
 import { resolveIntrinsics } from '../../local/template/resolve.ts';
-import exampleConfig from '../../nightshift.config.ts';
 import { ACCOUNT, buildStack, REGION } from './stack-fixture.ts';
 
 const { app, template: templateOf } = buildStack();
@@ -25,9 +25,10 @@ const resolve = <T>(v: unknown) =>
   }) as T;
 
 const fixture = (name: string) =>
-  JSON.parse(
-    readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8'),
-  ) as Record<string, unknown> & { detail: Record<string, unknown> };
+  JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  > & { detail: Record<string, unknown> };
 
 function ofType(type: string) {
   return Object.entries(json.Resources).filter(([, r]) => r.Type === type);

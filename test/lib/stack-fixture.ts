@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { validateConfig } from '../../lib/config/define-config.ts';
 import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
 import { NightshiftStack } from '../../lib/nightshift-stack.ts';
-import exampleConfig from '../../nightshift.config.ts';
+import { exampleAppConfig as exampleConfig } from '../../local/sandbox/example-config.ts';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';

@@ -18,14 +18,31 @@ describe('schedule expressions', () => {
   describe('rejects what it does not', () => {
     it.each([
       ['0 3 * * *', 'must be cron(...) or rate(...)'],
-      ['cron(0 3 * * *)', 'invalid cron'],
-      ['cron(0 3 * * * *)', 'invalid cron'],
-      ['cron(61 3 * * ? *)', 'invalid cron'],
+      ['cron(0 3 * * *)', 'a cron needs 6 fields (minutes hours day-of-month month day-of-week year), got 5'],
+      [
+        'cron(0 3 * * * *)',
+        'sets both day-of-month ("*") and day-of-week ("*"); EventBridge needs "?" in one of them: cron(0 3 * * ? *)',
+      ],
+      [
+        'cron(0 4 * * SUN *)',
+        'sets both day-of-month ("*") and day-of-week ("SUN"); EventBridge needs "?" in one of them: cron(0 4 ? * SUN *)',
+      ],
+      ['cron(0 3 ? * ? *)', 'has "?" in both day-of-month and day-of-week; only one may be "?"'],
+      ['cron(61 3 * * ? *)', 'is not a valid EventBridge cron: minutes 61 is above 59'],
+      [
+        'cron(0 3 ? * FUNDAY *)',
+        'is not a valid EventBridge cron: day-of-week "FUNDAY" is not a valid value there',
+      ],
       ['rate(1 days)', 'singular for 1'],
       ['rate(5 minute)', 'singular for 1'],
       ['rate(0 hours)', 'singular for 1'],
     ])('rejects %s', (e, problem) => {
       expect(scheduleProblem(e)).toContain(problem);
+    });
+
+    it('says each problem once, without the parser’s echo of the input', () => {
+      const problem = scheduleProblem('cron(61 25 * * ? *)') ?? '';
+      expect(problem).toBe('is not a valid EventBridge cron: minutes 61 is above 59; hours 25 is above 23');
     });
   });
 

@@ -54,7 +54,10 @@ describe('snapshots config', () => {
   it.each([
     [{ targets: {} }, 'snapshots.targets: names no database'],
     [{ targets: { instances: ['db--1'] } }, 'snapshots.targets.instances.0: must be an RDS identifier'],
-    [{ targets: { instances: ['a'] }, schedule: 'cron(0 3 * * *)' }, 'snapshots.schedule: invalid cron'],
+    [
+      { targets: { instances: ['a'] }, schedule: 'cron(0 3 * * *)' },
+      'snapshots.schedule: a cron needs 6 fields',
+    ],
     [{ targets: { instances: ['a'] }, retention: { dailyDays: 40 } }, 'snapshots.retention.dailyDays'],
   ])('rejects %j naming the field', (snapshots, message) => {
     expect(() => validateConfig({ snapshots })).toThrow(message);

@@ -17,7 +17,7 @@ import {
 } from '../../../local/template/deployed-app.ts';
 import { UnknownAttributeError } from '../../../local/template/physical-names.ts';
 import { resolveIntrinsics } from '../../../local/template/resolve.ts';
-import exampleConfig from '../../../nightshift.config.ts';
+import { exampleAppConfig as exampleConfig } from '../../../local/sandbox/example-config.ts';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';

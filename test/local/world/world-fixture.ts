@@ -5,19 +5,19 @@ import { Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { NightshiftConfig } from '../../../lib/config/schema.ts';
 import type { NightshiftStack } from '../../../lib/nightshift-stack.ts';
+import { exampleAppConfig } from '../../../local/sandbox/example-config.ts';
 import { synthesize } from '../../../local/sandbox/synth.ts';
 import { WebhooksApp } from '../../../local/sandbox/webhooks-app.ts';
 import { LocalWorld } from '../../../local/world/world.ts';
-import exampleConfig from '../../../nightshift.config.ts';
 
 export const MIN = 60_000;
 export const DAY = 24 * 60 * MIN;
 export const START = Date.parse('2026-11-16T08:00:00.000Z');
 
-/** A synthesized cloud assembly (real esbuild bundles) in a temp dir. */
+/** The built-in example app's cloud assembly (real esbuild bundles) in a temp dir, whatever nightshift.config.ts says. */
 export function synthesizeAssembly(customize?: (stack: NightshiftStack) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-test-'));
-  const { config, stackName } = synthesize(dir, exampleConfig, customize);
+  const { config, stackName } = synthesize(dir, exampleAppConfig, customize);
   return { dir, config, stackName, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -1,0 +1,99 @@
+import { defineConfig } from '../../lib/config/define-config.ts';
+import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
+
+/**
+ * The built-in example app the sandbox tells its story on, and the world and template tests build: a webhook
+ * integration service on ECS Fargate (services `api` and `worker`, cluster `webhooks-prod`) with RDS
+ * PostgreSQL (`webhooks-db` by name, `billing-db` by tag). The stories create exactly these services,
+ * alarms and databases in the local world.
+ *
+ * It is the sandbox's own and never reads `nightshift.config.ts`: that file is the user's to edit, and
+ * `npm start` and `npm test` tell the same story whatever it says.
+ *
+ * Restore verification is configured but off here, so tests that advance the clock by days see no weekly
+ * restores they did not ask for; {@link sandboxStoryConfig} turns it on for the story.
+ */
+export const exampleAppConfig = defineConfig({
+  stackName: 'Nightshift',
+  account: '123456789012',
+  region: 'eu-west-1',
+  killSwitchParameter: '/nightshift/kill-switch',
+  snapshots: {
+    enabled: true,
+    dryRun: false,
+    schedule: 'cron(0 3 * * ? *)',
+    targets: {
+      tag: { key: 'nightshift:backup', value: 'true' },
+      instances: ['webhooks-db'],
+      expectedTaggedInstances: 1,
+    },
+    retention: { dailyDays: 7, weeklyWeeks: 5, monthlyMonths: 12 },
+    maxDeletionsPerRun: 50,
+  },
+  restoreVerify: {
+    enabled: false,
+    schedule: 'cron(0 5 ? * SUN *)',
+    instanceClass: 'db.t4g.micro',
+    subnetGroupName: 'webhooks-private',
+    securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+    vpc: {
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+      securityGroupId: 'sg-0fedcba9876543210',
+    },
+    checks: [
+      { name: 'webhooks were received', sql: 'select count(*) from webhook_events', expect: { atLeast: 1 } },
+      {
+        name: 'recent webhooks are there',
+        sql: 'select max(received_at) from webhook_events',
+        expect: { freshWithinMinutesOfSnapshot: 24 * 60 },
+      },
+    ],
+  },
+  ecsRollback: {
+    enabled: true,
+    dryRun: false,
+    bakeWindowMinutes: 120,
+    cooldownMinutes: 30,
+    leaveInProgressToEcs: true,
+    deploymentAlarmConflict: 'suspend',
+    serviceTagKey: 'nightshift:service',
+    services: [
+      {
+        name: 'api',
+        cluster: 'webhooks-prod',
+        service: 'webhooks-api',
+        taskDefinitionFamily: 'webhooks-api',
+        taskRoleArn: 'arn:aws:iam::123456789012:role/webhooks-api-task',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/webhooks-execution',
+        alarms: [
+          { name: 'webhooks-api-webhook-success-rate-below-95' },
+          { name: 'webhooks-api-5xx-rate-high' },
+          { prefix: 'webhooks-api-unhealthy-hosts' },
+        ],
+      },
+      {
+        name: 'worker',
+        cluster: 'webhooks-prod',
+        service: 'webhooks-worker',
+        taskDefinitionFamily: 'webhooks-worker',
+        taskRoleArn: 'arn:aws:iam::123456789012:role/webhooks-worker-task',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/webhooks-execution',
+        alarms: [{ prefix: 'webhooks-worker-' }],
+      },
+    ],
+  },
+});
+
+/**
+ * The story's configuration: the example app with restore verification on, trusting the local world's RDS
+ * CA (`caBundleFile`, made when the sandbox starts), on an hourly tick so 40 virtual days run quickly.
+ */
+export function sandboxStoryConfig(caBundleFile: string): NightshiftConfigInput {
+  const { restoreVerify } = exampleAppConfig;
+  if (!restoreVerify) throw new Error('the example app configures restore verification');
+  return {
+    ...exampleAppConfig,
+    restoreVerify: { ...restoreVerify, enabled: true, caBundleFile, tickMinutes: 60 },
+  };
+}
