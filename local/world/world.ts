@@ -137,6 +137,12 @@ export class LocalWorld {
       queryServices: [rds],
       callerFor: (key) => callers.get(key),
       dynamoPort,
+      dynamoPartitionKeys: new Map(
+        app.tables.flatMap((t) => {
+          const hash = t.keySchema.find((k) => k.KeyType === 'HASH');
+          return hash ? [[t.tableName, hash.AttributeName] as const] : [];
+        }),
+      ),
     });
     const url = await endpoint.listen();
 
