@@ -32,6 +32,8 @@ export class EcsRollback extends Construct {
     this.handler = new RunbookFunction(this, 'Handler', {
       runbook: 'ecs-rollback',
       common: props,
+      // Its rollback history and the per-service claim (shared later with config rollback).
+      stateKeys: { own: ['ecs-rollback#*', 'claim#*'] },
       timeout: TIMEOUT,
       runbookConfig: {
         dryRun: config.dryRun,
