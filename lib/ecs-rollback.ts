@@ -32,6 +32,8 @@ export class EcsRollback extends Construct {
     this.handler = new RunbookFunction(this, 'Handler', {
       runbook: 'ecs-rollback',
       common: props,
+      // Its rollback history and the per-service claim (shared later with config rollback).
+      stateKeys: { own: ['ecs-rollback#*', 'claim#*'] },
       timeout: TIMEOUT,
       runbookConfig: {
         dryRun: config.dryRun,
@@ -154,29 +156,28 @@ export class EcsRollback extends Construct {
       'ecs:DescribeTaskDefinition has no resource-level permissions in the AWS service authorization reference, so AWS only accepts "*"; it reads definitions and changes nothing',
       'Resource::*',
     );
+    // A rollback re-registers a revision with its roles, which needs iam:PassRole on each: only on the roles
+    // config names, never "*". Config validation requires them; this guards a construct built without it.
+    for (const [i, s] of services.entries()) {
+      for (const field of ['taskRoleArn', 'executionRoleArn'] as const) {
+        if (s[field] === undefined) {
+          throw new Error(
+            `ecsRollback.services.${i}.${field} is required for service ${s.name}: the role ARN its task definitions use, or null if they have none (iam:PassRole is granted on named roles only)`,
+          );
+        }
+      }
+    }
     const roles = [
-      ...new Set(services.flatMap((s) => [s.taskRoleArn, s.executionRoleArn]).filter((r) => r !== undefined)),
+      ...new Set(services.flatMap((s) => [s.taskRoleArn, s.executionRoleArn]).filter((r) => r !== null)),
     ];
-    const everyServiceNamesRoles = services.every(
-      (s) => s.taskRoleArn !== undefined && s.executionRoleArn !== undefined,
-    );
-    const passRole = new iam.Policy(this, 'PassTaskRoles', {
-      roles: [role],
-      statements: [
+    if (roles.length > 0) {
+      fn.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'PassTaskRolesToEcs',
           actions: ['iam:PassRole'],
-          resources: everyServiceNamesRoles ? roles : ['*'],
+          resources: roles,
           conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
         }),
-      ],
-    });
-    if (!everyServiceNamesRoles) {
-      acknowledgeNag(
-        passRole,
-        'IAM5',
-        'iam:PassRole only to ecs-tasks.amazonaws.com; name taskRoleArn and executionRoleArn of every service in config to narrow it to those roles',
-        'Resource::*',
       );
     }
 

@@ -32,6 +32,8 @@ export class RdsSnapshots extends Construct {
     this.handler = new RunbookFunction(this, 'Handler', {
       runbook: 'rds-snapshots',
       common: props,
+      // State lives in the snapshots' own tags: no items of its own besides its audit entries.
+      stateKeys: { own: [] },
       timeout: Duration.minutes(10),
       memorySize: 512,
       runbookConfig: {

@@ -43,6 +43,8 @@ export class RestoreVerify extends Construct {
     this.handler = new RunbookFunction(this, 'Handler', {
       runbook: 'restore-verify',
       common: props,
+      // Its verification records.
+      stateKeys: { own: ['restore-verify', 'restore-verify#*'] },
       timeout: Duration.minutes(5),
       // A tick comes every few minutes: one that could not be delivered soon is not worth delivering late.
       ruleTargetMaxEventAge: Duration.minutes(30),

@@ -30,11 +30,31 @@ export interface RunbookCommonProps {
   readonly logRetentionDays?: number;
 }
 
+/**
+ * The state-table partitions a function may touch (`dynamodb:LeadingKeys`). Besides these, every function
+ * may add entries to its own audit partition `audit#<runbook>` and read them back (PutItem and Query there,
+ * no Update or Delete). No function is ever granted Scan or PartiQL: they carry no partition key, so a
+ * `ForAllValues` condition on `dynamodb:LeadingKeys` would hold for them vacuously.
+ *
+ * @example { own: ['ecs-rollback#*', 'claim#*'] }
+ */
+export interface StateKeys {
+  /**
+   * Partition keys the function reads and writes (GetItem, Query, PutItem, UpdateItem, DeleteItem,
+   * ConditionCheckItem), as IAM `StringLike` patterns, e.g. `['ecs-rollback#*', 'claim#*']`.
+   */
+  readonly own: readonly string[];
+  /** Partition keys the function may only read (GetItem, Query), e.g. `['audit#*']` for a digest. @default none */
+  readonly readOnly?: readonly string[];
+}
+
 /** Properties of a {@link RunbookFunction}. */
 export interface RunbookFunctionProps {
-  /** Runbook name; also names the function's folder under `lambdas/`. */
+  /** Runbook name; also names the function's folder under `lambdas/` and its audit partition `audit#<runbook>`. */
   readonly runbook: string;
   readonly common: RunbookCommonProps;
+  /** The state-table partitions this function owns; nothing else in the table is readable or writable. */
+  readonly stateKeys: StateKeys;
   /** The runbook's own configuration, passed as JSON in `NIGHTSHIFT_RUNBOOK_CONFIG`. */
   readonly runbookConfig: Record<string, unknown>;
   /** @default Duration.seconds(60) */
@@ -167,7 +187,7 @@ export class RunbookFunction extends Construct {
     this.errorAlarm.addAlarmAction(new cwActions.SnsAction(props.common.alarmTopic));
 
     // What every runbook may do: keep state, publish its events, read (never write) the kill switch.
-    this.bindStateTable(common.stateTable);
+    this.bindStateTable(common.stateTable, props.runbook, props.stateKeys);
     common.eventBus.grantPutEventsTo(this.function);
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
@@ -196,15 +216,42 @@ export class RunbookFunction extends Construct {
     });
   }
 
-  /** Grants the table access a runbook needs and tells the function where the table is. */
-  private bindStateTable(table: StateTable): void {
-    table.table.grant(
-      this.function,
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
+  /**
+   * Grants the function its own items of the state table, and only those (see {@link StateKeys}), and tells
+   * it where the table is. Each statement pairs `ForAllValues` with a `Null` check on `dynamodb:LeadingKeys`,
+   * so even a keyless request (were Scan ever added to a list) is refused.
+   */
+  private bindStateTable(table: StateTable, runbook: string, keys: StateKeys): void {
+    const onKeys = (operator: string, patterns: readonly string[]) => ({
+      [operator]: { 'dynamodb:LeadingKeys': [...patterns] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    });
+    const statement = (sid: string, actions: string[], conditions: Record<string, unknown>) =>
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid,
+          actions: actions.map((a) => `dynamodb:${a}`),
+          resources: [table.table.tableArn],
+          conditions,
+        }),
+      );
+    if (keys.own.length > 0) {
+      statement(
+        'StateOwnItems',
+        ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+        onKeys('ForAllValues:StringLike', keys.own),
+      );
+    }
+    // Append-only as far as IAM can make it: PutItem (which could overwrite) but no UpdateItem or DeleteItem.
+    // Entries are not overwritten because each has a random sort key and is written on attribute_not_exists.
+    statement(
+      'AppendOwnAuditEntries',
+      ['PutItem', 'Query'],
+      onKeys('ForAllValues:StringEquals', [`audit#${runbook}`]),
     );
+    if (keys.readOnly !== undefined && keys.readOnly.length > 0) {
+      statement('ReadOnlyItems', ['GetItem', 'Query'], onKeys('ForAllValues:StringLike', keys.readOnly));
+    }
     this.function.addEnvironment('NIGHTSHIFT_STATE_TABLE', table.table.tableName);
   }
 }

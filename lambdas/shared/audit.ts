@@ -40,6 +40,8 @@ export class AuditLog {
           ...entry,
           expiresAt: Math.floor(nowMs / 1000) + this.retentionDays * 86_400,
         },
+        // IAM cannot make PutItem insert-only: the random sort key and this condition keep entries unchanged.
+        ConditionExpression: 'attribute_not_exists(sk)',
       }),
     );
   }

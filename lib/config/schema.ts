@@ -9,9 +9,17 @@ const ecsName = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, hyphens or underscores');
 
-const roleArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN');
+/** A role a rollback passes to ECS: its ARN, or `null` when the task definitions have none; never omitted. */
+const passedRoleArn = (role: string) =>
+  z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? `required: the ARN of the ${role} the family's task definitions use (iam:PassRole is granted on named roles only), or null if they have none`
+          : `must be an IAM role ARN or null`,
+    })
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')
+    .nullable();
 
 const guardedService = z.strictObject({
   /** Logical name used in events, the audit log and alarm tags (e.g. `api`). */
@@ -21,9 +29,12 @@ const guardedService = z.strictObject({
   service: ecsName,
   /** The task-definition family the service runs; rollback re-registrations stay in it. */
   taskDefinitionFamily: ecsName,
-  /** Roles the family's task definitions use; `iam:PassRole` is limited to them when given. */
-  taskRoleArn: roleArn.optional(),
-  executionRoleArn: roleArn.optional(),
+  /**
+   * The roles the family's task definitions use, or `null` for one they do not have. Required: a rollback
+   * re-registers a revision with its roles, and `iam:PassRole` is granted on the roles named here only.
+   */
+  taskRoleArn: passedRoleArn('task role'),
+  executionRoleArn: passedRoleArn('execution role'),
   /** Alarms that guard this service. */
   alarms: z.array(alarmSelectorSchema).default([]),
 });

@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AuthorizationNeed, authorize, type Caller, type Partition } from './authorize.ts';
+import { dynamoNeeds, type PartitionKeys } from './dynamo-authorization.ts';
 import { AwsServiceError } from './errors.ts';
 import { FaultInjector } from './faults.ts';
 import {
@@ -49,6 +50,11 @@ export interface EndpointOptions extends Partition {
   readonly callerFor: (accessKeyId: string) => Caller | undefined;
   /** Where DynamoDB requests go after authorization (dynalite). */
   readonly dynamoPort?: number;
+  /**
+   * The partition key attribute of each DynamoDB table, so requests are authorized with the keys they touch
+   * (`dynamodb:LeadingKeys`). @default none: keyed requests on any table are refused as unknown tables
+   */
+  readonly dynamoPartitionKeys?: PartitionKeys;
 }
 
 /** One request in flight: what it is, how it is recorded, and how it is failed in its protocol's format. */
@@ -149,7 +155,11 @@ export class LocalEndpoint {
 
     try {
       if (serviceName === 'dynamodb') {
-        await authorize(caller, dynamoNeeds(operation, input), this.options);
+        // The operator is unrestricted: its requests reach dynalite as they are, answered by dynalite alone.
+        if (caller.policies !== 'unrestricted') {
+          const keys = this.options.dynamoPartitionKeys ?? new Map<string, string>();
+          await authorize(caller, dynamoNeeds(operation, input, keys), this.options);
+        }
         await this.forwardToDynamo(req, body, res);
         exchange.record(res.statusCode);
         return;
@@ -316,19 +326,6 @@ export class LocalEndpoint {
       upstream.end(body);
     });
   }
-}
-
-/** The DynamoDB tables a call touches, as IAM sees them. */
-function dynamoNeeds(operation: string, input: Record<string, unknown>): AuthorizationNeed[] {
-  const tables = new Set<string>();
-  if (typeof input.TableName === 'string') tables.add(input.TableName);
-  for (const name of Object.keys((input.RequestItems as Record<string, unknown>) ?? {})) tables.add(name);
-  for (const item of (input.TransactItems as Record<string, { TableName?: string }>[]) ?? []) {
-    for (const op of Object.values(item)) if (op.TableName) tables.add(op.TableName);
-  }
-  const action = `dynamodb:${operation}`;
-  if (tables.size === 0) return [{ action }];
-  return [...tables].map((TableName) => ({ action, resourceType: 'table', values: { TableName } }));
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

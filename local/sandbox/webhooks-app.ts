@@ -96,8 +96,8 @@ export class WebhooksApp {
       requiresCompatibilities: ['FARGATE'],
       cpu: '512',
       memory: '1024',
-      taskRoleArn: service.taskRoleArn,
-      executionRoleArn: service.executionRoleArn,
+      taskRoleArn: service.taskRoleArn ?? undefined,
+      executionRoleArn: service.executionRoleArn ?? undefined,
       containerDefinitions: [
         {
           name: 'app',

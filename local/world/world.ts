@@ -37,6 +37,11 @@ export interface WorldOptions {
    * `NIGHTSHIFT_RDS_CA_BUNDLE`. @default false (metadata only)
    */
   readonly postgres?: boolean;
+  /**
+   * Refuse an assembly whose functions have no bundle. `false` accepts a template synthesized without
+   * bundling: its functions cannot run, but their roles can call the endpoint (IAM tests). @default true
+   */
+  readonly requireAssets?: boolean;
 }
 
 /** One delivery of an event to a function by a rule, and how the function answered. */
@@ -91,7 +96,7 @@ export class LocalWorld {
       account,
       region,
       stackName: options.stackName,
-      requireAssets: true,
+      requireAssets: options.requireAssets ?? true,
     });
     const registry = new ImageRegistry();
     let world: LocalWorld | undefined;
@@ -137,6 +142,12 @@ export class LocalWorld {
       queryServices: [rds],
       callerFor: (key) => callers.get(key),
       dynamoPort,
+      dynamoPartitionKeys: new Map(
+        app.tables.flatMap((t) => {
+          const hash = t.keySchema.find((k) => k.KeyType === 'HASH');
+          return hash ? [[t.tableName, hash.AttributeName] as const] : [];
+        }),
+      ),
     });
     const url = await endpoint.listen();
 

@@ -225,22 +225,34 @@ describe('NightshiftStack', () => {
       expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     });
 
-    it('passes any role only to ECS tasks when config names no roles', () => {
-      const services =
-        exampleConfig.ecsRollback?.services.map(({ taskRoleArn: _t, executionRoleArn: _e, ...s }) => s) ?? [];
-      const { template: t } = buildStack({
+    const services = exampleConfig.ecsRollback?.services ?? [];
+    const withServices = (list: unknown[]) =>
+      ({
         ...exampleConfig,
-        ecsRollback: { ...exampleConfig.ecsRollback, services },
-      });
+        ecsRollback: { ...exampleConfig.ecsRollback, services: list },
+      }) as typeof exampleConfig;
+
+    it.each(['taskRoleArn', 'executionRoleArn'])('fails synth naming %s when a service omits it', (field) => {
+      const [api, worker] = services;
+      const { [field as 'taskRoleArn']: _omitted, ...withoutRole } = worker ?? ({} as never);
+      expect(() => buildStack(withServices([api, withoutRole]))).toThrow(
+        new RegExp(`ecsRollback\\.services\\.1\\.${field}: required: the ARN of the (task|execution) role`),
+      );
+    });
+
+    it('passes no role for a family without a task role (null), and never "*"', () => {
+      const { template: t } = buildStack(withServices(services.map((s) => ({ ...s, taskRoleArn: null }))));
+      const passRole = JSON.stringify(t().toJSON()).match(/"iam:PassRole"[^}]*\}/g) ?? [];
+      expect(passRole.join()).not.toContain('"Resource":"*"');
       t().hasResourceProperties('AWS::IAM::Policy', {
         PolicyDocument: {
-          Statement: [
+          Statement: Match.arrayWith([
             Match.objectLike({
               Action: 'iam:PassRole',
-              Resource: '*',
+              Resource: 'arn:aws:iam::123456789012:role/webhooks-execution',
               Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
             }),
-          ],
+          ]),
         },
       });
     });

@@ -8,6 +8,8 @@ const service = {
   cluster: 'prod',
   service: 'api',
   taskDefinitionFamily: 'api',
+  taskRoleArn: 'arn:aws:iam::123456789012:role/api-task',
+  executionRoleArn: null,
   alarms: [{ prefix: 'api-' }],
 };
 const worker = { ...service, name: 'worker', service: 'worker', taskDefinitionFamily: 'worker' };

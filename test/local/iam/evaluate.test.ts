@@ -570,6 +570,64 @@ describe('evaluate', () => {
     });
   });
 
+  describe('dynamodb:LeadingKeys (fine-grained access control)', () => {
+    const TABLE = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/state`;
+    const own = single({
+      Effect: 'Allow',
+      Action: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchWriteItem'],
+      Resource: TABLE,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ecs-rollback#*', 'claim#*'] } },
+    });
+    const keyed = (action: string, keys: string[] | undefined) =>
+      evaluate(own, request(action, [TABLE], keys === undefined ? {} : { 'dynamodb:LeadingKeys': keys }))
+        .allowed;
+
+    it('allows a request whose every partition key matches one of the prefixes', () => {
+      expect(keyed('dynamodb:PutItem', ['ecs-rollback#arn:svc'])).toBe(true);
+      expect(keyed('dynamodb:BatchWriteItem', ['ecs-rollback#a', 'claim#a'])).toBe(true);
+    });
+
+    it("refuses a request touching another runbook's partition", () => {
+      expect(keyed('dynamodb:PutItem', ['audit#rds-snapshots'])).toBe(false);
+      expect(keyed('dynamodb:BatchWriteItem', ['ecs-rollback#a', 'svc#a'])).toBe(false);
+    });
+
+    it('holds vacuously for a request with no key (Scan, PartiQL): why Scan must never be granted', () => {
+      expect(keyed('dynamodb:Scan', undefined)).toBe(true);
+      expect(keyed('dynamodb:Scan', [])).toBe(true);
+    });
+
+    it('closes the vacuous case with Null: a request with no key fails', () => {
+      const guarded = single({
+        Effect: 'Allow',
+        Action: 'dynamodb:Scan',
+        Resource: TABLE,
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ecs-rollback#*'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      });
+      expect(evaluate(guarded, request('dynamodb:Scan', [TABLE])).allowed).toBe(false);
+    });
+
+    it('ForAnyValue needs only one matching key, and fails without any', () => {
+      const any = single({
+        Effect: 'Allow',
+        Action: 'dynamodb:BatchWriteItem',
+        Resource: TABLE,
+        Condition: { 'ForAnyValue:StringEquals': { 'dynamodb:LeadingKeys': ['claim#a'] } },
+      });
+      const ask = (keys: string[] | undefined) =>
+        evaluate(
+          any,
+          request('dynamodb:BatchWriteItem', [TABLE], keys ? { 'dynamodb:LeadingKeys': keys } : {}),
+        ).allowed;
+      expect(ask(['svc#a', 'claim#a'])).toBe(true);
+      expect(ask(['svc#a'])).toBe(false);
+      expect(ask(undefined)).toBe(false);
+    });
+  });
+
   describe('invalid input', () => {
     it('throws naming an unknown condition operator', () => {
       const policies = single({
