@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../lib/config/define-config.ts';
 import { NightshiftStack } from '../../../lib/nightshift-stack.ts';
 import { type PolicyStatement, policyStatements } from '../../../local/iam/policy.ts';
+import { exampleAppConfig as exampleConfig } from '../../../local/sandbox/example-config.ts';
 import {
   CircularNameReferenceError,
   type DeployedApp,
@@ -17,7 +18,6 @@ import {
 } from '../../../local/template/deployed-app.ts';
 import { UnknownAttributeError } from '../../../local/template/physical-names.ts';
 import { resolveIntrinsics } from '../../../local/template/resolve.ts';
-import { exampleAppConfig as exampleConfig } from '../../../local/sandbox/example-config.ts';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
