@@ -22,7 +22,7 @@ const badConfig = `export default {
   ecsRollback: {
     bakeWindow: 60,
     services: [
-      { name: 'api', cluster: 'prod', service: 'api', taskDefinitionFamily: 'api', alarms: [{ prefix: 'api-*' }] },
+      { name: 'api', cluster: 'prod', service: 'api', taskDefinitionFamily: 'api', taskRoleArn: null, executionRoleArn: null, alarms: [{ prefix: 'api-*' }] },
     ],
   },
 };

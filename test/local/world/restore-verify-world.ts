@@ -10,10 +10,10 @@ import { VerificationStore } from '../../../lambdas/restore-verify/store.ts';
 import { AuditLog } from '../../../lambdas/shared/audit.ts';
 import type { InvocationResult } from '../../../local/lambda/runtime.ts';
 import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
+import { exampleAppConfig as exampleConfig } from '../../../local/sandbox/example-config.ts';
 import { synthesize } from '../../../local/sandbox/synth.ts';
 import { envelope } from '../../../local/services/envelope.ts';
 import { LocalWorld } from '../../../local/world/world.ts';
-import exampleConfig from '../../../nightshift.config.ts';
 import { DAY, MIN, START } from './world-fixture.ts';
 
 /** The database the restore-verify world tests verify (listed in the snapshot targets). */
