@@ -25,9 +25,10 @@ const resolve = <T>(v: unknown) =>
   }) as T;
 
 const fixture = (name: string) =>
-  JSON.parse(
-    readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8'),
-  ) as Record<string, unknown> & { detail: Record<string, unknown> };
+  JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  > & { detail: Record<string, unknown> };
 
 function ofType(type: string) {
   return Object.entries(json.Resources).filter(([, r]) => r.Type === type);
@@ -373,6 +374,10 @@ describe('RestoreVerify', () => {
     ]);
     expect(on('ssm:DeleteParameter')).toEqual([
       `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/restore-verify/*`,
+    ]);
+    // The janitor lists that path (authorized against the path itself), and nothing above it.
+    expect(on('ssm:GetParametersByPath')).toEqual([
+      `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/restore-verify`,
     ]);
   });
 

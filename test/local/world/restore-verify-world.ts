@@ -72,7 +72,8 @@ export class VerifyWorld {
     };
   }
 
-  static async start(assembly: VerifyAssembly, at = SUNDAY_DUE - 20 * MIN): Promise<VerifyWorld> {
+  /** Starts a world at `at`: by default just after the week's verification came due. */
+  static async start(assembly: VerifyAssembly, at = SUNDAY_DUE + 5 * MIN): Promise<VerifyWorld> {
     const world = await LocalWorld.start({
       cloudAssemblyDir: assembly.dir,
       account: '123456789012',
@@ -235,6 +236,21 @@ export class VerifyWorld {
   published(detailType: string) {
     return this.world.events.published.filter((e) => e['detail-type'] === detailType);
   }
+}
+
+/** A passed verification of the source database requested at `requestedAt` (nothing due until the next). */
+export function verifiedRecord(requestedAt: number): VerificationRecord {
+  const day = new Date(requestedAt).toISOString().slice(0, 10).replaceAll('-', '');
+  return {
+    database: SOURCE_DB,
+    kind: 'instance',
+    snapshotId: `nightshift-webhooks-db-${day}-0300`,
+    snapshotTime: Date.parse(`${new Date(requestedAt).toISOString().slice(0, 10)}T03:00:00Z`),
+    instanceId: `nightshift-verify-webhooks-db-${day}`,
+    requestedAt,
+    state: 'verified',
+    reason: '3 check(s) passed',
+  };
 }
 
 /** The actions a tick reported (its handler's summary). */

@@ -10,6 +10,7 @@ import {
   synthesizeVerifyAssembly,
   type VerifyAssembly,
   VerifyWorld,
+  verifiedRecord,
 } from './restore-verify-world.ts';
 import { DAY, MIN } from './world-fixture.ts';
 
@@ -26,18 +27,13 @@ afterEach(async () => {
 });
 
 /** A verification that finished last Monday: nothing is due again until Sunday 05:00. */
-const lastMondaysVerification = {
-  database: SOURCE_DB,
-  kind: 'instance' as const,
-  snapshotId: 'nightshift-webhooks-db-20261116-0300',
-  snapshotTime: Date.parse('2026-11-16T03:00:00Z'),
-  instanceId: 'nightshift-verify-webhooks-db-20261116',
-  requestedAt: Date.parse('2026-11-16T09:00:00Z'),
-  state: 'verified' as const,
-  reason: '3 check(s) passed',
-};
+const lastMondaysVerification = verifiedRecord(Date.parse('2026-11-16T09:00:00Z'));
+/** This week's verification of the source database, done: only other targets are due. */
+const thisWeeksVerification = verifiedRecord(SUNDAY_DUE + MIN);
 
-describe('restore verification in the local world (bundled handler, its own role and IAM, real PostgreSQL)', () => {
+describe('restore verification in the local world (bundled handler, its own role and IAM, real PostgreSQL)', {
+  timeout: 180_000,
+}, () => {
   describe('the tick is a trigger, never the clock', () => {
     it.each([
       ['2099-01-01T05:00:00Z', 'after now'],
@@ -151,7 +147,7 @@ describe('restore verification in the local world (bundled handler, its own role
 
     it('verifies an Aurora cluster: restores the cluster plus one instance, resets the cluster password, deletes both', async () => {
       w = await VerifyWorld.start(assembly);
-      await w.seedRecord(lastMondaysVerification);
+      await w.seedRecord(thisWeeksVerification);
       w.world.rds.addCluster({
         identifier: SOURCE_CLUSTER,
         engine: 'aurora-postgresql',
@@ -194,7 +190,7 @@ describe('restore verification in the local world (bundled handler, its own role
   describe('the janitor', () => {
     it('removes an orphaned copy past its expiry, and nothing else', async () => {
       w = await VerifyWorld.start(assembly);
-      await w.seedRecord(lastMondaysVerification);
+      await w.seedRecord(thisWeeksVerification);
       w.world.rds.addInstance({
         identifier: 'nightshift-verify-webhooks-db-20261101',
         engine: 'postgres',
