@@ -2,12 +2,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
 import type { VerificationRecord } from '../../../lambdas/restore-verify/plan.ts';
+import type { VerifyDeps, VerifyRuntimeConfig } from '../../../lambdas/restore-verify/runbook.ts';
 import { VerificationStore } from '../../../lambdas/restore-verify/store.ts';
 import { AuditLog } from '../../../lambdas/shared/audit.ts';
+import { EventPublisher } from '../../../lambdas/shared/publisher.ts';
+import { lastDue } from '../../../lambdas/shared/schedule.ts';
 import type { InvocationResult } from '../../../local/lambda/runtime.ts';
 import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
 import { synthesize } from '../../../local/sandbox/synth.ts';
@@ -197,6 +202,45 @@ export class VerifyWorld {
       if (result.ok && actions.length === 0 && kinds.includes('delete-instance')) break;
     }
     return { kinds, results };
+  }
+
+  /**
+   * The runbook's dependencies as the function builds them, with the function's own credentials (its role's
+   * IAM applies), for running a tick in-process with a configuration the synthesized one does not have.
+   */
+  functionDeps(config: Partial<VerifyRuntimeConfig> = {}): VerifyDeps {
+    const credentials = this.world.functionConfig(this.functionId());
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(credentials), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const fn = this.world.app.functions.find((f) => f.logicalId === this.functionId());
+    const now = this.now();
+    return {
+      rds: new RDSClient(credentials),
+      ssm: new SSMClient(credentials),
+      store: new VerificationStore(documents, this.table()),
+      audit: new AuditLog(documents, this.table(), 30),
+      publisher: new EventPublisher(
+        new EventBridgeClient(credentials),
+        fn?.environment.NIGHTSHIFT_EVENT_BUS ?? 'default',
+      ),
+      metrics: { add: () => undefined },
+      clock: () => this.world.clock.now(),
+      config: {
+        dryRun: false,
+        targets: { instances: [SOURCE_DB], clusters: [SOURCE_CLUSTER] },
+        instanceClass: 'db.t4g.micro',
+        subnetGroupName: 'webhooks-private',
+        securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+        checks: [],
+        restoreTimeoutMinutes: 120,
+        instanceTtlHours: 6,
+        ...config,
+      },
+      killSwitchParameter: fn?.environment.NIGHTSHIFT_KILL_SWITCH_PARAMETER ?? '/nightshift/kill-switch',
+      caBundle: this.caBundle(),
+      dueSince: lastDue('cron(0 5 ? * SUN *)', now) ?? now,
+    };
   }
 
   private documents() {
