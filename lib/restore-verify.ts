@@ -137,6 +137,18 @@ export class RestoreVerify extends Construct {
           resources: [parameters],
         }),
         new iam.PolicyStatement({
+          sid: 'FindOrphanedPasswords',
+          // GetParametersByPath is authorized against the path itself, not the parameters under it.
+          actions: ['ssm:GetParametersByPath'],
+          resources: [
+            stack.formatArn({
+              service: 'ssm',
+              resource: 'parameter',
+              resourceName: 'nightshift/restore-verify',
+            }),
+          ],
+        }),
+        new iam.PolicyStatement({
           sid: 'UseSnapshotEncryptionKeysThroughRds',
           // Restoring a snapshot encrypted with a customer-managed key needs a grant on it, made through RDS.
           actions: ['kms:CreateGrant', 'kms:DescribeKey'],

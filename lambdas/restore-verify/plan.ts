@@ -11,10 +11,11 @@ export interface VerificationRecord {
   readonly instanceId: string;
   readonly requestedAt: number;
   /**
-   * `restoring` until the copy is available; `resetting` once its master password was set to a one-time
-   * value (RDS applies it asynchronously); then `verified` or `failed`.
+   * `starting` until RDS has accepted every restore request (a throttled or lost request is made again);
+   * `restoring` until the copy is available; `resetting` once its one-time master password is stored and set
+   * (RDS applies it asynchronously); then `verified` or `failed`.
    */
-  readonly state: 'restoring' | 'resetting' | 'verified' | 'failed';
+  readonly state: 'starting' | 'restoring' | 'resetting' | 'verified' | 'failed';
   /** When the one-time password was requested. */
   readonly resetAt?: number;
   /** When the copy first answered as available: request to usable is the restore's duration. */
@@ -22,14 +23,28 @@ export interface VerificationRecord {
   readonly reason?: string;
 }
 
-/** A temporary `nightshift-verify-*` instance as RDS shows it. */
+/** A temporary `nightshift-verify-*` copy (a DB instance, or an Aurora cluster) as RDS shows it. */
 export interface VerifyInstanceView {
   readonly id: string;
+  readonly kind: 'instance' | 'cluster';
   /** `creating`, `available`, `failed`, `deleting`, … */
   readonly status: string;
   /** From its `nightshift:expires-at` tag; undefined when absent or unreadable. */
   readonly expiresAt?: number;
 }
+
+/** A one-time password parameter in SSM (its name only: the value is never read to plan). */
+export interface PasswordView {
+  /** The copy it belongs to: the parameter is `/nightshift/restore-verify/<copyId>`. */
+  readonly copyId: string;
+  readonly lastModified: number;
+}
+
+/**
+ * How long a password parameter without a copy is left alone before the janitor deletes it: longer than a
+ * tick runs, so a parameter written while another tick listed the copies is never taken for an orphan.
+ */
+export const PASSWORD_GRACE_MS = 15 * 60_000;
 
 /** The newest available Nightshift snapshot of a target database. */
 export interface SnapshotToVerify {
@@ -58,16 +73,18 @@ export interface VerifyObservation {
   readonly snapshots: readonly SnapshotToVerify[];
   readonly records: readonly VerificationRecord[];
   readonly instances: readonly VerifyInstanceView[];
+  /** One-time password parameters under `/nightshift/restore-verify/`. */
+  readonly passwords: readonly PasswordView[];
 }
 
 export type VerifyAction =
   | {
       readonly kind: 'restore';
-      readonly database: string;
-      readonly databaseKind: 'instance' | 'cluster';
-      readonly snapshotId: string;
-      readonly snapshotTime: number;
-      readonly instanceId: string;
+      /** The verification, `starting`: new (`create`), or one whose restore RDS has not confirmed yet. */
+      readonly record: VerificationRecord;
+      /** Whether the record is new and must be written first (false: a request is made again). */
+      readonly create: boolean;
+      /** When the copy expires (its `nightshift:expires-at` tag), from the request's time. */
       readonly expiresAt: number;
       readonly reason: string;
     }
@@ -75,7 +92,14 @@ export type VerifyAction =
   | { readonly kind: 'check'; readonly record: VerificationRecord; readonly reason: string }
   | { readonly kind: 'fail'; readonly record: VerificationRecord; readonly reason: string }
   | { readonly kind: 'no-snapshot'; readonly database: string; readonly reason: string }
-  | { readonly kind: 'delete-instance'; readonly instanceId: string; readonly reason: string };
+  | {
+      readonly kind: 'delete-instance';
+      readonly instanceId: string;
+      /** Whether the copy is an instance, or a cluster (deleted with its member instance). */
+      readonly copyKind: 'instance' | 'cluster';
+      readonly reason: string;
+    }
+  | { readonly kind: 'delete-password'; readonly copyId: string; readonly reason: string };
 
 const gone = (status: string | undefined) => status === undefined || status === 'deleting';
 
@@ -86,8 +110,11 @@ const gone = (status: string | undefined) => status === undefined || status === 
  */
 export function planVerification(o: VerifyObservation): VerifyAction[] {
   const actions: VerifyAction[] = [];
-  const active = o.records.filter((r) => r.state === 'restoring' || r.state === 'resetting');
+  const active = o.records.filter(
+    (r) => r.state === 'starting' || r.state === 'restoring' || r.state === 'resetting',
+  );
   const byId = new Map(o.instances.map((i) => [i.id, i]));
+  const stored = new Set(o.passwords.map((p) => p.copyId));
   for (const database of o.targets) {
     if (active.some((r) => r.database === database)) continue;
     if (o.records.some((r) => r.database === database && r.requestedAt >= o.dueSince)) continue;
@@ -103,11 +130,16 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
     const instanceId = verifyInstanceId(database, o.now);
     actions.push({
       kind: 'restore',
-      database,
-      databaseKind: snapshot.kind ?? 'instance',
-      snapshotId: snapshot.snapshotId,
-      snapshotTime: snapshot.createdAt,
-      instanceId,
+      record: {
+        database,
+        kind: snapshot.kind ?? 'instance',
+        snapshotId: snapshot.snapshotId,
+        snapshotTime: snapshot.createdAt,
+        instanceId,
+        requestedAt: o.now,
+        state: 'starting',
+      },
+      create: true,
       expiresAt: o.now + o.rules.instanceTtlMs,
       reason: `restore ${snapshot.snapshotId} into ${instanceId} to prove it restores`,
     });
@@ -116,18 +148,44 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
   for (const record of active) {
     const instance = byId.get(record.instanceId);
     const waited = o.now - record.requestedAt;
+    const hours = Math.round(o.rules.instanceTtlMs / 3_600_000);
     if (waited > o.rules.instanceTtlMs) {
       // Whatever step it is stuck at, a verification ends with its copy's time to live.
       actions.push({
         kind: 'fail',
         record,
-        reason: `verification of ${record.snapshotId} did not finish within ${Math.round(o.rules.instanceTtlMs / 3_600_000)} hours`,
+        reason:
+          record.state === 'starting'
+            ? `RDS did not accept the restore of ${record.snapshotId} within ${hours} hours (requested again every tick)`
+            : `verification of ${record.snapshotId} did not finish within ${hours} hours`,
+      });
+    } else if (record.state === 'starting') {
+      // Throttled, a 5xx, a lost answer or a crash: the request is made again (RDS answers AlreadyExists
+      // for a copy it did create), never taken for a verdict.
+      actions.push({
+        kind: 'restore',
+        record,
+        create: false,
+        expiresAt: record.requestedAt + o.rules.instanceTtlMs,
+        reason: `RDS has not confirmed the restore of ${record.snapshotId} into ${record.instanceId}: request it again`,
       });
     } else if (instance?.status === 'available' && record.state === 'restoring') {
       actions.push({
         kind: 'reset-password',
         record,
         reason: `${record.instanceId} is available: set a one-time master password`,
+      });
+    } else if (
+      instance?.status === 'available' &&
+      record.state === 'resetting' &&
+      !stored.has(record.instanceId)
+    ) {
+      // The state says the password exists but SSM has none (an earlier version's crash, an operator): the
+      // checks could never log in, so set a new one instead of failing every tick until the time to live.
+      actions.push({
+        kind: 'reset-password',
+        record,
+        reason: `${record.instanceId} has no stored one-time password: set a new one`,
       });
     } else if (instance?.status === 'available' && record.state === 'resetting') {
       actions.push({
@@ -165,11 +223,17 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
     if (!instance.id.startsWith(VERIFY_PREFIX) || gone(instance.status)) continue;
     const record = o.records.find((r) => r.instanceId === instance.id);
     if (failing.has(instance.id)) {
-      actions.push({ kind: 'delete-instance', instanceId: instance.id, reason: 'its verification failed' });
+      actions.push({
+        kind: 'delete-instance',
+        instanceId: instance.id,
+        copyKind: instance.kind,
+        reason: 'its verification failed',
+      });
     } else if (record && (record.state === 'verified' || record.state === 'failed')) {
       actions.push({
         kind: 'delete-instance',
         instanceId: instance.id,
+        copyKind: instance.kind,
         reason: `its verification is done (${record.state})`,
       });
     } else if (
@@ -180,9 +244,22 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
       actions.push({
         kind: 'delete-instance',
         instanceId: instance.id,
+        copyKind: instance.kind,
         reason: 'orphaned temporary instance past its expiry',
       });
     }
+  }
+
+  // A one-time password never outlives its copy: deleting a copy deletes its parameter first, and one left
+  // behind (its DeleteParameter failed and the copy went anyway) is removed here.
+  const live = new Set(o.instances.filter((i) => !gone(i.status)).map((i) => i.id));
+  for (const password of o.passwords) {
+    if (live.has(password.copyId) || o.now - password.lastModified < PASSWORD_GRACE_MS) continue;
+    actions.push({
+      kind: 'delete-password',
+      copyId: password.copyId,
+      reason: `orphaned one-time password: ${password.copyId} is gone`,
+    });
   }
   return actions;
 }

@@ -387,6 +387,10 @@ describe('RestoreVerify', () => {
     expect(on('ssm:DeleteParameter')).toEqual([
       `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/restore-verify/*`,
     ]);
+    // The janitor lists that path (authorized against the path itself), and nothing above it.
+    expect(on('ssm:GetParametersByPath')).toEqual([
+      `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/restore-verify`,
+    ]);
   });
 
   it('runs in the application VPC on a reconciler tick, nag clean', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHECKS, judge, verdict } from '../../../lambdas/restore-verify/checks.ts';
 import { verifyInstanceId } from '../../../lambdas/restore-verify/identifiers.ts';
 import {
+  PASSWORD_GRACE_MS,
   planVerification,
   type VerificationRecord,
   type VerifyObservation,
@@ -20,7 +21,14 @@ const observe = (o: Partial<VerifyObservation>): VerifyObservation => ({
   ],
   records: [],
   instances: [],
+  passwords: [],
   ...o,
+});
+const copy = (id: string, status: string, expiresAt?: number, kind: 'instance' | 'cluster' = 'instance') => ({
+  id,
+  kind,
+  status,
+  ...(expiresAt === undefined ? {} : { expiresAt }),
 });
 const restoring: VerificationRecord = {
   database: 'orders',
@@ -55,8 +63,16 @@ describe('planVerification', () => {
       [
         {
           kind: 'restore',
-          instanceId: 'nightshift-verify-orders-20261122',
-          snapshotId: 'nightshift-orders-20261122-0300',
+          create: true,
+          record: {
+            database: 'orders',
+            kind: 'instance',
+            snapshotId: 'nightshift-orders-20261122-0300',
+            snapshotTime: NOW - 60 * MIN,
+            instanceId: 'nightshift-verify-orders-20261122',
+            requestedAt: NOW,
+            state: 'starting',
+          },
           expiresAt: NOW + rules.instanceTtlMs,
         },
       ],
@@ -89,25 +105,56 @@ describe('planVerification', () => {
         dueSince: NOW - MIN,
         targets: ['orders'],
         records: [restoring],
-        instances: [{ id: restoring.instanceId, status: 'creating' }],
+        instances: [copy(restoring.instanceId, 'creating')],
       },
       [],
     ],
     [
+      'a restore RDS has not confirmed (throttled, 5xx, a lost answer) is requested again, not judged',
+      { records: [{ ...restoring, state: 'starting', requestedAt: NOW - 90 * MIN }] },
+      [
+        {
+          kind: 'restore',
+          create: false,
+          record: { ...restoring, state: 'starting', requestedAt: NOW - 90 * MIN },
+          expiresAt: NOW - 90 * MIN + rules.instanceTtlMs,
+        },
+      ],
+    ],
+    [
+      'an unconfirmed restore whose copy exists is requested again (AlreadyExists confirms it)',
+      {
+        records: [{ ...restoring, state: 'starting' }],
+        instances: [copy(restoring.instanceId, 'available')],
+      },
+      [{ kind: 'restore', create: false }],
+    ],
+    [
+      'a restore RDS never accepted within the time to live fails',
+      { records: [{ ...restoring, state: 'starting', requestedAt: NOW - 7 * 60 * MIN }] },
+      [
+        {
+          kind: 'fail',
+          reason:
+            'RDS did not accept the restore of nightshift-orders-20261122-0300 within 6 hours (requested again every tick)',
+        },
+      ],
+    ],
+    [
       'a restore still creating waits',
-      { records: [restoring], instances: [{ id: restoring.instanceId, status: 'creating' }] },
+      { records: [restoring], instances: [copy(restoring.instanceId, 'creating')] },
       [],
     ],
     [
       'an available restore gets a one-time password',
-      { records: [restoring], instances: [{ id: restoring.instanceId, status: 'available' }] },
+      { records: [restoring], instances: [copy(restoring.instanceId, 'available')] },
       [{ kind: 'reset-password', record: restoring }],
     ],
     [
       'a copy resetting its password waits',
       {
         records: [{ ...restoring, state: 'resetting' }],
-        instances: [{ id: restoring.instanceId, status: 'resetting-master-credentials' }],
+        instances: [copy(restoring.instanceId, 'resetting-master-credentials')],
       },
       [],
     ],
@@ -115,28 +162,37 @@ describe('planVerification', () => {
       'a copy available with its one-time password is checked',
       {
         records: [{ ...restoring, state: 'resetting' }],
-        instances: [{ id: restoring.instanceId, status: 'available' }],
+        instances: [copy(restoring.instanceId, 'available')],
+        passwords: [{ copyId: restoring.instanceId, lastModified: NOW - 10 * MIN }],
       },
       [{ kind: 'check' }],
+    ],
+    [
+      'a copy whose state says `resetting` but whose password SSM does not have gets a new one, not 12 failing checks',
+      {
+        records: [{ ...restoring, state: 'resetting' }],
+        instances: [copy(restoring.instanceId, 'available')],
+      },
+      [{ kind: 'reset-password', record: { ...restoring, state: 'resetting' } }],
     ],
     [
       'a restore past the timeout fails and is deleted',
       {
         records: [{ ...restoring, requestedAt: NOW - 3 * 60 * MIN }],
-        instances: [{ id: restoring.instanceId, status: 'creating' }],
+        instances: [copy(restoring.instanceId, 'creating')],
       },
       [{ kind: 'fail' }, { kind: 'delete-instance', instanceId: restoring.instanceId }],
     ],
     [
       'a failed restore fails and is deleted',
-      { records: [restoring], instances: [{ id: restoring.instanceId, status: 'failed' }] },
+      { records: [restoring], instances: [copy(restoring.instanceId, 'failed')] },
       [{ kind: 'fail', reason: expect.stringContaining('ended failed') }, { kind: 'delete-instance' }],
     ],
     [
       'a verified copy is deleted',
       {
         records: [{ ...restoring, state: 'verified' }],
-        instances: [{ id: restoring.instanceId, status: 'available' }],
+        instances: [copy(restoring.instanceId, 'available')],
       },
       [{ kind: 'delete-instance', reason: 'its verification is done (verified)' }],
     ],
@@ -144,7 +200,7 @@ describe('planVerification', () => {
       "a failed verification's copy is deleted too",
       {
         records: [{ ...restoring, state: 'failed' }],
-        instances: [{ id: restoring.instanceId, status: 'available' }],
+        instances: [copy(restoring.instanceId, 'available')],
       },
       [{ kind: 'delete-instance' }],
     ],
@@ -152,7 +208,7 @@ describe('planVerification', () => {
       'a verification stuck past its time to live fails and its copy is deleted',
       {
         records: [{ ...restoring, state: 'resetting', requestedAt: NOW - 7 * 60 * MIN }],
-        instances: [{ id: restoring.instanceId, status: 'available' }],
+        instances: [copy(restoring.instanceId, 'available')],
       },
       [
         { kind: 'fail', reason: expect.stringContaining('did not finish within 6 hours') },
@@ -161,24 +217,69 @@ describe('planVerification', () => {
     ],
     [
       'the janitor removes an orphan past its expiry',
-      { instances: [{ id: 'nightshift-verify-old-20261101', status: 'available', expiresAt: NOW - MIN }] },
+      { instances: [copy('nightshift-verify-old-20261101', 'available', NOW - MIN)] },
       [{ kind: 'delete-instance', reason: expect.stringContaining('orphaned') }],
     ],
     [
       'the janitor leaves an orphan before its expiry',
-      { instances: [{ id: 'nightshift-verify-old-20261122', status: 'available', expiresAt: NOW + MIN }] },
+      { instances: [copy('nightshift-verify-old-20261122', 'available', NOW + MIN)] },
       [],
     ],
     [
       'the janitor never touches an instance Nightshift did not name',
-      { instances: [{ id: 'orders', status: 'available', expiresAt: NOW - MIN }] },
+      { instances: [copy('orders', 'available', NOW - MIN)] },
+      [],
+    ],
+    [
+      "a cluster copy's deletion says it is a cluster",
+      {
+        records: [{ ...restoring, kind: 'cluster', state: 'verified' }],
+        instances: [copy(restoring.instanceId, 'available', undefined, 'cluster')],
+      },
+      [{ kind: 'delete-instance', instanceId: restoring.instanceId, copyKind: 'cluster' }],
+    ],
+    [
+      'the janitor deletes a one-time password whose copy is gone',
+      { passwords: [{ copyId: 'nightshift-verify-old-20261101', lastModified: NOW - 60 * MIN }] },
+      [
+        {
+          kind: 'delete-password',
+          copyId: 'nightshift-verify-old-20261101',
+          reason: 'orphaned one-time password: nightshift-verify-old-20261101 is gone',
+        },
+      ],
+    ],
+    [
+      'the janitor deletes a one-time password whose copy is being deleted',
+      {
+        instances: [copy(restoring.instanceId, 'deleting')],
+        passwords: [{ copyId: restoring.instanceId, lastModified: NOW - 60 * MIN }],
+      },
+      [{ kind: 'delete-password', copyId: restoring.instanceId }],
+    ],
+    [
+      'the janitor keeps the password of a copy that is there',
+      {
+        records: [{ ...restoring, state: 'resetting' }],
+        instances: [copy(restoring.instanceId, 'resetting-master-credentials')],
+        passwords: [{ copyId: restoring.instanceId, lastModified: NOW - 60 * MIN }],
+      },
+      [],
+    ],
+    [
+      'the janitor leaves a password younger than its grace period',
+      {
+        passwords: [
+          { copyId: 'nightshift-verify-old-20261122', lastModified: NOW - PASSWORD_GRACE_MS + MIN },
+        ],
+      },
       [],
     ],
     [
       'an instance already deleting is left alone',
       {
         records: [{ ...restoring, state: 'verified' }],
-        instances: [{ id: restoring.instanceId, status: 'deleting' }],
+        instances: [copy(restoring.instanceId, 'deleting')],
       },
       [],
     ],

@@ -2,12 +2,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
 import type { VerificationRecord } from '../../../lambdas/restore-verify/plan.ts';
+import type { VerifyDeps, VerifyRuntimeConfig } from '../../../lambdas/restore-verify/runbook.ts';
 import { VerificationStore } from '../../../lambdas/restore-verify/store.ts';
 import { AuditLog } from '../../../lambdas/shared/audit.ts';
+import { EventPublisher } from '../../../lambdas/shared/publisher.ts';
+import { lastDue } from '../../../lambdas/shared/schedule.ts';
 import type { InvocationResult } from '../../../local/lambda/runtime.ts';
 import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
 import { exampleAppConfig as exampleConfig } from '../../../local/sandbox/example-config.ts';
@@ -72,7 +77,8 @@ export class VerifyWorld {
     };
   }
 
-  static async start(assembly: VerifyAssembly, at = SUNDAY_DUE - 20 * MIN): Promise<VerifyWorld> {
+  /** Starts a world at `at`: by default just after the week's verification came due. */
+  static async start(assembly: VerifyAssembly, at = SUNDAY_DUE + 5 * MIN): Promise<VerifyWorld> {
     const world = await LocalWorld.start({
       cloudAssemblyDir: assembly.dir,
       account: '123456789012',
@@ -198,6 +204,45 @@ export class VerifyWorld {
     return { kinds, results };
   }
 
+  /**
+   * The runbook's dependencies as the function builds them, with the function's own credentials (its role's
+   * IAM applies), for running a tick in-process with a configuration the synthesized one does not have.
+   */
+  functionDeps(config: Partial<VerifyRuntimeConfig> = {}): VerifyDeps {
+    const credentials = this.world.functionConfig(this.functionId());
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(credentials), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const fn = this.world.app.functions.find((f) => f.logicalId === this.functionId());
+    const now = this.now();
+    return {
+      rds: new RDSClient(credentials),
+      ssm: new SSMClient(credentials),
+      store: new VerificationStore(documents, this.table()),
+      audit: new AuditLog(documents, this.table(), 30),
+      publisher: new EventPublisher(
+        new EventBridgeClient(credentials),
+        fn?.environment.NIGHTSHIFT_EVENT_BUS ?? 'default',
+      ),
+      metrics: { add: () => undefined },
+      clock: () => this.world.clock.now(),
+      config: {
+        dryRun: false,
+        targets: { instances: [SOURCE_DB], clusters: [SOURCE_CLUSTER] },
+        instanceClass: 'db.t4g.micro',
+        subnetGroupName: 'webhooks-private',
+        securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+        checks: [],
+        restoreTimeoutMinutes: 120,
+        instanceTtlHours: 6,
+        ...config,
+      },
+      killSwitchParameter: fn?.environment.NIGHTSHIFT_KILL_SWITCH_PARAMETER ?? '/nightshift/kill-switch',
+      caBundle: this.caBundle(),
+      dueSince: lastDue('cron(0 5 ? * SUN *)', now) ?? now,
+    };
+  }
+
   private documents() {
     return DynamoDBDocumentClient.from(new DynamoDBClient(this.world.operatorConfig()));
   }
@@ -235,6 +280,21 @@ export class VerifyWorld {
   published(detailType: string) {
     return this.world.events.published.filter((e) => e['detail-type'] === detailType);
   }
+}
+
+/** A passed verification of the source database requested at `requestedAt` (nothing due until the next). */
+export function verifiedRecord(requestedAt: number): VerificationRecord {
+  const day = new Date(requestedAt).toISOString().slice(0, 10).replaceAll('-', '');
+  return {
+    database: SOURCE_DB,
+    kind: 'instance',
+    snapshotId: `nightshift-webhooks-db-${day}-0300`,
+    snapshotTime: Date.parse(`${new Date(requestedAt).toISOString().slice(0, 10)}T03:00:00Z`),
+    instanceId: `nightshift-verify-webhooks-db-${day}`,
+    requestedAt,
+    state: 'verified',
+    reason: '3 check(s) passed',
+  };
 }
 
 /** The actions a tick reported (its handler's summary). */

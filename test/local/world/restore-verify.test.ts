@@ -1,7 +1,17 @@
-import { CreateDBClusterSnapshotCommand, ListTagsForResourceCommand } from '@aws-sdk/client-rds';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  CreateDBClusterSnapshotCommand,
+  ListTagsForResourceCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import {
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { passwordParameter } from '../../../lambdas/restore-verify/runbook.ts';
+import { passwordParameter, runVerifyTick } from '../../../lambdas/restore-verify/runbook.ts';
 import {
   actionsOf,
   SOURCE_CLUSTER,
@@ -10,6 +20,7 @@ import {
   synthesizeVerifyAssembly,
   type VerifyAssembly,
   VerifyWorld,
+  verifiedRecord,
 } from './restore-verify-world.ts';
 import { DAY, MIN } from './world-fixture.ts';
 
@@ -26,18 +37,13 @@ afterEach(async () => {
 });
 
 /** A verification that finished last Monday: nothing is due again until Sunday 05:00. */
-const lastMondaysVerification = {
-  database: SOURCE_DB,
-  kind: 'instance' as const,
-  snapshotId: 'nightshift-webhooks-db-20261116-0300',
-  snapshotTime: Date.parse('2026-11-16T03:00:00Z'),
-  instanceId: 'nightshift-verify-webhooks-db-20261116',
-  requestedAt: Date.parse('2026-11-16T09:00:00Z'),
-  state: 'verified' as const,
-  reason: '3 check(s) passed',
-};
+const lastMondaysVerification = verifiedRecord(Date.parse('2026-11-16T09:00:00Z'));
+/** This week's verification of the source database, done: only other targets are due. */
+const thisWeeksVerification = verifiedRecord(SUNDAY_DUE + MIN);
 
-describe('restore verification in the local world (bundled handler, its own role and IAM, real PostgreSQL)', () => {
+describe('restore verification in the local world (bundled handler, its own role and IAM, real PostgreSQL)', {
+  timeout: 180_000,
+}, () => {
   describe('the tick is a trigger, never the clock', () => {
     it.each([
       ['2099-01-01T05:00:00Z', 'after now'],
@@ -151,7 +157,7 @@ describe('restore verification in the local world (bundled handler, its own role
 
     it('verifies an Aurora cluster: restores the cluster plus one instance, resets the cluster password, deletes both', async () => {
       w = await VerifyWorld.start(assembly);
-      await w.seedRecord(lastMondaysVerification);
+      await w.seedRecord(thisWeeksVerification);
       w.world.rds.addCluster({
         identifier: SOURCE_CLUSTER,
         engine: 'aurora-postgresql',
@@ -194,7 +200,7 @@ describe('restore verification in the local world (bundled handler, its own role
   describe('the janitor', () => {
     it('removes an orphaned copy past its expiry, and nothing else', async () => {
       w = await VerifyWorld.start(assembly);
-      await w.seedRecord(lastMondaysVerification);
+      await w.seedRecord(thisWeeksVerification);
       w.world.rds.addInstance({
         identifier: 'nightshift-verify-webhooks-db-20261101',
         engine: 'postgres',
@@ -216,6 +222,109 @@ describe('restore verification in the local world (bundled handler, its own role
       ]);
       expect(w.copies()).toEqual([]);
       expect(w.world.rds.instances.get('reporting-db')?.status).toBe('available');
+    });
+  });
+
+  describe('stops when told to: plans only, changes nothing', () => {
+    /** Nothing a verification would change has changed. */
+    async function expectNothingChanged(world: VerifyWorld) {
+      expect(world.copies()).toEqual([]);
+      expect(await world.records()).toEqual([]);
+      expect(world.passwordParameters()).toEqual([]);
+      expect(world.world.events.published).toEqual([]);
+    }
+    const killSwitch = (world: VerifyWorld, value: string) =>
+      new SSMClient(world.world.operatorConfig()).send(
+        new PutParameterCommand({
+          Name: '/nightshift/kill-switch',
+          Value: value,
+          Type: 'String',
+          Overwrite: true,
+        }),
+      );
+
+    it('only plans while the kill switch is on, and acts once it is off', async () => {
+      w = await VerifyWorld.start(assembly);
+      await w.nightshiftSnapshot('nightshift-webhooks-db-20261122-0300');
+      await killSwitch(w, 'on');
+      const held = await w.tick();
+      expect(held.ok).toBe(true);
+      expect(held.result).toMatchObject({ outcome: 'planned', actions: [{ kind: 'restore' }] });
+      await expectNothingChanged(w);
+      expect(await w.audit()).toEqual([
+        expect.objectContaining({
+          action: 'restore',
+          outcome: 'planned',
+          reason: expect.stringContaining('not carried out: kill switch /nightshift/kill-switch is on'),
+        }),
+      ]);
+      await killSwitch(w, 'off');
+      const acting = await w.tick();
+      expect(acting.result).toMatchObject({ outcome: 'performed', actions: [{ kind: 'restore' }] });
+      expect(w.copies()).toEqual(['nightshift-verify-webhooks-db-20261122']);
+    });
+
+    it('fails closed when the kill switch cannot be read', async () => {
+      w = await VerifyWorld.start(assembly);
+      await w.nightshiftSnapshot('nightshift-webhooks-db-20261122-0300');
+      // The only GetParameter of a tick that has no copy to check yet: the kill switch's.
+      w.world.inject({ service: 'ssm', operation: 'GetParameter', kind: 'throttle', count: 5 });
+      const held = await w.tick();
+      expect(held.ok).toBe(true);
+      expect(held.result).toMatchObject({ outcome: 'planned', actions: [{ kind: 'restore' }] });
+      await expectNothingChanged(w);
+      expect(await w.audit()).toEqual([
+        expect.objectContaining({
+          outcome: 'planned',
+          reason: expect.stringMatching(
+            /could not be read \(ThrottlingException: .*\): failing closed, plan only/,
+          ),
+        }),
+      ]);
+    });
+
+    it("only plans in dry-run (with the function's own credentials), and the same tick acts without it", async () => {
+      w = await VerifyWorld.start(assembly);
+      await w.nightshiftSnapshot('nightshift-webhooks-db-20261122-0300');
+      const planned = await runVerifyTick(w.functionDeps({ dryRun: true }));
+      expect(planned.outcome).toBe('planned');
+      expect(planned.actions.map((a) => a.kind)).toEqual(['restore']);
+      await expectNothingChanged(w);
+      expect(await w.audit()).toEqual([
+        expect.objectContaining({
+          outcome: 'planned',
+          reason: expect.stringContaining('not carried out: dry-run'),
+        }),
+      ]);
+      const performed = await runVerifyTick(w.functionDeps());
+      expect(performed.outcome).toBe('performed');
+      expect(w.copies()).toEqual(['nightshift-verify-webhooks-db-20261122']);
+    });
+  });
+
+  describe('runs as its own role, whose IAM the world enforces', () => {
+    it('may not change the source database, nor read or list passwords outside its own path', async () => {
+      w = await VerifyWorld.start(assembly);
+      const credentials = { ...w.world.functionConfig(w.functionId()), maxAttempts: 1 };
+      await expect(
+        new RDSClient(credentials).send(
+          new ModifyDBInstanceCommand({
+            DBInstanceIdentifier: SOURCE_DB,
+            MasterUserPassword: 'attacker-chosen-1',
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'AccessDenied' });
+      const ssm = new SSMClient(credentials);
+      w.world.ssm.put('/app/db-password', 'the-app-secret', 'SecureString');
+      await expect(
+        ssm.send(new GetParameterCommand({ Name: '/app/db-password', WithDecryption: true })),
+      ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(ssm.send(new GetParametersByPathCommand({ Path: '/app' }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
+      await expect(
+        ssm.send(new GetParametersByPathCommand({ Path: '/nightshift/restore-verify' })),
+      ).resolves.toMatchObject({ Parameters: [] });
     });
   });
 });
