@@ -76,3 +76,36 @@ describe('restore verification IAM', () => {
     expect(grants('RestoreVerify', 'rds:RemoveTagsFromResource')).toEqual([]);
   });
 });
+
+describe('snapshot function IAM', () => {
+  const ownSnapshots = [rds('snapshot:nightshift-*'), rds('cluster-snapshot:nightshift-*')];
+
+  it('creates only nightshift-* snapshots tagged nightshift:managed, with nightshift:* tags only', () => {
+    // The example selects targets by tag, so any database may be snapshotted (never modified or deleted).
+    expect(grants('RdsSnapshots', 'rds:CreateDBSnapshot')).toEqual([
+      { resources: [rds('db:*'), rds('snapshot:nightshift-*')], condition: taggedAtCreation },
+    ]);
+    expect(grants('RdsSnapshots', 'rds:CreateDBClusterSnapshot')).toEqual([
+      { resources: [rds('cluster:*'), rds('cluster-snapshot:nightshift-*')], condition: taggedAtCreation },
+    ]);
+  });
+
+  it('tags a snapshot only as it is created: the creation tags, on one not yet Nightshift-managed', () => {
+    expect(grants('RdsSnapshots', 'rds:AddTagsToResource')).toEqual([
+      {
+        resources: ownSnapshots,
+        condition: { ...taggedAtCreation, Null: { 'aws:ResourceTag/nightshift:managed': 'true' } },
+      },
+    ]);
+    expect(grants('RdsSnapshots', 'rds:RemoveTagsFromResource')).toEqual([]);
+  });
+
+  it('deletes only snapshots named nightshift-* that carry nightshift:managed', () => {
+    expect(grants('RdsSnapshots', 'rds:DeleteDBSnapshot')).toEqual([
+      { resources: [rds('snapshot:nightshift-*')], condition: managed },
+    ]);
+    expect(grants('RdsSnapshots', 'rds:DeleteDBClusterSnapshot')).toEqual([
+      { resources: [rds('cluster-snapshot:nightshift-*')], condition: managed },
+    ]);
+  });
+});
