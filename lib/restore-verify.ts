@@ -139,7 +139,10 @@ export class RestoreVerify extends Construct {
         statement('AddInstancesOnlyToTaggedClusterCopies', ['CreateDBInstance'], [clusterCopies], managed),
         statement('AddInstancesWithAParameterGroup', ['CreateDBInstance'], [rdsArn('pg', '*')]),
         // RDS authorizes the tags a create gives as rds:AddTagsToResource on the new copy.
-        statement('TagCopiesAtCreation', ['AddTagsToResource'], [copies, clusterCopies], taggedAtCreation),
+        statement('TagCopiesAtCreation', ['AddTagsToResource'], [copies, clusterCopies], {
+          ...taggedAtCreation,
+          Null: { 'aws:ResourceTag/nightshift:managed': 'true' },
+        }),
         statement('MarkOwnSnapshotsVerified', ['AddTagsToResource'], [ownSnapshots, ownClusterSnapshots], {
           ...managed,
           'ForAllValues:StringEquals': { 'aws:TagKeys': ['nightshift:verified-at'] },

@@ -64,7 +64,10 @@ describe('restore verification IAM', () => {
 
   it('tags copies only as they are created, and its own snapshots only with nightshift:verified-at', () => {
     expect(grants('RestoreVerify', 'rds:AddTagsToResource')).toEqual([
-      { resources: [copies, clusterCopies], condition: taggedAtCreation },
+      {
+        resources: [copies, clusterCopies],
+        condition: { ...taggedAtCreation, Null: { 'aws:ResourceTag/nightshift:managed': 'true' } },
+      },
       {
         resources: [rds('snapshot:nightshift-*'), rds('cluster-snapshot:nightshift-*')],
         condition: { ...managed, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['nightshift:verified-at'] } },

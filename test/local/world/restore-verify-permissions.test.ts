@@ -167,6 +167,20 @@ describe('restore verification permissions in the local world, by the synthesize
       expect(w.world.rds.clusters.get('nightshift-verify-u')?.status).toBe('available');
     });
 
+    it("refuses to rewrite a copy's tags (an expiry the janitor trusts)", async () => {
+      await expect(
+        verify.send(
+          new AddTagsToResourceCommand({
+            ResourceName: arn('db', 'nightshift-verify-tagged'),
+            Tags: [
+              { Key: 'nightshift:managed', Value: 'true' },
+              { Key: 'nightshift:expires-at', Value: '2000-01-01T00:00:00.000Z' },
+            ],
+          }),
+        ),
+      ).rejects.toMatchObject(denied);
+    });
+
     it('refuses to modify a database that is not a copy', async () => {
       await expect(
         verify.send(
