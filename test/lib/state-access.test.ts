@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import exampleConfig from '../../nightshift.config.ts';
+import { exampleAppConfig as exampleConfig } from '../../local/sandbox/example-config.ts';
 import { asList, roleStatements } from './role-statements.ts';
 import { buildStack } from './stack-fixture.ts';
 

@@ -6,7 +6,7 @@ import { validateConfig } from '../../../lib/config/define-config.ts';
 import type { NightshiftConfigInput } from '../../../lib/config/schema.ts';
 import { NightshiftStack } from '../../../lib/nightshift-stack.ts';
 import { LocalWorld } from '../../../local/world/world.ts';
-import exampleConfig from '../../../nightshift.config.ts';
+import { exampleAppConfig as exampleConfig } from '../../../local/sandbox/example-config.ts';
 import { START } from './world-fixture.ts';
 
 export const ACCOUNT = '123456789012';
