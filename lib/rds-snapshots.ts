@@ -59,43 +59,62 @@ export class RdsSnapshots extends Construct {
       : config.targets.clusters.map((c) => rdsArn('cluster', c));
     const ownSnapshots = [rdsArn('snapshot', 'nightshift-*'), rdsArn('cluster-snapshot', 'nightshift-*')];
 
+    // Every snapshot it creates carries nightshift:managed=true and only nightshift:* tags; it may tag a
+    // snapshot only that way and only while it is not yet Nightshift's (RDS authorizes a create's tags as
+    // rds:AddTagsToResource on the new snapshot), and delete only snapshots named nightshift-* that carry
+    // the tag. IAM has no key telling a create's tagging from a later AddTagsToResource call (see README).
+    const taggedAtCreation = {
+      StringEquals: { 'aws:RequestTag/nightshift:managed': 'true' },
+      'ForAllValues:StringLike': { 'aws:TagKeys': ['nightshift:*'] },
+    };
+    const managed = { StringEquals: { 'aws:ResourceTag/nightshift:managed': 'true' } };
+    const statement = (sid: string, action: string, resources: string[], conditions: object) =>
+      new iam.PolicyStatement({
+        sid,
+        actions: [`rds:${action}`],
+        resources,
+        conditions: conditions as Record<string, unknown>,
+      });
     const policy = new iam.Policy(this, 'SnapshotPermissions', {
       roles: [fn.role as iam.IRole],
       statements: [
         describeDatabasesAndSnapshots(),
         ...(instances.length > 0
           ? [
-              new iam.PolicyStatement({
-                sid: 'CreateOwnDbSnapshots',
-                actions: ['rds:CreateDBSnapshot'],
-                resources: [...instances, rdsArn('snapshot', 'nightshift-*')],
-              }),
+              statement(
+                'CreateOwnDbSnapshots',
+                'CreateDBSnapshot',
+                [...instances, rdsArn('snapshot', 'nightshift-*')],
+                taggedAtCreation,
+              ),
             ]
           : []),
         ...(clusters.length > 0
           ? [
-              new iam.PolicyStatement({
-                sid: 'CreateOwnClusterSnapshots',
-                actions: ['rds:CreateDBClusterSnapshot'],
-                resources: [...clusters, rdsArn('cluster-snapshot', 'nightshift-*')],
-              }),
+              statement(
+                'CreateOwnClusterSnapshots',
+                'CreateDBClusterSnapshot',
+                [...clusters, rdsArn('cluster-snapshot', 'nightshift-*')],
+                taggedAtCreation,
+              ),
             ]
           : []),
-        new iam.PolicyStatement({
-          sid: 'TagOwnSnapshots',
-          actions: ['rds:AddTagsToResource'],
-          resources: ownSnapshots,
+        statement('TagSnapshotsAtCreation', 'AddTagsToResource', ownSnapshots, {
+          ...taggedAtCreation,
+          Null: { 'aws:ResourceTag/nightshift:managed': 'true' },
         }),
-        new iam.PolicyStatement({
-          sid: 'DeleteOnlyOwnDbSnapshots',
-          actions: ['rds:DeleteDBSnapshot'],
-          resources: [rdsArn('snapshot', 'nightshift-*')],
-        }),
-        new iam.PolicyStatement({
-          sid: 'DeleteOnlyOwnClusterSnapshots',
-          actions: ['rds:DeleteDBClusterSnapshot'],
-          resources: [rdsArn('cluster-snapshot', 'nightshift-*')],
-        }),
+        statement(
+          'DeleteOnlyOwnDbSnapshots',
+          'DeleteDBSnapshot',
+          [rdsArn('snapshot', 'nightshift-*')],
+          managed,
+        ),
+        statement(
+          'DeleteOnlyOwnClusterSnapshots',
+          'DeleteDBClusterSnapshot',
+          [rdsArn('cluster-snapshot', 'nightshift-*')],
+          managed,
+        ),
       ],
     });
     acknowledgeNag(
@@ -109,7 +128,7 @@ export class RdsSnapshots extends Construct {
         policy,
         'IAM5',
         resource.includes('nightshift-*')
-          ? 'only snapshots named nightshift-*: Nightshift can tag and delete only what it made'
+          ? 'only snapshots named nightshift-*, tagged only as they are created and deleted only when they carry nightshift:managed=true'
           : 'targets are selected by tag at run time, so any database may be snapshotted (never modified or deleted)',
         nagResource(this, resource),
       );

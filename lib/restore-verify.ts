@@ -85,52 +85,80 @@ export class RestoreVerify extends Construct {
       resource: 'parameter',
       resourceName: 'nightshift/restore-verify/*',
     });
+    // Copies are created tagged (nightshift:* tags only, managed=true) and never publicly accessible; after
+    // that, only copies and snapshots carrying nightshift:managed=true may be changed, tagged or deleted.
+    const managed = { StringEquals: { 'aws:ResourceTag/nightshift:managed': 'true' } };
+    const taggedAtCreation = {
+      StringEquals: { 'aws:RequestTag/nightshift:managed': 'true' },
+      'ForAllValues:StringLike': { 'aws:TagKeys': ['nightshift:*'] },
+    };
+    // Absent counts as refused: a create that does not say PubliclyAccessible=false is not allowed.
+    const notPublic = { Bool: { 'rds:PubliclyAccessible': 'false' } };
+    const statement = (sid: string, actions: string[], resources: string[], conditions?: object) =>
+      new iam.PolicyStatement({
+        sid,
+        actions: actions.map((a) => `rds:${a}`),
+        resources,
+        ...(conditions === undefined ? {} : { conditions: conditions as Record<string, unknown> }),
+      });
     const policy = new iam.Policy(this, 'VerifyPermissions', {
       roles: [fn.role as iam.IRole],
       statements: [
         describeDatabasesAndSnapshots(),
-        new iam.PolicyStatement({
-          sid: 'RestoreOnlyIntoVerifyCopies',
-          actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
-          resources: [
-            copies,
-            ownSnapshots,
-            rdsArn('og', '*'),
-            rdsArn('pg', '*'),
-            rdsArn('subgrp', config.subnetGroupName),
-          ],
+        statement('RestoreIntoPrivateTaggedCopies', ['RestoreDBInstanceFromDBSnapshot'], [copies], {
+          ...taggedAtCreation,
+          ...notPublic,
         }),
-        new iam.PolicyStatement({
-          sid: 'RestoreOnlyIntoVerifyClusters',
-          actions: ['rds:RestoreDBClusterFromSnapshot'],
-          resources: [
-            clusterCopies,
-            ownClusterSnapshots,
-            rdsArn('cluster-pg', '*'),
-            rdsArn('og', '*'),
-            rdsArn('subgrp', config.subnetGroupName),
-          ],
+        statement('RestoreOnlyOwnSnapshots', ['RestoreDBInstanceFromDBSnapshot'], [ownSnapshots], managed),
+        statement(
+          'RestoreWithTheSnapshotsGroups',
+          ['RestoreDBInstanceFromDBSnapshot'],
+          [rdsArn('og', '*'), rdsArn('pg', '*'), rdsArn('subgrp', config.subnetGroupName)],
+        ),
+        statement(
+          'RestoreIntoTaggedClusterCopies',
+          ['RestoreDBClusterFromSnapshot'],
+          [clusterCopies],
+          taggedAtCreation,
+        ),
+        statement(
+          'RestoreOnlyOwnClusterSnapshots',
+          ['RestoreDBClusterFromSnapshot'],
+          [ownClusterSnapshots],
+          managed,
+        ),
+        statement(
+          'RestoreClustersWithTheSnapshotsGroups',
+          ['RestoreDBClusterFromSnapshot'],
+          [rdsArn('cluster-pg', '*'), rdsArn('og', '*'), rdsArn('subgrp', config.subnetGroupName)],
+        ),
+        statement('AddPrivateTaggedInstances', ['CreateDBInstance'], [copies], {
+          ...taggedAtCreation,
+          ...notPublic,
         }),
-        new iam.PolicyStatement({
-          sid: 'AddAnInstanceToVerifyClusters',
-          actions: ['rds:CreateDBInstance'],
-          resources: [copies, clusterCopies, rdsArn('pg', '*')],
+        statement('AddInstancesOnlyToTaggedClusterCopies', ['CreateDBInstance'], [clusterCopies], managed),
+        statement('AddInstancesWithAParameterGroup', ['CreateDBInstance'], [rdsArn('pg', '*')]),
+        // RDS authorizes the tags a create gives as rds:AddTagsToResource on the new copy.
+        statement('TagCopiesAtCreation', ['AddTagsToResource'], [copies, clusterCopies], {
+          ...taggedAtCreation,
+          Null: { 'aws:ResourceTag/nightshift:managed': 'true' },
         }),
-        new iam.PolicyStatement({
-          sid: 'TagCopiesAndVerifiedSnapshots',
-          actions: ['rds:AddTagsToResource'],
-          resources: [copies, ownSnapshots, clusterCopies, ownClusterSnapshots],
+        statement('MarkOwnSnapshotsVerified', ['AddTagsToResource'], [ownSnapshots, ownClusterSnapshots], {
+          ...managed,
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['nightshift:verified-at'] },
         }),
-        new iam.PolicyStatement({
-          sid: 'ResetAndDeleteOnlyCopies',
-          actions: ['rds:ModifyDBInstance', 'rds:DeleteDBInstance'],
-          resources: [copies],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ResetAndDeleteOnlyClusterCopies',
-          actions: ['rds:ModifyDBCluster', 'rds:DeleteDBCluster'],
-          resources: [clusterCopies],
-        }),
+        statement(
+          'ResetAndDeleteOnlyTaggedCopies',
+          ['ModifyDBInstance', 'DeleteDBInstance'],
+          [copies],
+          managed,
+        ),
+        statement(
+          'ResetAndDeleteOnlyTaggedClusterCopies',
+          ['ModifyDBCluster', 'DeleteDBCluster'],
+          [clusterCopies],
+          managed,
+        ),
         new iam.PolicyStatement({
           sid: 'OneTimePasswords',
           actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'],

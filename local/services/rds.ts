@@ -298,6 +298,26 @@ const ARN_VALUE: Record<ResourceType, string> = {
   snapshot: 'SnapshotName',
   'cluster-snapshot': 'ClusterSnapshotName',
 };
+/** The actions that create a resource (and may tag it): its type, the parameter naming it, request keys. */
+const CREATED_BY: Record<
+  string,
+  { type: ResourceType; idParam: string; publiclyAccessible: boolean } | undefined
+> = {
+  CreateDBSnapshot: { type: 'snapshot', idParam: 'DBSnapshotIdentifier', publiclyAccessible: false },
+  CreateDBClusterSnapshot: {
+    type: 'cluster-snapshot',
+    idParam: 'DBClusterSnapshotIdentifier',
+    publiclyAccessible: false,
+  },
+  CreateDBInstance: { type: 'db', idParam: 'DBInstanceIdentifier', publiclyAccessible: true },
+  RestoreDBInstanceFromDBSnapshot: { type: 'db', idParam: 'DBInstanceIdentifier', publiclyAccessible: true },
+  CreateDBCluster: { type: 'cluster', idParam: 'DBClusterIdentifier', publiclyAccessible: false },
+  RestoreDBClusterFromSnapshot: {
+    type: 'cluster',
+    idParam: 'DBClusterIdentifier',
+    publiclyAccessible: false,
+  },
+};
 const NOT_FOUND_OF: Record<ResourceType, (id: string) => AwsServiceError> = {
   db: (id) => fault('DBInstanceNotFound', `DBInstance ${id} not found.`),
   cluster: (id) => fault('DBClusterNotFoundFault', `DBCluster ${id} not found.`),
@@ -763,6 +783,36 @@ export class RdsWorld implements QueryService {
     if (!ACTIONS.has(action)) {
       throw new AwsServiceError('InvalidAction', `The action ${action} is not valid for this web service.`);
     }
+    const needs = this.resourceNeeds(action, params);
+    const created = CREATED_BY[action];
+    if (created === undefined) return needs;
+    // Request-level keys (the request's tags, PubliclyAccessible) belong to the request: IAM evaluates them
+    // with every resource it touches, not only the new one.
+    const tags = tagsOf(params);
+    const publiclyAccessible = created.publiclyAccessible
+      ? queryString(params, 'PubliclyAccessible')
+      : undefined;
+    const request = {
+      ...requestTagContext(tags),
+      ...(publiclyAccessible === undefined ? {} : { 'rds:PubliclyAccessible': publiclyAccessible }),
+    };
+    const withRequest = needs.map((n) => ({ ...n, context: { ...n.context, ...request } }));
+    if (tags.size === 0) return withRequest;
+    // Tags given to a create are authorized as rds:AddTagsToResource on the new resource as well
+    // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/security_iam_id-based-policy-examples-grant-permissions-tags-on-create.html).
+    const id = idOf(required(params, created.idParam));
+    return [
+      ...withRequest,
+      {
+        action: 'rds:AddTagsToResource',
+        resourceType: created.type,
+        values: { [ARN_VALUE[created.type]]: id },
+        context: { ...requestTagContext(tags), ...this.resourceTagContext(created.type, id) },
+      },
+    ];
+  }
+
+  private resourceNeeds(action: string, params: QueryParams): AuthorizationNeed[] {
     const need = (type: ResourceType, id: string, context: AuthorizationNeed['context'] = {}) => ({
       action: `rds:${action}`,
       resourceType: type,

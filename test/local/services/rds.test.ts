@@ -71,6 +71,13 @@ const snapshotter = role('snapshotter', {
       Resource: 'arn:aws:rds:*:*:snapshot:nightshift-*',
       Condition: { StringEquals: { 'aws:RequestTag/ManagedBy': 'nightshift' } },
     },
+    {
+      // Tags given at creation are authorized as AddTagsToResource on the new snapshot too.
+      Effect: 'Allow',
+      Action: 'rds:AddTagsToResource',
+      Resource: 'arn:aws:rds:*:*:snapshot:nightshift-*',
+      Condition: { StringEquals: { 'aws:RequestTag/ManagedBy': 'nightshift' } },
+    },
   ],
 });
 /** May create snapshots, but not of any database. */
