@@ -181,8 +181,8 @@ describe('loadDeployedApp', () => {
       const serviceArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/webhooks-prod/webhooks-api`;
       expect(all.some((s) => allows(s, 'ecs:UpdateService', serviceArn))).toBe(true);
       expect(all.some((s) => allows(s, 'dynamodb:Query', onlyTable().arn))).toBe(true);
-      // The default policy plus the two policies of their own (DescribeAnyTaskDefinition, PassTaskRoles).
-      expect(fn.policies).toHaveLength(3);
+      // The default policy (PassRole on the named roles included) plus DescribeAnyTaskDefinition of its own.
+      expect(fn.policies).toHaveLength(2);
       expect(all.some((s) => allows(s, 'ecs:DescribeTaskDefinition', '*'))).toBe(true);
       expect(fn.managedPolicyArns).toEqual([]);
       expect(fn.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/${fn.roleName}`);
