@@ -12,9 +12,10 @@ import { awsErrorName } from '#shared/errors';
 import { DEFAULT_CHECKS, judge, verdict } from './checks.ts';
 import { runChecks } from './database.ts';
 import { auditVerify as audit, type VerifyDeps } from './deps.ts';
+import { clusterMemberId } from './identifiers.ts';
 import { deletePassword, readPassword, storePassword } from './passwords.ts';
-import type { VerificationRecord, VerifyAction } from './plan.ts';
-import { clusterMemberId, requestRestore } from './restore.ts';
+import type { DatabaseKind, VerificationRecord, VerifyAction } from './plan.ts';
+import { requestRestore } from './restore.ts';
 
 /**
  * Carries out one planned action. Each is idempotent and ordered so that a fault or crash between any two
@@ -34,7 +35,7 @@ export async function act(action: VerifyAction, deps: VerifyDeps): Promise<void>
           deps,
         );
       }
-      if (!(await deps.store.advance(record.instanceId, 'starting', { state: 'restoring' }))) return;
+      if (!(await deps.store.advance(record, { state: 'restoring' }))) return;
       await audit(deps, 'restore', 'performed', record.database, action.reason);
       return;
     }
@@ -45,29 +46,21 @@ export async function act(action: VerifyAction, deps: VerifyDeps): Promise<void>
     case 'fail':
       return finish(action.record, { passed: false, reason: action.reason }, deps);
     case 'no-snapshot': {
+      const { marker } = action;
       // Published before the marker that says so is recorded: a failed PutEvents leaves no marker, so the
       // next tick alerts again (at least once), instead of a marker that silences a lost alert.
       await deps.publisher.publish({
         detailType: 'Restore Verification Failed',
         severity: 'critical',
-        detail: { database: action.database, reason: action.reason },
+        detail: { database: marker.database, kind: marker.kind, reason: action.reason },
       });
-      const marker: VerificationRecord = {
-        database: action.database,
-        snapshotId: '',
-        snapshotTime: 0,
-        instanceId: `none-${action.database}-${deps.dueSince}`,
-        requestedAt: now,
-        state: 'failed',
-        reason: action.reason,
-      };
       if (!(await deps.store.start(marker, now))) return;
-      deps.metrics.add('RestoreVerified', 0, { database: action.database });
-      await audit(deps, 'verify', 'failed', action.database, action.reason);
+      deps.metrics.add('RestoreVerified', 0, { database: marker.database });
+      await audit(deps, 'verify', 'failed', marker.database, action.reason);
       return;
     }
-    case 'delete-instance':
-      return deleteCopy(action.instanceId, action.copyKind, action.reason, deps);
+    case 'delete-copy':
+      return deleteCopy(action.copyId, action.copyKind, action.reason, deps);
     case 'delete-password':
       await deletePassword(action.copyId, deps.ssm);
       await audit(deps, 'delete-password', 'performed', action.copyId, action.reason);
@@ -82,13 +75,13 @@ export async function act(action: VerifyAction, deps: VerifyDeps): Promise<void>
  * its password is planned a new one: it moves from `resetting` to `resetting`.)
  */
 async function resetPassword(record: VerificationRecord, deps: VerifyDeps): Promise<void> {
-  const password = await storePassword(record.instanceId, deps.ssm);
+  const password = await storePassword(record.copyId, deps.ssm);
   // An Aurora copy's master password belongs to the cluster, not to its instance. Only the password is sent
   // (never PubliclyAccessible or security groups: the role may not change those).
   if (record.kind === 'cluster') {
     await deps.rds.send(
       new ModifyDBClusterCommand({
-        DBClusterIdentifier: record.instanceId,
+        DBClusterIdentifier: record.copyId,
         MasterUserPassword: password,
         ApplyImmediately: true,
       }),
@@ -96,14 +89,14 @@ async function resetPassword(record: VerificationRecord, deps: VerifyDeps): Prom
   } else {
     await deps.rds.send(
       new ModifyDBInstanceCommand({
-        DBInstanceIdentifier: record.instanceId,
+        DBInstanceIdentifier: record.copyId,
         MasterUserPassword: password,
         ApplyImmediately: true,
       }),
     );
   }
   const now = deps.clock();
-  const advanced = await deps.store.advance(record.instanceId, record.state, {
+  const advanced = await deps.store.advance(record, {
     state: 'resetting',
     resetAt: now,
     availableAt: now,
@@ -114,14 +107,14 @@ async function resetPassword(record: VerificationRecord, deps: VerifyDeps): Prom
     'reset-password',
     'performed',
     record.database,
-    `${record.instanceId}: one-time master password set (kept in SSM, never logged)`,
+    `${record.copyId}: one-time master password set (kept in SSM, never logged)`,
   );
 }
 
 async function check(record: VerificationRecord, deps: VerifyDeps): Promise<void> {
   const checks = deps.config.checks.length > 0 ? deps.config.checks : DEFAULT_CHECKS;
   const endpoint = await endpointOf(record, deps.rds);
-  const password = await readPassword(record.instanceId, deps.ssm);
+  const password = await readPassword(record.copyId, deps.ssm);
   let result: { passed: boolean; reason: string };
   try {
     const values = await runChecks({ ...endpoint, password, caBundle: deps.caBundle }, checks);
@@ -135,7 +128,7 @@ async function check(record: VerificationRecord, deps: VerifyDeps): Promise<void
         'check',
         'skipped',
         record.database,
-        `${record.instanceId}: one-time password not applied yet; retrying`,
+        `${record.copyId}: one-time password not applied yet; retrying`,
       );
       return;
     }
@@ -150,7 +143,7 @@ async function check(record: VerificationRecord, deps: VerifyDeps): Promise<void
 /** Where to connect to a copy: an instance's endpoint, or an Aurora cluster's writer endpoint. */
 async function endpointOf(record: VerificationRecord, rds: RDSClient) {
   if (record.kind === 'cluster') {
-    const out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: record.instanceId }));
+    const out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: record.copyId }));
     const c = out.DBClusters?.[0];
     return {
       host: c?.Endpoint ?? '',
@@ -160,7 +153,7 @@ async function endpointOf(record: VerificationRecord, rds: RDSClient) {
       arn: c?.DBClusterArn,
     };
   }
-  const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record.instanceId }));
+  const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record.copyId }));
   const i = out.DBInstances?.[0];
   return {
     host: i?.Endpoint?.Address ?? '',
@@ -203,12 +196,12 @@ async function finish(
     detail: {
       database: record.database,
       snapshot: record.snapshotId,
-      copy: record.instanceId,
+      copy: record.copyId,
       reason: result.reason,
       restoreMinutes: Math.round(minutes / 60_000),
     },
   });
-  if (!(await deps.store.advance(record.instanceId, record.state, { state, reason: result.reason }))) return;
+  if (!(await deps.store.advance(record, { state, reason: result.reason }))) return;
   deps.metrics.add('RestoreVerified', result.passed ? 1 : 0, { database: record.database });
   deps.metrics.add('RestoreMinutes', minutes / 60_000, { database: record.database });
   await audit(
@@ -218,7 +211,7 @@ async function finish(
     record.database,
     `${record.snapshotId}: ${result.reason}`,
   );
-  await deleteCopy(record.instanceId, record.kind ?? 'instance', `its verification is done (${state})`, deps);
+  await deleteCopy(record.copyId, record.kind, `its verification is done (${state})`, deps);
 }
 
 /**
@@ -227,7 +220,7 @@ async function finish(
  */
 async function deleteCopy(
   copyId: string,
-  kind: 'instance' | 'cluster',
+  kind: DatabaseKind,
   reason: string,
   deps: VerifyDeps,
 ): Promise<void> {

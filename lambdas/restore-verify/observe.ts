@@ -11,7 +11,7 @@ import { selectTargets } from '../rds-snapshots/targets.ts';
 import type { VerifyDeps } from './deps.ts';
 import { VERIFY_PREFIX } from './identifiers.ts';
 import { listPasswords } from './passwords.ts';
-import type { SnapshotToVerify, VerifyInstanceView, VerifyObservation } from './plan.ts';
+import type { CopyView, SnapshotToVerify, VerifyObservation } from './plan.ts';
 
 /** Reads everything a tick plans from: databases, snapshots, records, temporary copies and passwords. */
 export async function observeVerification(
@@ -45,10 +45,10 @@ export async function observeVerification(
       restoreTimeoutMs: deps.config.restoreTimeoutMinutes * 60_000,
       instanceTtlMs: deps.config.instanceTtlHours * 3_600_000,
     },
-    targets: targets.map((t) => t.id),
+    targets: targets.map((t) => ({ id: t.id, kind: t.kind })),
     snapshots: [...newest.values()],
     records,
-    instances: copies,
+    copies,
     passwords,
   };
 }
@@ -57,7 +57,7 @@ export async function observeVerification(
  * Temporary copies: instances named `nightshift-verify-*`, and clusters of that name, which count as
  * available once a member instance is; a password change RDS has not applied yet keeps a copy waiting.
  */
-export async function observeCopies(rds: RDSClient): Promise<VerifyInstanceView[]> {
+export async function observeCopies(rds: RDSClient): Promise<CopyView[]> {
   const instances: DBInstance[] = [];
   let marker: string | undefined;
   do {

@@ -1,14 +1,18 @@
-import { VERIFY_PREFIX, verifyInstanceId } from './identifiers.ts';
+import type { DatabaseKind } from '../rds-snapshots/identifiers.ts';
+import { VERIFY_PREFIX, verifyCopyId } from './identifiers.ts';
 
-/** A verification in progress or finished, as the state table keeps it. */
+export type { DatabaseKind };
+
+/** A verification in progress or finished, as the state table keeps it (keyed by kind and copy). */
 export interface VerificationRecord {
+  /** The database verified: a DB instance, or an Aurora cluster (restored as a cluster plus one instance). */
   readonly database: string;
-  /** A DB instance, or an Aurora cluster (restored as a cluster plus one small instance). @default 'instance' */
-  readonly kind?: 'instance' | 'cluster';
+  readonly kind: DatabaseKind;
   readonly snapshotId: string;
   /** When the snapshot was taken: the freshness checks are relative to it. */
   readonly snapshotTime: number;
-  readonly instanceId: string;
+  /** The temporary copy (of the same kind as the database) it restores into. */
+  readonly copyId: string;
   readonly requestedAt: number;
   /**
    * `starting` until RDS has accepted every restore request (a throttled or lost request is made again);
@@ -23,10 +27,16 @@ export interface VerificationRecord {
   readonly reason?: string;
 }
 
-/** A temporary `nightshift-verify-*` copy (a DB instance, or an Aurora cluster) as RDS shows it. */
-export interface VerifyInstanceView {
+/** A database the snapshots are taken of, and so verified. */
+export interface VerifyTarget {
   readonly id: string;
-  readonly kind: 'instance' | 'cluster';
+  readonly kind: DatabaseKind;
+}
+
+/** A temporary `nightshift-verify-*` copy (a DB instance, or an Aurora cluster) as RDS shows it. */
+export interface CopyView {
+  readonly id: string;
+  readonly kind: DatabaseKind;
   /** `creating`, `available`, `failed`, `deleting`, … */
   readonly status: string;
   /** From its `nightshift:expires-at` tag; undefined when absent or unreadable. */
@@ -49,7 +59,7 @@ export const PASSWORD_GRACE_MS = 15 * 60_000;
 /** The newest available Nightshift snapshot of a target database. */
 export interface SnapshotToVerify {
   readonly database: string;
-  readonly kind?: 'instance' | 'cluster';
+  readonly kind: DatabaseKind;
   readonly snapshotId: string;
   readonly createdAt: number;
 }
@@ -57,7 +67,7 @@ export interface SnapshotToVerify {
 export interface VerifyRules {
   /** A restore not available after this long fails the verification. */
   readonly restoreTimeoutMs: number;
-  /** A temporary instance is tagged to expire this long after its request; the janitor removes it then. */
+  /** A temporary copy is tagged to expire this long after its request; the janitor removes it then. */
   readonly instanceTtlMs: number;
 }
 
@@ -69,10 +79,10 @@ export interface VerifyObservation {
    */
   readonly dueSince: number;
   readonly rules: VerifyRules;
-  readonly targets: readonly string[];
+  readonly targets: readonly VerifyTarget[];
   readonly snapshots: readonly SnapshotToVerify[];
   readonly records: readonly VerificationRecord[];
-  readonly instances: readonly VerifyInstanceView[];
+  readonly copies: readonly CopyView[];
   /** One-time password parameters under `/nightshift/restore-verify/`. */
   readonly passwords: readonly PasswordView[];
 }
@@ -86,173 +96,182 @@ export type VerifyAction =
       readonly create: boolean;
       /** When the copy expires (its `nightshift:expires-at` tag), from the request's time. */
       readonly expiresAt: number;
+      /** The verification run the copy belongs to (its `nightshift:run-id` tag). */
+      readonly runId: string;
       readonly reason: string;
     }
   | { readonly kind: 'reset-password'; readonly record: VerificationRecord; readonly reason: string }
   | { readonly kind: 'check'; readonly record: VerificationRecord; readonly reason: string }
   | { readonly kind: 'fail'; readonly record: VerificationRecord; readonly reason: string }
-  | { readonly kind: 'no-snapshot'; readonly database: string; readonly reason: string }
   | {
-      readonly kind: 'delete-instance';
-      readonly instanceId: string;
+      readonly kind: 'no-snapshot';
+      /** What is recorded once the alert is out: this run's verification of the target, failed. */
+      readonly marker: VerificationRecord;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'delete-copy';
+      readonly copyId: string;
       /** Whether the copy is an instance, or a cluster (deleted with its member instance). */
-      readonly copyKind: 'instance' | 'cluster';
+      readonly copyKind: DatabaseKind;
       readonly reason: string;
     }
   | { readonly kind: 'delete-password'; readonly copyId: string; readonly reason: string };
 
 const gone = (status: string | undefined) => status === undefined || status === 'deleting';
+/** One key per database or copy: an instance and a cluster of the same name are different things. */
+const keyOf = (kind: DatabaseKind, id: string) => `${kind}#${id}`;
+const isActive = (r: VerificationRecord) =>
+  r.state === 'starting' || r.state === 'restoring' || r.state === 'resetting';
 
 /**
  * One reconcile step of restore verification: a pure function from what is observed to what to do next.
  * Long waits are never spent in a Lambda: a restore is requested, later ticks see it available and check it,
- * and every temporary instance is deleted once it has a verdict — or by the janitor once its expiry passed.
+ * and every temporary copy is deleted once it has a verdict — or by the janitor once its expiry passed.
+ * Each action carries everything carrying it out needs.
  */
 export function planVerification(o: VerifyObservation): VerifyAction[] {
+  const actions = [...startDue(o)];
+  const active = o.records.filter(isActive);
+  for (const record of active) {
+    const next = advanceVerification(o, record);
+    if (next) actions.push(next);
+  }
+  actions.push(...janitor(o, active, actions));
+  return actions;
+}
+
+/** A target with no verification requested since the schedule came due: restore its newest snapshot. */
+function startDue(o: VerifyObservation): VerifyAction[] {
   const actions: VerifyAction[] = [];
-  const active = o.records.filter(
-    (r) => r.state === 'starting' || r.state === 'restoring' || r.state === 'resetting',
-  );
-  const byId = new Map(o.instances.map((i) => [i.id, i]));
-  const stored = new Set(o.passwords.map((p) => p.copyId));
-  for (const database of o.targets) {
-    if (active.some((r) => r.database === database)) continue;
-    if (o.records.some((r) => r.database === database && r.requestedAt >= o.dueSince)) continue;
-    const snapshot = o.snapshots.find((s) => s.database === database);
+  const runId = `verify-${new Date(o.dueSince).toISOString()}`;
+  for (const target of o.targets) {
+    const mine = o.records.filter((r) => r.kind === target.kind && r.database === target.id);
+    if (mine.some(isActive) || mine.some((r) => r.requestedAt >= o.dueSince)) continue;
+    const snapshot = o.snapshots.find((s) => s.kind === target.kind && s.database === target.id);
+    const what = target.kind === 'cluster' ? `DB cluster ${target.id}` : target.id;
     if (!snapshot) {
+      const reason = `no available Nightshift snapshot of ${what} to verify`;
       actions.push({
         kind: 'no-snapshot',
-        database,
-        reason: `no available Nightshift snapshot of ${database} to verify`,
+        marker: {
+          database: target.id,
+          kind: target.kind,
+          snapshotId: '',
+          snapshotTime: 0,
+          copyId: `none-${target.id}-${o.dueSince}`,
+          requestedAt: o.now,
+          state: 'failed',
+          reason,
+        },
+        reason,
       });
       continue;
     }
-    const instanceId = verifyInstanceId(database, o.now);
+    const copyId = verifyCopyId(target.id, target.kind, o.now);
     actions.push({
       kind: 'restore',
       record: {
-        database,
-        kind: snapshot.kind ?? 'instance',
+        database: target.id,
+        kind: target.kind,
         snapshotId: snapshot.snapshotId,
         snapshotTime: snapshot.createdAt,
-        instanceId,
+        copyId,
         requestedAt: o.now,
         state: 'starting',
       },
       create: true,
       expiresAt: o.now + o.rules.instanceTtlMs,
-      reason: `restore ${snapshot.snapshotId} into ${instanceId} to prove it restores`,
+      runId,
+      reason: `restore ${snapshot.snapshotId} into ${copyId} to prove it restores`,
     });
   }
+  return actions;
+}
 
-  for (const record of active) {
-    const instance = byId.get(record.instanceId);
-    const waited = o.now - record.requestedAt;
-    const hours = Math.round(o.rules.instanceTtlMs / 3_600_000);
-    if (waited > o.rules.instanceTtlMs) {
-      // Whatever step it is stuck at, a verification ends with its copy's time to live.
-      actions.push({
-        kind: 'fail',
-        record,
-        reason:
-          record.state === 'starting'
-            ? `RDS did not accept the restore of ${record.snapshotId} within ${hours} hours (requested again every tick)`
-            : `verification of ${record.snapshotId} did not finish within ${hours} hours`,
-      });
-    } else if (record.state === 'starting') {
-      // Throttled, a 5xx, a lost answer or a crash: the request is made again (RDS answers AlreadyExists
-      // for a copy it did create), never taken for a verdict.
-      actions.push({
-        kind: 'restore',
-        record,
-        create: false,
-        expiresAt: record.requestedAt + o.rules.instanceTtlMs,
-        reason: `RDS has not confirmed the restore of ${record.snapshotId} into ${record.instanceId}: request it again`,
-      });
-    } else if (instance?.status === 'available' && record.state === 'restoring') {
-      actions.push({
+/** The next step of one verification in progress, if any is due. */
+function advanceVerification(o: VerifyObservation, record: VerificationRecord): VerifyAction | undefined {
+  const copy = o.copies.find((c) => keyOf(c.kind, c.id) === keyOf(record.kind, record.copyId));
+  const waited = o.now - record.requestedAt;
+  const hours = Math.round(o.rules.instanceTtlMs / 3_600_000);
+  const fail = (reason: string): VerifyAction => ({ kind: 'fail', record, reason });
+  if (waited > o.rules.instanceTtlMs) {
+    // Whatever step it is stuck at, a verification ends with its copy's time to live.
+    return fail(
+      record.state === 'starting'
+        ? `RDS did not accept the restore of ${record.snapshotId} within ${hours} hours (requested again every tick)`
+        : `verification of ${record.snapshotId} did not finish within ${hours} hours`,
+    );
+  }
+  if (record.state === 'starting') {
+    // Throttled, a 5xx, a lost answer or a crash: the request is made again (RDS answers AlreadyExists
+    // for a copy it did create), never taken for a verdict.
+    return {
+      kind: 'restore',
+      record,
+      create: false,
+      expiresAt: record.requestedAt + o.rules.instanceTtlMs,
+      runId: `verify-${new Date(o.dueSince).toISOString()}`,
+      reason: `RDS has not confirmed the restore of ${record.snapshotId} into ${record.copyId}: request it again`,
+    };
+  }
+  if (copy?.status === 'available') {
+    if (record.state === 'restoring') {
+      return {
         kind: 'reset-password',
         record,
-        reason: `${record.instanceId} is available: set a one-time master password`,
-      });
-    } else if (
-      instance?.status === 'available' &&
-      record.state === 'resetting' &&
-      !stored.has(record.instanceId)
-    ) {
+        reason: `${record.copyId} is available: set a one-time master password`,
+      };
+    }
+    if (!o.passwords.some((p) => p.copyId === record.copyId)) {
       // The state says the password exists but SSM has none (an earlier version's crash, an operator): the
       // checks could never log in, so set a new one instead of failing every tick until the time to live.
-      actions.push({
+      return {
         kind: 'reset-password',
         record,
-        reason: `${record.instanceId} has no stored one-time password: set a new one`,
-      });
-    } else if (instance?.status === 'available' && record.state === 'resetting') {
-      actions.push({
-        kind: 'check',
-        record,
-        reason: `${record.instanceId} has its one-time password: run the checks`,
-      });
-    } else if (instance?.status === 'failed' || instance?.status === 'incompatible-restore') {
-      actions.push({
-        kind: 'fail',
-        record,
-        reason: `restore of ${record.snapshotId} ended ${instance.status}`,
-      });
-    } else if (gone(instance?.status) && waited > 5 * 60_000) {
-      actions.push({
-        kind: 'fail',
-        record,
-        reason: `${record.instanceId} disappeared before it was verified`,
-      });
-    } else if (waited > o.rules.restoreTimeoutMs) {
-      actions.push({
-        kind: 'fail',
-        record,
-        reason: `restore of ${record.snapshotId} not available after ${Math.round(waited / 60_000)} minutes`,
-      });
+        reason: `${record.copyId} has no stored one-time password: set a new one`,
+      };
     }
+    return { kind: 'check', record, reason: `${record.copyId} has its one-time password: run the checks` };
   }
+  if (copy?.status === 'failed' || copy?.status === 'incompatible-restore')
+    return fail(`restore of ${record.snapshotId} ended ${copy.status}`);
+  if (gone(copy?.status) && waited > 5 * 60_000)
+    return fail(`${record.copyId} disappeared before it was verified`);
+  if (waited > o.rules.restoreTimeoutMs)
+    return fail(`restore of ${record.snapshotId} not available after ${Math.round(waited / 60_000)} minutes`);
+  return undefined;
+}
 
-  // Every temporary instance goes: once its verification has a verdict, or (the janitor) once it expired.
-  const restoring = new Set(active.map((r) => r.instanceId));
+/**
+ * Every temporary copy goes: once its verification has a verdict, or once it expired. A one-time password
+ * never outlives its copy: deleting a copy deletes its parameter first, and one left behind (its
+ * DeleteParameter failed and the copy went anyway) is removed here.
+ */
+function janitor(
+  o: VerifyObservation,
+  active: readonly VerificationRecord[],
+  planned: readonly VerifyAction[],
+): VerifyAction[] {
+  const actions: VerifyAction[] = [];
+  const inProgress = new Set(active.map((r) => keyOf(r.kind, r.copyId)));
   const failing = new Set(
-    actions.filter((a) => a.kind === 'fail').map((a) => (a.kind === 'fail' ? a.record.instanceId : '')),
+    planned.flatMap((a) => (a.kind === 'fail' ? [keyOf(a.record.kind, a.record.copyId)] : [])),
   );
-  for (const instance of o.instances) {
-    if (!instance.id.startsWith(VERIFY_PREFIX) || gone(instance.status)) continue;
-    const record = o.records.find((r) => r.instanceId === instance.id);
-    if (failing.has(instance.id)) {
-      actions.push({
-        kind: 'delete-instance',
-        instanceId: instance.id,
-        copyKind: instance.kind,
-        reason: 'its verification failed',
-      });
-    } else if (record && (record.state === 'verified' || record.state === 'failed')) {
-      actions.push({
-        kind: 'delete-instance',
-        instanceId: instance.id,
-        copyKind: instance.kind,
-        reason: `its verification is done (${record.state})`,
-      });
-    } else if (
-      !restoring.has(instance.id) &&
-      instance.expiresAt !== undefined &&
-      instance.expiresAt <= o.now
-    ) {
-      actions.push({
-        kind: 'delete-instance',
-        instanceId: instance.id,
-        copyKind: instance.kind,
-        reason: 'orphaned temporary instance past its expiry',
-      });
-    }
+  for (const copy of o.copies) {
+    if (!copy.id.startsWith(VERIFY_PREFIX) || gone(copy.status)) continue;
+    const key = keyOf(copy.kind, copy.id);
+    const record = o.records.find((r) => keyOf(r.kind, r.copyId) === key);
+    const reason = failing.has(key)
+      ? 'its verification failed'
+      : record && (record.state === 'verified' || record.state === 'failed')
+        ? `its verification is done (${record.state})`
+        : !inProgress.has(key) && copy.expiresAt !== undefined && copy.expiresAt <= o.now
+          ? 'orphaned temporary copy past its expiry'
+          : undefined;
+    if (reason) actions.push({ kind: 'delete-copy', copyId: copy.id, copyKind: copy.kind, reason });
   }
-
-  // A one-time password never outlives its copy: deleting a copy deletes its parameter first, and one left
-  // behind (its DeleteParameter failed and the copy went anyway) is removed here.
-  const live = new Set(o.instances.filter((i) => !gone(i.status)).map((i) => i.id));
+  const live = new Set(o.copies.filter((c) => !gone(c.status)).map((c) => c.id));
   for (const password of o.passwords) {
     if (live.has(password.copyId) || o.now - password.lastModified < PASSWORD_GRACE_MS) continue;
     actions.push({

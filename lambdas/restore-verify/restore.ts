@@ -5,11 +5,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { awsErrorName, isTransientAwsError } from '#shared/errors';
 import type { VerifyDeps } from './deps.ts';
+import { clusterMemberId } from './identifiers.ts';
 import type { VerifyAction } from './plan.ts';
-
-/** The member instance added to a restored cluster (RDS serves a cluster through its instances). */
-export const clusterMemberId = (copyId: string) =>
-  copyId.length <= 61 ? `${copyId}-1` : `${copyId.slice(0, 59)}-1`;
 
 /** RDS's answers to a request for a copy that exists already (instance, cluster). */
 const ALREADY_EXISTS = ['DBInstanceAlreadyExistsFault', 'DBClusterAlreadyExistsFault'];
@@ -22,14 +19,14 @@ const ALREADY_EXISTS = ['DBInstanceAlreadyExistsFault', 'DBClusterAlreadyExistsF
  */
 export async function requestRestore(
   action: Extract<VerifyAction, { kind: 'restore' }>,
-  deps: Pick<VerifyDeps, 'rds' | 'config' | 'dueSince'>,
+  deps: Pick<VerifyDeps, 'rds' | 'config'>,
 ): Promise<string | undefined> {
   const { record } = action;
   const tags = [
     { Key: 'nightshift:managed', Value: 'true' },
     { Key: 'nightshift:source-db', Value: record.database },
     { Key: 'nightshift:expires-at', Value: new Date(action.expiresAt).toISOString() },
-    { Key: 'nightshift:run-id', Value: `verify-${new Date(deps.dueSince).toISOString()}` },
+    { Key: 'nightshift:run-id', Value: action.runId },
   ];
   const securityGroups =
     deps.config.securityGroupIds.length > 0 ? [...deps.config.securityGroupIds] : undefined;
@@ -41,7 +38,7 @@ export async function requestRestore(
       await deps.rds
         .send(
           new RestoreDBClusterFromSnapshotCommand({
-            DBClusterIdentifier: record.instanceId,
+            DBClusterIdentifier: record.copyId,
             SnapshotIdentifier: record.snapshotId,
             Engine: 'aurora-postgresql',
             DBSubnetGroupName: deps.config.subnetGroupName,
@@ -54,8 +51,8 @@ export async function requestRestore(
       await deps.rds
         .send(
           new CreateDBInstanceCommand({
-            DBInstanceIdentifier: clusterMemberId(record.instanceId),
-            DBClusterIdentifier: record.instanceId,
+            DBInstanceIdentifier: clusterMemberId(record.copyId),
+            DBClusterIdentifier: record.copyId,
             Engine: 'aurora-postgresql',
             DBInstanceClass: deps.config.clusterInstanceClass ?? 'db.t4g.medium',
             PubliclyAccessible: false,
@@ -67,7 +64,7 @@ export async function requestRestore(
       await deps.rds
         .send(
           new RestoreDBInstanceFromDBSnapshotCommand({
-            DBInstanceIdentifier: record.instanceId,
+            DBInstanceIdentifier: record.copyId,
             DBSnapshotIdentifier: record.snapshotId,
             DBInstanceClass: deps.config.instanceClass,
             DBSubnetGroupName: deps.config.subnetGroupName,

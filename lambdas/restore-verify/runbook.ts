@@ -5,8 +5,8 @@ import { observeVerification } from './observe.ts';
 import { planVerification, type VerifyAction } from './plan.ts';
 
 export { RUNBOOK, type VerifyDeps, type VerifyRuntimeConfig, VerifyTickError } from './deps.ts';
+export { clusterMemberId } from './identifiers.ts';
 export { PASSWORD_PATH, passwordParameter } from './passwords.ts';
-export { clusterMemberId } from './restore.ts';
 
 /**
  * observe → plan → act: one reconcile tick of restore verification. Under the kill switch (or when it cannot
@@ -54,9 +54,8 @@ function subjectOf(a: VerifyAction): string {
     case 'fail':
       return a.record.database;
     case 'no-snapshot':
-      return a.database;
-    case 'delete-instance':
-      return a.instanceId;
+      return a.marker.database;
+    case 'delete-copy':
     case 'delete-password':
       return a.copyId;
   }

@@ -6,7 +6,13 @@ import type { VerificationRecord } from './plan.ts';
 const PK = 'restore-verify';
 const TTL_DAYS = 90;
 
-/** Verification progress in the state table: one item per temporary instance (partition `restore-verify`). */
+/** The sort key of a verification: its kind and copy, so an instance and a cluster of one name never meet. */
+const sortKey = (record: Pick<VerificationRecord, 'kind' | 'copyId'>) => `${record.kind}#${record.copyId}`;
+
+/**
+ * Verification progress in the state table: one item per temporary copy (partition `restore-verify`, sort
+ * key `instance#<copy>` or `cluster#<copy>`), kept 90 days.
+ */
 export class VerificationStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -23,7 +29,7 @@ export class VerificationStore {
     return items.map(({ pk: _pk, sk: _sk, expiresAt: _e, ...r }) => r as unknown as VerificationRecord);
   }
 
-  /** Records a requested restore; false when that instance already has a record (a duplicate tick). */
+  /** Records a requested restore; false when that copy already has a record (a concurrent tick's). */
   async start(record: VerificationRecord, nowMs: number): Promise<boolean> {
     return this.documents
       .send(
@@ -31,7 +37,7 @@ export class VerificationStore {
           TableName: this.tableName,
           Item: {
             pk: PK,
-            sk: record.instanceId,
+            sk: sortKey(record),
             ...record,
             expiresAt: Math.floor(nowMs / 1000) + TTL_DAYS * 86_400,
           },
@@ -51,18 +57,14 @@ export class VerificationStore {
       );
   }
 
-  /** Moves a record from one state to the next; false when another invocation moved it first. */
-  async advance(
-    instanceId: string,
-    from: VerificationRecord['state'],
-    fields: Partial<VerificationRecord>,
-  ): Promise<boolean> {
+  /** Moves a record on from the state it was observed in; false when another invocation moved it first. */
+  async advance(record: VerificationRecord, fields: Partial<VerificationRecord>): Promise<boolean> {
     const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
     return this.documents
       .send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: PK, sk: instanceId },
+          Key: { pk: PK, sk: sortKey(record) },
           UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
           ConditionExpression: '#state = :from',
           ExpressionAttributeNames: {
@@ -70,7 +72,7 @@ export class VerificationStore {
             ...Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
           },
           ExpressionAttributeValues: {
-            ':from': from,
+            ':from': record.state,
             ...Object.fromEntries(entries.map(([, v], i) => [`:f${i}`, v])),
           },
         }),

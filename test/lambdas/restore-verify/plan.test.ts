@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHECKS, judge, verdict } from '../../../lambdas/restore-verify/checks.ts';
-import { verifyInstanceId } from '../../../lambdas/restore-verify/identifiers.ts';
+import { clusterMemberId, verifyCopyId } from '../../../lambdas/restore-verify/identifiers.ts';
 import {
   PASSWORD_GRACE_MS,
   planVerification,
@@ -17,10 +17,15 @@ const observe = (o: Partial<VerifyObservation>): VerifyObservation => ({
   rules,
   targets: [], // no target is up for a new verification unless a test says so
   snapshots: [
-    { database: 'orders', snapshotId: 'nightshift-orders-20261122-0300', createdAt: NOW - 60 * MIN },
+    {
+      database: 'orders',
+      kind: 'instance',
+      snapshotId: 'nightshift-orders-20261122-0300',
+      createdAt: NOW - 60 * MIN,
+    },
   ],
   records: [],
-  instances: [],
+  copies: [],
   passwords: [],
   ...o,
 });
@@ -30,28 +35,40 @@ const copy = (id: string, status: string, expiresAt?: number, kind: 'instance' |
   status,
   ...(expiresAt === undefined ? {} : { expiresAt }),
 });
+const ORDERS = { id: 'orders', kind: 'instance' } as const;
 const restoring: VerificationRecord = {
   database: 'orders',
+  kind: 'instance',
   snapshotId: 'nightshift-orders-20261122-0300',
   snapshotTime: NOW - 60 * MIN,
-  instanceId: 'nightshift-verify-orders-20261122',
+  copyId: 'nightshift-verify-orders-20261122',
   requestedAt: NOW - 20 * MIN,
   state: 'restoring',
 };
 
-describe('verifyInstanceId', () => {
-  it('derives the temporary instance from the database and the day', () => {
-    expect(verifyInstanceId('orders', NOW)).toBe('nightshift-verify-orders-20261122');
+describe('verifyCopyId', () => {
+  it('derives the temporary copy from the database, its kind and the day', () => {
+    expect(verifyCopyId('orders', 'instance', NOW)).toBe('nightshift-verify-orders-20261122');
+    expect(verifyCopyId('orders', 'cluster', NOW)).toBe('nightshift-verify-orders-20261122-c');
   });
 
-  it('stays within 63 characters and valid, distinct per database, for long names', () => {
-    const a = verifyInstanceId('webhook-integration-production-primary-database', NOW);
-    const b = verifyInstanceId('webhook-integration-production-primary-database-2', NOW);
-    for (const id of [a, b]) {
-      expect(id.length).toBeLessThanOrEqual(63);
-      expect(id).toMatch(/^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/);
+  it('never gives an instance and a cluster the same copy, whatever their names', () => {
+    const names = ['orders', 'orders-20261122-c', 'orders-c', 'a'.repeat(63), `${'a'.repeat(62)}b`];
+    const ids = names.flatMap((n) => [verifyCopyId(n, 'instance', NOW), verifyCopyId(n, 'cluster', NOW)]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("stays within RDS's limits and valid, distinct per database, for long names; a cluster's member fits too", () => {
+    const a = 'webhook-integration-production-primary-database';
+    const b = 'webhook-integration-production-primary-database-2';
+    for (const kind of ['instance', 'cluster'] as const) {
+      const ids = [verifyCopyId(a, kind, NOW), verifyCopyId(b, kind, NOW)];
+      for (const id of [...ids, ...(kind === 'cluster' ? ids.map(clusterMemberId) : [])]) {
+        expect(id.length).toBeLessThanOrEqual(63);
+        expect(id).toMatch(/^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/);
+      }
+      expect(ids[0]).not.toBe(ids[1]);
     }
-    expect(a).not.toBe(b);
   });
 });
 
@@ -59,7 +76,7 @@ describe('planVerification', () => {
   describe.each<[string, Partial<VerifyObservation>, unknown[]]>([
     [
       'the weekly start restores the newest snapshot',
-      { dueSince: NOW - MIN, targets: ['orders'] },
+      { dueSince: NOW - MIN, targets: [ORDERS] },
       [
         {
           kind: 'restore',
@@ -69,13 +86,55 @@ describe('planVerification', () => {
             kind: 'instance',
             snapshotId: 'nightshift-orders-20261122-0300',
             snapshotTime: NOW - 60 * MIN,
-            instanceId: 'nightshift-verify-orders-20261122',
+            copyId: 'nightshift-verify-orders-20261122',
             requestedAt: NOW,
             state: 'starting',
           },
           expiresAt: NOW + rules.instanceTtlMs,
+          runId: 'verify-2026-11-22T03:59:00.000Z',
         },
       ],
+    ],
+    [
+      'an instance and a cluster of the same name are verified apart',
+      {
+        dueSince: NOW - MIN,
+        targets: [ORDERS, { id: 'orders', kind: 'cluster' }],
+        snapshots: [
+          {
+            database: 'orders',
+            kind: 'cluster',
+            snapshotId: 'nightshift-orders-20261122-0300',
+            createdAt: NOW - 60 * MIN,
+          },
+        ],
+        // The instance's verification of this run is done; the cluster's is not.
+        records: [
+          {
+            ...restoring,
+            state: 'verified',
+            requestedAt: NOW,
+            copyId: 'nightshift-verify-orders-20261121',
+          },
+        ],
+      },
+      [
+        {
+          kind: 'restore',
+          create: true,
+          record: expect.objectContaining({ kind: 'cluster', copyId: 'nightshift-verify-orders-20261122-c' }),
+        },
+      ],
+    ],
+    [
+      "a cluster's verification in progress neither blocks nor is taken for the instance's of the same name",
+      {
+        dueSince: NOW - MIN,
+        targets: [ORDERS],
+        records: [{ ...restoring, kind: 'cluster', copyId: 'nightshift-verify-orders-20261122-c' }],
+        copies: [copy('nightshift-verify-orders-20261122-c', 'creating', undefined, 'cluster')],
+      },
+      [{ kind: 'restore', record: expect.objectContaining({ kind: 'instance' }) }],
     ],
     [
       'a target verified since the schedule came due is not restored again',
@@ -89,23 +148,29 @@ describe('planVerification', () => {
       'a target last verified before the schedule came due is restored',
       {
         dueSince: NOW - MIN,
-        targets: ['orders'],
+        targets: [ORDERS],
         records: [{ ...restoring, state: 'verified', requestedAt: NOW - 7 * 24 * 60 * MIN }],
       },
       [{ kind: 'restore' }],
     ],
     [
       'the weekly start with no snapshot alerts',
-      { dueSince: NOW - MIN, targets: ['orders'], snapshots: [] },
-      [{ kind: 'no-snapshot', database: 'orders' }],
+      { dueSince: NOW - MIN, targets: [ORDERS], snapshots: [] },
+      [
+        {
+          kind: 'no-snapshot',
+          reason: 'no available Nightshift snapshot of orders to verify',
+          marker: expect.objectContaining({ database: 'orders', kind: 'instance', state: 'failed' }),
+        },
+      ],
     ],
     [
       'the weekly start while one is running leaves it be',
       {
         dueSince: NOW - MIN,
-        targets: ['orders'],
+        targets: [ORDERS],
         records: [restoring],
-        instances: [copy(restoring.instanceId, 'creating')],
+        copies: [copy(restoring.copyId, 'creating')],
       },
       [],
     ],
@@ -125,7 +190,7 @@ describe('planVerification', () => {
       'an unconfirmed restore whose copy exists is requested again (AlreadyExists confirms it)',
       {
         records: [{ ...restoring, state: 'starting' }],
-        instances: [copy(restoring.instanceId, 'available')],
+        copies: [copy(restoring.copyId, 'available')],
       },
       [{ kind: 'restore', create: false }],
     ],
@@ -142,19 +207,19 @@ describe('planVerification', () => {
     ],
     [
       'a restore still creating waits',
-      { records: [restoring], instances: [copy(restoring.instanceId, 'creating')] },
+      { records: [restoring], copies: [copy(restoring.copyId, 'creating')] },
       [],
     ],
     [
       'an available restore gets a one-time password',
-      { records: [restoring], instances: [copy(restoring.instanceId, 'available')] },
+      { records: [restoring], copies: [copy(restoring.copyId, 'available')] },
       [{ kind: 'reset-password', record: restoring }],
     ],
     [
       'a copy resetting its password waits',
       {
         records: [{ ...restoring, state: 'resetting' }],
-        instances: [copy(restoring.instanceId, 'resetting-master-credentials')],
+        copies: [copy(restoring.copyId, 'resetting-master-credentials')],
       },
       [],
     ],
@@ -162,8 +227,8 @@ describe('planVerification', () => {
       'a copy available with its one-time password is checked',
       {
         records: [{ ...restoring, state: 'resetting' }],
-        instances: [copy(restoring.instanceId, 'available')],
-        passwords: [{ copyId: restoring.instanceId, lastModified: NOW - 10 * MIN }],
+        copies: [copy(restoring.copyId, 'available')],
+        passwords: [{ copyId: restoring.copyId, lastModified: NOW - 10 * MIN }],
       },
       [{ kind: 'check' }],
     ],
@@ -171,7 +236,7 @@ describe('planVerification', () => {
       'a copy whose state says `resetting` but whose password SSM does not have gets a new one, not 12 failing checks',
       {
         records: [{ ...restoring, state: 'resetting' }],
-        instances: [copy(restoring.instanceId, 'available')],
+        copies: [copy(restoring.copyId, 'available')],
       },
       [{ kind: 'reset-password', record: { ...restoring, state: 'resetting' } }],
     ],
@@ -179,64 +244,64 @@ describe('planVerification', () => {
       'a restore past the timeout fails and is deleted',
       {
         records: [{ ...restoring, requestedAt: NOW - 3 * 60 * MIN }],
-        instances: [copy(restoring.instanceId, 'creating')],
+        copies: [copy(restoring.copyId, 'creating')],
       },
-      [{ kind: 'fail' }, { kind: 'delete-instance', instanceId: restoring.instanceId }],
+      [{ kind: 'fail' }, { kind: 'delete-copy', copyId: restoring.copyId }],
     ],
     [
       'a failed restore fails and is deleted',
-      { records: [restoring], instances: [copy(restoring.instanceId, 'failed')] },
-      [{ kind: 'fail', reason: expect.stringContaining('ended failed') }, { kind: 'delete-instance' }],
+      { records: [restoring], copies: [copy(restoring.copyId, 'failed')] },
+      [{ kind: 'fail', reason: expect.stringContaining('ended failed') }, { kind: 'delete-copy' }],
     ],
     [
       'a verified copy is deleted',
       {
         records: [{ ...restoring, state: 'verified' }],
-        instances: [copy(restoring.instanceId, 'available')],
+        copies: [copy(restoring.copyId, 'available')],
       },
-      [{ kind: 'delete-instance', reason: 'its verification is done (verified)' }],
+      [{ kind: 'delete-copy', reason: 'its verification is done (verified)' }],
     ],
     [
       "a failed verification's copy is deleted too",
       {
         records: [{ ...restoring, state: 'failed' }],
-        instances: [copy(restoring.instanceId, 'available')],
+        copies: [copy(restoring.copyId, 'available')],
       },
-      [{ kind: 'delete-instance' }],
+      [{ kind: 'delete-copy' }],
     ],
     [
       'a verification stuck past its time to live fails and its copy is deleted',
       {
         records: [{ ...restoring, state: 'resetting', requestedAt: NOW - 7 * 60 * MIN }],
-        instances: [copy(restoring.instanceId, 'available')],
+        copies: [copy(restoring.copyId, 'available')],
       },
       [
         { kind: 'fail', reason: expect.stringContaining('did not finish within 6 hours') },
-        { kind: 'delete-instance' },
+        { kind: 'delete-copy' },
       ],
     ],
     [
       'the janitor removes an orphan past its expiry',
-      { instances: [copy('nightshift-verify-old-20261101', 'available', NOW - MIN)] },
-      [{ kind: 'delete-instance', reason: expect.stringContaining('orphaned') }],
+      { copies: [copy('nightshift-verify-old-20261101', 'available', NOW - MIN)] },
+      [{ kind: 'delete-copy', reason: expect.stringContaining('orphaned') }],
     ],
     [
       'the janitor leaves an orphan before its expiry',
-      { instances: [copy('nightshift-verify-old-20261122', 'available', NOW + MIN)] },
+      { copies: [copy('nightshift-verify-old-20261122', 'available', NOW + MIN)] },
       [],
     ],
     [
       'the janitor never touches an instance Nightshift did not name',
-      { instances: [copy('orders', 'available', NOW - MIN)] },
+      { copies: [copy('orders', 'available', NOW - MIN)] },
       [],
     ],
     [
       "a cluster copy's deletion says it is a cluster",
       {
         records: [{ ...restoring, kind: 'cluster', state: 'verified' }],
-        instances: [copy(restoring.instanceId, 'available', undefined, 'cluster')],
+        copies: [copy(restoring.copyId, 'available', undefined, 'cluster')],
       },
-      [{ kind: 'delete-instance', instanceId: restoring.instanceId, copyKind: 'cluster' }],
+      [{ kind: 'delete-copy', copyId: restoring.copyId, copyKind: 'cluster' }],
     ],
     [
       'the janitor deletes a one-time password whose copy is gone',
@@ -252,17 +317,17 @@ describe('planVerification', () => {
     [
       'the janitor deletes a one-time password whose copy is being deleted',
       {
-        instances: [copy(restoring.instanceId, 'deleting')],
-        passwords: [{ copyId: restoring.instanceId, lastModified: NOW - 60 * MIN }],
+        copies: [copy(restoring.copyId, 'deleting')],
+        passwords: [{ copyId: restoring.copyId, lastModified: NOW - 60 * MIN }],
       },
-      [{ kind: 'delete-password', copyId: restoring.instanceId }],
+      [{ kind: 'delete-password', copyId: restoring.copyId }],
     ],
     [
       'the janitor keeps the password of a copy that is there',
       {
         records: [{ ...restoring, state: 'resetting' }],
-        instances: [copy(restoring.instanceId, 'resetting-master-credentials')],
-        passwords: [{ copyId: restoring.instanceId, lastModified: NOW - 60 * MIN }],
+        copies: [copy(restoring.copyId, 'resetting-master-credentials')],
+        passwords: [{ copyId: restoring.copyId, lastModified: NOW - 60 * MIN }],
       },
       [],
     ],
@@ -279,7 +344,7 @@ describe('planVerification', () => {
       'an instance already deleting is left alone',
       {
         records: [{ ...restoring, state: 'verified' }],
-        instances: [copy(restoring.instanceId, 'deleting')],
+        copies: [copy(restoring.copyId, 'deleting')],
       },
       [],
     ],

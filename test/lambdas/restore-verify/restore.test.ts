@@ -63,13 +63,12 @@ describe('requestRestore', () => {
     kind,
     snapshotId: 'nightshift-orders-20261122-0300',
     snapshotTime: Date.parse('2026-11-22T03:00:00Z'),
-    instanceId: 'nightshift-verify-orders-20261122',
+    copyId: 'nightshift-verify-orders-20261122',
     requestedAt: Date.parse('2026-11-22T05:00:00Z'),
     state: 'starting',
   });
   const deps = {
     rds: rds as unknown as RDSClient,
-    dueSince: Date.parse('2026-11-22T05:00:00Z'),
     config: {
       dryRun: false,
       targets: { instances: ['orders'], clusters: [] },
@@ -86,6 +85,7 @@ describe('requestRestore', () => {
     record: record(kind),
     create,
     expiresAt: Date.parse('2026-11-22T11:00:00Z'),
+    runId: 'verify-2026-11-22T05:00:00.000Z',
     reason: 'test',
   });
   const tags = [

@@ -53,7 +53,7 @@ async function expectOnePassingVerification(world: VerifyWorld): Promise<void> {
   const verified = world.published('Restore Verified');
   expect(verified).toHaveLength(1);
   expect(verified[0]?.detail).toMatchObject({ database: SOURCE_DB, snapshot: SNAPSHOT, copy: COPY });
-  expect((await world.records()).map((r) => [r.instanceId, r.state])).toEqual([[COPY, 'verified']]);
+  expect((await world.records()).map((r) => [r.copyId, r.state])).toEqual([[COPY, 'verified']]);
   expect(world.copies()).toEqual([]);
   expect(world.passwordParameters()).toEqual([]);
 }
@@ -202,7 +202,7 @@ describe('restore verification under faults (bundled handler, its own role, faul
       await w.world.clock.advance(5 * MIN);
       const retried = await w.tick();
       expect(retried.ok).toBe(true);
-      expect(actionsOf(retried)).toEqual([expect.objectContaining({ kind: 'delete-instance' })]);
+      expect(actionsOf(retried)).toEqual([expect.objectContaining({ kind: 'delete-copy' })]);
       expect(w.passwordParameters()).toEqual([]);
       expect(w.copies()).toEqual([]);
     });

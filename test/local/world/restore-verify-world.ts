@@ -199,7 +199,7 @@ export class VerifyWorld {
       kinds.push(...actions.map((a) => a.kind));
       await this.world.clock.advance(5 * MIN);
       await this.world.rds.settle();
-      if (result.ok && actions.length === 0 && kinds.includes('delete-instance')) break;
+      if (result.ok && actions.length === 0 && kinds.includes('delete-copy')) break;
     }
     return { kinds, results };
   }
@@ -290,7 +290,7 @@ export function verifiedRecord(requestedAt: number): VerificationRecord {
     kind: 'instance',
     snapshotId: `nightshift-webhooks-db-${day}-0300`,
     snapshotTime: Date.parse(`${new Date(requestedAt).toISOString().slice(0, 10)}T03:00:00Z`),
-    instanceId: `nightshift-verify-webhooks-db-${day}`,
+    copyId: `nightshift-verify-webhooks-db-${day}`,
     requestedAt,
     state: 'verified',
     reason: '3 check(s) passed',

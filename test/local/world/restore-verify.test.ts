@@ -216,8 +216,8 @@ describe('restore verification in the local world (bundled handler, its own role
       expect(result.ok).toBe(true);
       expect(actionsOf(result)).toEqual([
         expect.objectContaining({
-          kind: 'delete-instance',
-          reason: 'orphaned temporary instance past its expiry',
+          kind: 'delete-copy',
+          reason: 'orphaned temporary copy past its expiry',
         }),
       ]);
       expect(w.copies()).toEqual([]);
