@@ -60,7 +60,7 @@ export class EcsRollback extends Construct {
     const target = this.handler.ruleTarget();
     this.alarmRule = new events.Rule(this, 'AlarmStateChange', {
       description: 'Nightshift ECS rollback: state changes of the alarms that guard configured services',
-      eventPattern: alarmPattern(config),
+      eventPattern: alarmPattern(config, stack),
       targets: [target],
     });
     this.deploymentRule = new events.Rule(this, 'DeploymentStateChange', {
@@ -68,6 +68,7 @@ export class EcsRollback extends Construct {
       eventPattern: {
         source: ['aws.ecs'],
         detailType: ['ECS Deployment State Change'],
+        ...ownOrigin(stack),
         resources: config.services.map(serviceArn),
         detail: {
           eventName: [
@@ -204,8 +205,19 @@ export class EcsRollback extends Construct {
   }
 }
 
-/** The alarm rule's pattern: configured alarm names and prefixes, or the service tag when configured. */
-export function alarmPattern(config: EcsRollbackConfig): events.EventPattern {
+/**
+ * Only the stack's own account and Region: a rule on a bus that receives other accounts' events must not
+ * hand them on (the function checks again). Multi-account comes later, through an explicit allow-list.
+ */
+function ownOrigin(stack: Stack): Pick<events.EventPattern, 'account' | 'region'> {
+  return { account: [stack.account], region: [stack.region] };
+}
+
+/**
+ * The alarm rule's pattern: the stack's account and Region, and configured alarm names and prefixes, or
+ * the service tag when configured.
+ */
+export function alarmPattern(config: EcsRollbackConfig, stack: Stack): events.EventPattern {
   const names = config.services.flatMap((s) =>
     s.alarms.map((a) => ('name' in a ? a.name : { prefix: a.prefix }) as unknown as string),
   );
@@ -214,5 +226,10 @@ export function alarmPattern(config: EcsRollbackConfig): events.EventPattern {
     ? { alarmTags: { [config.serviceTagKey]: config.services.map((s) => s.name) } }
     : undefined;
   const detail = byTag ? (names.length > 0 ? { $or: [byName, byTag] } : byTag) : byName;
-  return { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail };
+  return {
+    source: ['aws.cloudwatch'],
+    detailType: ['CloudWatch Alarm State Change'],
+    ...ownOrigin(stack),
+    detail,
+  };
 }

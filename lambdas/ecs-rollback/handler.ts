@@ -16,8 +16,14 @@ const config = parseRollbackRuntimeConfig(env.runbookConfig);
 const o = observability(RUNBOOK);
 
 /** Lambda entry: CloudWatch alarm state changes and ECS deployment state changes of configured services. */
-export const handler = runbookHandler(o, async ({ event }, context) => {
-  const parsed = parseRollbackEvent(event);
+export const handler = runbookHandler(o, async ({ event, redrive }, context) => {
+  // Shape, sizes, account and Region, and event times against the real clock: before anything is read.
+  const parsed = parseRollbackEvent(event, {
+    now: systemClock(),
+    bounds: env.eventTimeBounds,
+    origin: env.origin,
+    redrive,
+  });
   const result = await runRollbackRunbook(parsed, {
     ecs: ecsClient(),
     ssm: ssmClient(),
@@ -30,10 +36,12 @@ export const handler = runbookHandler(o, async ({ event }, context) => {
     config,
     killSwitchParameter: env.killSwitchParameter,
   });
-  o.metrics.addDimension('service', result.service);
+  // `service` is Powertools' own key (the logger drops it, metrics overwrite their default dimension, both
+  // with a warning): the service a rollback guards has its own name.
+  o.metrics.addDimension('guardedService', result.service);
   o.metrics.addMetric(`outcome_${result.result.outcome}`, MetricUnit.Count, 1);
-  o.logger.info('ecs-rollback finished', {
-    service: result.service,
+  o.logger.info(`ecs-rollback finished for ${result.service}`, {
+    guardedService: result.service,
     event: result.event,
     plan: result.plan?.kind,
     outcome: result.result.outcome,

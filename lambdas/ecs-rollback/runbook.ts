@@ -2,7 +2,6 @@ import type { ECSClient, RegisterTaskDefinitionCommandInput } from '@aws-sdk/cli
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { UnknownResourceError } from '#shared/errors';
 import { readKillSwitch } from '#shared/kill-switch';
-import { parseAwsTimestamp } from '#shared/time';
 import { type ActDeps, type ActResult, act, RUNBOOK } from './act.ts';
 import { type RollbackRuntimeConfig, type RuntimeService, serviceForAlarm } from './config.ts';
 import {
@@ -37,7 +36,9 @@ export interface RunbookResult {
 
 /** observe → plan → act for one event. */
 export async function runRollbackRunbook(event: RollbackEvent, deps: RunbookDeps): Promise<RunbookResult> {
-  return event.type === 'alarm' ? onAlarm(event.event, deps) : onDeployment(event.event, deps);
+  return event.type === 'alarm'
+    ? onAlarm(event.event, event.stateAt, deps)
+    : onDeployment(event.event, event.updatedAt, deps);
 }
 
 function rulesOf(config: RollbackRuntimeConfig): RollbackRules {
@@ -56,7 +57,11 @@ async function holdReason(deps: RunbookDeps): Promise<{ hold?: string; killSwitc
   return { killSwitch: killSwitch.reason };
 }
 
-async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<RunbookResult> {
+async function onAlarm(
+  event: AlarmStateChange,
+  enteredAt: number,
+  deps: RunbookDeps,
+): Promise<RunbookResult> {
   const { alarmName, state, alarmTags } = event.detail;
   const configured = serviceForAlarm(deps.config, alarmName, alarmTags);
   if (!configured) {
@@ -66,7 +71,6 @@ async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<Runb
   }
   const where = locate(configured);
   const alarmArn = event.resources[0] ?? alarmName;
-  const enteredAt = parseAwsTimestamp(state.timestamp) ?? parseAwsTimestamp(event.time) ?? deps.clock();
   const base = {
     runbook: RUNBOOK,
     service: configured.name,
@@ -157,7 +161,11 @@ async function observeTarget(
  * candidate with its definition and the digests ECS resolved; IN_PROGRESS marks when a deployment became
  * primary (and, the first time a service is seen, bootstraps the revision it replaces).
  */
-async function onDeployment(event: DeploymentStateChange, deps: RunbookDeps): Promise<RunbookResult> {
+async function onDeployment(
+  event: DeploymentStateChange,
+  reportedAt: number,
+  deps: RunbookDeps,
+): Promise<RunbookResult> {
   const serviceArn = event.resources[0] ?? '';
   const configured = deps.config.services.find((s) => s.serviceArn === serviceArn);
   if (!configured) throw new UnknownResourceError(`ECS service ${serviceArn} is not configured for rollback`);
@@ -245,8 +253,8 @@ async function onDeployment(event: DeploymentStateChange, deps: RunbookDeps): Pr
     );
   }
 
-  // COMPLETED
-  const completedAt = parseAwsTimestamp(event.detail.updatedAt ?? event.time) ?? now;
+  // COMPLETED: when ECS says so (an event time, bounded), and never before ECS created the deployment.
+  const completedAt = Math.max(reportedAt, deployment.createdAt);
   const described = await describeTaskDefinition(deps.ecs, deployment.taskDefinitionArn);
   const digests = await imageDigestsOf(deps.ecs, where, deployment.taskDefinitionArn);
   const own = stored.claim?.deployTaskDefinitionArn === deployment.taskDefinitionArn;

@@ -9,10 +9,20 @@ import { parseRollbackEvent } from '../../../lambdas/ecs-rollback/events.ts';
 import { type RunbookDeps, runRollbackRunbook } from '../../../lambdas/ecs-rollback/runbook.ts';
 import { RollbackStore } from '../../../lambdas/ecs-rollback/store.ts';
 import { AuditLog } from '../../../lambdas/shared/audit.ts';
-import { InvalidEventError } from '../../../lambdas/shared/errors.ts';
+import { ForeignEventError, InvalidEventError } from '../../../lambdas/shared/errors.ts';
 import { EventPublisher } from '../../../lambdas/shared/publisher.ts';
 import { createStateTable, startStateTable } from '../../support/dynamo.ts';
-import { CLUSTER, DIGEST, fakeBusAndSsm, fakeEcs, SERVICE, SERVICE_ARN, td } from './fake-ecs.ts';
+import {
+  ACCOUNT,
+  CLUSTER,
+  DIGEST,
+  fakeBusAndSsm,
+  fakeEcs,
+  REGION,
+  SERVICE,
+  SERVICE_ARN,
+  td,
+} from './fake-ecs.ts';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
@@ -47,8 +57,10 @@ function alarmEvent(name: string, enteredAt: number, value = 'ALARM') {
   const ts = new Date(enteredAt).toISOString().replace('Z', '+0000');
   return {
     ...alarmFixture,
+    account: ACCOUNT,
+    region: REGION,
     time: new Date(enteredAt).toISOString().replace('.000Z', 'Z'),
-    resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`],
+    resources: [`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`],
     detail: {
       ...alarmFixture.detail,
       alarmName: name,
@@ -62,9 +74,9 @@ function deploymentEvent(eventName: string, deploymentId: string, at: number) {
     id: crypto.randomUUID(),
     'detail-type': 'ECS Deployment State Change',
     source: 'aws.ecs',
-    account: '123456789012',
+    account: ACCOUNT,
     time: new Date(at).toISOString(),
-    region: 'eu-west-1',
+    region: REGION,
     resources: [SERVICE_ARN],
     detail: {
       eventType: 'INFO',
@@ -116,11 +128,19 @@ function deps(owner: string, overrides: Partial<RunbookDeps> = {}): RunbookDeps 
   };
 }
 
+/** A real delivery is at most 2 h 5 min old here (rule and function max event ages, skew 5 min). */
+const BOUNDS = { maxAgeMs: 125 * MIN, maxSkewMs: 5 * MIN };
+
+/** What the handler does: check the event against the clock and the stack's origin, then run. */
 const run = async (
   event: unknown,
   owner: string = crypto.randomUUID(),
   overrides: Partial<RunbookDeps> = {},
-) => runRollbackRunbook(parseRollbackEvent(event), deps(owner, overrides));
+) =>
+  runRollbackRunbook(
+    parseRollbackEvent(event, { now, bounds: BOUNDS, origin: { account: ACCOUNT, region: REGION } }),
+    deps(owner, overrides),
+  );
 
 const performed = () => bus.published.filter((e) => e.detailType === 'Rollback Performed');
 
@@ -421,6 +441,141 @@ describe('ecs-rollback runbook', () => {
       await expect(run(event)).rejects.toThrow(message);
       expect(await itemCount()).toBe(before);
       expect(world.state.updates).toHaveLength(0);
+    });
+
+    const alarm = () => alarmEvent('webhooks-api-5xx-rate-high', T0 - MIN);
+    const deployment = () => deploymentEvent('SERVICE_DEPLOYMENT_COMPLETED', 'ecs-svc/2', T0 - MIN);
+    const MB = 'x'.repeat(1024 * 1024);
+    it.each([
+      [
+        'an alarm from account 999999999999',
+        { ...alarm(), account: '999999999999' },
+        ForeignEventError,
+        /account "999999999999" is not this stack's account 123456789012/,
+      ],
+      [
+        'an alarm from another Region',
+        { ...alarm(), region: 'us-east-1' },
+        ForeignEventError,
+        /region "us-east-1" is not this stack's Region eu-west-1/,
+      ],
+      [
+        'a deployment from account 999999999999',
+        { ...deployment(), account: '999999999999' },
+        ForeignEventError,
+        /account "999999999999"/,
+      ],
+      [
+        'a deployment from another Region',
+        { ...deployment(), region: 'ap-south-2' },
+        ForeignEventError,
+        /region "ap-south-2"/,
+      ],
+      [
+        'a 1 MB alarm name',
+        { ...alarm(), detail: { ...alarm().detail, alarmName: MB } },
+        InvalidEventError,
+        /detail\.alarmName: Too big: expected string to have <=255 characters/,
+      ],
+      [
+        'a 1 MB deploymentId',
+        { ...deployment(), detail: { ...deployment().detail, deploymentId: MB } },
+        InvalidEventError,
+        /detail\.deploymentId: Too big: expected string to have <=256 characters/,
+      ],
+      [
+        'a 1 MB state reason',
+        { ...alarm(), detail: { ...alarm().detail, state: { ...alarm().detail.state, reason: MB } } },
+        InvalidEventError,
+        /detail\.state\.reason: Too big/,
+      ],
+      [
+        'a 1 MB alarm tag',
+        { ...alarm(), detail: { ...alarm().detail, alarmTags: { 'nightshift:service': MB } } },
+        InvalidEventError,
+        /detail\.alarmTags\.nightshift:service: Too big/,
+      ],
+      ['a 1 MB resource', { ...alarm(), resources: [MB] }, InvalidEventError, /resources\.0: Too big/],
+      [
+        'an alarm that entered ALARM in 2099',
+        {
+          ...alarm(),
+          detail: {
+            ...alarm().detail,
+            state: { ...alarm().detail.state, timestamp: '2099-01-01T00:00:00.000+0000' },
+          },
+        },
+        InvalidEventError,
+        /detail\.state\.timestamp: 2099-01-01T00:00:00\.000\+0000 is .* after now/,
+      ],
+      [
+        'an alarm that entered ALARM in 1970',
+        {
+          ...alarm(),
+          detail: {
+            ...alarm().detail,
+            state: { ...alarm().detail.state, timestamp: '1970-01-01T00:00:00.000+0000' },
+          },
+        },
+        InvalidEventError,
+        /detail\.state\.timestamp: 1970-01-01T00:00:00\.000\+0000 is .* before now/,
+      ],
+      [
+        'an alarm event sent in 2099',
+        { ...alarm(), time: '2099-01-01T00:00:00Z' },
+        InvalidEventError,
+        /^time: 2099-01-01T00:00:00Z is/,
+      ],
+      [
+        'an alarm that left ALARM in 1970',
+        (() => {
+          const e = alarmEvent('webhooks-api-5xx-rate-high', T0, 'OK');
+          e.detail.state.timestamp = '1970-01-01T00:00:00.000+0000';
+          return e;
+        })(),
+        InvalidEventError,
+        /detail\.state\.timestamp: 1970/,
+      ],
+      [
+        'a deployment completed in 2099',
+        { ...deployment(), detail: { ...deployment().detail, updatedAt: '2099-01-01T00:00:00Z' } },
+        InvalidEventError,
+        /detail\.updatedAt: 2099-01-01T00:00:00Z is/,
+      ],
+      [
+        'a deployment completed in 1970',
+        { ...deployment(), detail: { ...deployment().detail, updatedAt: '1970-01-01T00:00:00Z' } },
+        InvalidEventError,
+        /detail\.updatedAt: 1970-01-01T00:00:00Z is/,
+      ],
+      [
+        'a deployment event sent in 1970',
+        { ...deployment(), time: '1970-01-01T00:00:00Z' },
+        InvalidEventError,
+        /^time: 1970-01-01T00:00:00Z is/,
+      ],
+    ])('refuses %s, naming the field, and changes nothing', async (_what, event, type, message) => {
+      const before = await itemCount();
+      await expect(run(event)).rejects.toThrow(type);
+      await expect(run(event)).rejects.toThrow(message);
+      expect(await itemCount()).toBe(before);
+      expect(world.state.updates).toHaveLength(0);
+      expect(bus.published).toHaveLength(0);
+    });
+
+    it('takes an alarm older than a delivery can be only through an operator redrive', async () => {
+      const old = alarmEvent('webhooks-api-5xx-rate-high', T0 - 3 * 60 * MIN);
+      const context = (redrive?: { reason: string }) => ({
+        now,
+        bounds: BOUNDS,
+        origin: { account: ACCOUNT, region: REGION },
+        redrive,
+      });
+      expect(() => parseRollbackEvent(old, context())).toThrow(/before now/);
+      expect(parseRollbackEvent(old, context({ reason: 'DLQ after outage' }))).toMatchObject({
+        type: 'alarm',
+        stateAt: T0 - 3 * 60 * MIN,
+      });
     });
 
     it('rejects an alarm that guards no configured service, naming it', async () => {
