@@ -31,6 +31,8 @@ export const alarmStateChangeSchema = z.object({
     alarmName: bounded.alarmName(),
     state: alarmState,
     previousState: z.optional(alarmState),
+    /** A composite alarm's event carries its rule (up to 10,240 characters, as PutCompositeAlarm allows). */
+    configuration: z.optional(z.object({ alarmRule: z.optional(z.string().check(z.maxLength(10240))) })),
     alarmTags: z.optional(
       z.record(bounded.tagKey(), bounded.tagValue()).check(
         z.refine((tags) => Object.keys(tags).length <= MAX_ALARM_TAGS, {
@@ -97,6 +99,7 @@ export function parseRollbackEvent(input: unknown, context: EventContext): Rollb
   if (detailType === 'CloudWatch Alarm State Change') {
     const event = parseEvent(alarmStateChangeSchema, input, detailType);
     assertOwnOrigin(event, context.origin, detailType);
+    assertAlarmArn(event);
     time('time', event.time);
     return { type: 'alarm', event, stateAt: time('detail.state.timestamp', event.detail.state.timestamp) };
   }
@@ -111,6 +114,26 @@ export function parseRollbackEvent(input: unknown, context: EventContext): Rollb
   throw new InvalidEventError(
     `unsupported event: detail-type ${typeof detailType === 'string' ? JSON.stringify(detailType.slice(0, 100)) : String(detailType)} (expected "CloudWatch Alarm State Change" or "ECS Deployment State Change")`,
   );
+}
+
+/** The alarm's ARN is its name's in the event's (checked) account and Region: the episode id is built on it. */
+function assertAlarmArn(event: AlarmStateChange): void {
+  const [arn] = event.resources;
+  const expected = `:cloudwatch:${event.region}:${event.account}:alarm:${event.detail.alarmName}`;
+  if (
+    !arn ||
+    !/^arn:aws[a-z-]*$/.test(arn.slice(0, arn.length - expected.length)) ||
+    !arn.endsWith(expected)
+  ) {
+    throw new InvalidEventError(
+      `malformed CloudWatch Alarm State Change event: resources.0: ${JSON.stringify(arn?.slice(0, 300))} is not the ARN of alarm ${event.detail.alarmName} in ${event.account} ${event.region}`,
+    );
+  }
+}
+
+/** Whether the event is a composite alarm's. */
+export function isCompositeAlarmEvent(event: AlarmStateChange): boolean {
+  return event.detail.configuration?.alarmRule !== undefined;
 }
 
 function parseEvent<T>(schema: z.ZodMiniType<T>, input: unknown, what: string): T {

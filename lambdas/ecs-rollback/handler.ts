@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AuditLog } from '#shared/audit';
-import { documentClient, ecsClient, eventBridgeClient, ssmClient } from '#shared/clients';
+import { cloudWatchClient, documentClient, ecsClient, eventBridgeClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
 import { observability, runbookHandler } from '#shared/middleware';
 import { EventPublisher } from '#shared/publisher';
@@ -27,6 +27,7 @@ export const handler = runbookHandler(o, async ({ event, redrive }, context) => 
   const result = await runRollbackRunbook(parsed, {
     ecs: ecsClient(),
     ssm: ssmClient(),
+    cloudwatch: cloudWatchClient(),
     store: new RollbackStore(documentClient(), env.stateTableName),
     audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),
     publisher: new EventPublisher(eventBridgeClient(), env.eventBusName),

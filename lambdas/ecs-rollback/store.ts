@@ -106,9 +106,12 @@ export class RollbackStore {
       .catch(ignoreConditionFailure);
   }
 
-  /** Closes the open windows of an alarm that left ALARM at `end`. */
-  async closeAlarmWindows(serviceArn: string, open: readonly AlarmWindow[], end: number): Promise<void> {
-    for (const window of open) {
+  /** Closes windows whose alarm left ALARM (or is gone), each at its own end; one already closed stays as it is. */
+  async closeAlarmWindows(
+    serviceArn: string,
+    closes: readonly { readonly window: AlarmWindow; readonly end: number }[],
+  ): Promise<void> {
+    for (const { window, end } of closes) {
       await this.documents
         .send(
           new UpdateCommand({

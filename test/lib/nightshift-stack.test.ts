@@ -266,6 +266,30 @@ describe('NightshiftStack', () => {
       expect(star.flatMap((s) => asList(s.Action))).toEqual(['ecs:DescribeTaskDefinition']);
     });
 
+    it('describes only the alarms that guard configured services, to confirm their state changes', () => {
+      const alarm = (name: string) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
+      for (const action of ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory']) {
+        // The example selects alarms by the service tag too, and any alarm name may carry it.
+        expect(statementsFor(action).flatMap((s) => asList(s.Resource))).toEqual([alarm('*')]);
+      }
+      const { serviceTagKey: _tag, ...byName } = exampleConfig.ecsRollback ?? { services: [] };
+      const { template: t } = buildStack({ ...exampleConfig, ecsRollback: byName });
+      const resolved = resolve<{ Statement: PolicyStatement[] }[]>(
+        Object.values(t().toJSON().Resources as typeof json.Resources)
+          .filter((r) => r.Type === 'AWS::IAM::Policy')
+          .map((r) => r.Properties.PolicyDocument),
+      );
+      const describe = resolved
+        .flatMap((d) => d.Statement)
+        .filter((st) => asList(st.Action).includes('cloudwatch:DescribeAlarms'));
+      expect(describe.flatMap((st) => asList(st.Resource)).sort()).toEqual([
+        alarm('webhooks-api-5xx-rate-high'),
+        alarm('webhooks-api-unhealthy-hosts*'),
+        alarm('webhooks-api-webhook-success-rate-below-95'),
+        alarm('webhooks-worker-*'),
+      ]);
+    });
+
     it('reads only the kill-switch parameter', () => {
       expect(statementsFor('ssm:GetParameter').flatMap((s) => asList(s.Resource))).toEqual([
         `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/kill-switch`,
