@@ -6,7 +6,7 @@ import { observability, runbookHandler } from '#shared/middleware';
 import { EventPublisher } from '#shared/publisher';
 import { systemClock } from '#shared/time';
 import { RUNBOOK } from './act.ts';
-import { parseRollbackRuntimeConfig } from './config.ts';
+import { claimTtlMs, parseRollbackRuntimeConfig } from './config.ts';
 import { parseRollbackEvent } from './events.ts';
 import { runRollbackRunbook } from './runbook.ts';
 import { RollbackStore } from './store.ts';
@@ -28,7 +28,7 @@ export const handler = runbookHandler(o, async ({ event, redrive }, context) => 
     ecs: ecsClient(),
     ssm: ssmClient(),
     cloudwatch: cloudWatchClient(),
-    store: new RollbackStore(documentClient(), env.stateTableName),
+    store: new RollbackStore(documentClient(), env.stateTableName, claimTtlMs(config)),
     audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),
     publisher: new EventPublisher(eventBridgeClient(), env.eventBusName),
     clock: systemClock,

@@ -106,7 +106,9 @@ async function onAlarm(
     alarmsGuardingService,
   });
   const { hold, killSwitch } =
-    plan.kind === 'no-action' ? { hold: undefined, killSwitch: 'not needed' } : await holdReason(deps);
+    plan.kind === 'no-action' || plan.kind === 'wait'
+      ? { hold: undefined, killSwitch: 'not needed' }
+      : await holdReason(deps);
   const result = await act(
     plan,
     { where, service, revisions: stored.revisions, observedClaim: stored.claim, holdReason: hold },

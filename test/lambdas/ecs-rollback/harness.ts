@@ -5,7 +5,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
+import { claimTtlMs, type RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
 import { parseRollbackEvent } from '../../../lambdas/ecs-rollback/events.ts';
 import { type RunbookDeps, runRollbackRunbook } from '../../../lambdas/ecs-rollback/runbook.ts';
 import { RollbackStore } from '../../../lambdas/ecs-rollback/store.ts';
@@ -152,7 +152,7 @@ export async function freshHistory(prelude?: () => Promise<void>) {
 /** Points the store and the audit log at a document client (e.g. one that injects faults). */
 export function useDocuments(documents: DynamoDBDocumentClient) {
   h.documents = documents;
-  h.store = new RollbackStore(documents, h.tableName);
+  h.store = new RollbackStore(documents, h.tableName, claimTtlMs(config));
   h.audit = new AuditLog(documents, h.tableName, 30);
 }
 

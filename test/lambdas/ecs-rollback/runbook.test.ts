@@ -55,10 +55,9 @@ describe('ecs-rollback runbook', () => {
   });
 
   describe('acts once per episode', () => {
-    it('rolls back exactly once for 100 concurrent deliveries of one alarm, and every invocation succeeds', async () => {
+    it('rolls back exactly once for 100 concurrent deliveries of one alarm; those that found it in flight fail and their retries succeed', async () => {
       const event = fire('webhooks-api-5xx-rate-high', T0 - MIN);
       const results = await Promise.allSettled(Array.from({ length: 100 }, () => run(event)));
-      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(100);
       expect(h.world.state.updates).toEqual([{ taskDefinition: td(1), alarmsEnabled: undefined }]);
       expect(performed()).toHaveLength(1);
       expect(performed()[0]?.detail).toMatchObject({
@@ -70,14 +69,27 @@ describe('ecs-rollback runbook', () => {
       expect(String(performed()[0]?.detail.pipeline)).toContain('Do not redeploy');
       const outcomes = results.map((r) => (r.status === 'fulfilled' ? r.value.result.outcome : 'rejected'));
       expect(outcomes.filter((o) => o === 'performed')).toHaveLength(1);
-      expect(outcomes.filter((o) => o === 'skipped')).toHaveLength(99);
+      // A delivery that saw the claim in flight is never "already handled": it fails, and Lambda retries it.
+      for (const r of results) {
+        if (r.status === 'rejected') expect((r.reason as Error).name).toBe('ClaimBusyError');
+        else if (r.value.result.outcome !== 'performed')
+          expect(r.value.result.reason).toContain('already handled: rolled back');
+      }
+      h.now += 60_000;
+      const retries = await Promise.all(results.filter((r) => r.status === 'rejected').map(() => run(event)));
+      for (const r of retries) expect(r.result.reason).toContain('already handled: rolled back');
+      expect(h.world.state.updates).toHaveLength(1);
+      expect(performed()).toHaveLength(1);
     });
 
     it('rolls back once when two different alarms of the service arrive together', async () => {
-      await Promise.all([
-        run(fire('webhooks-api-5xx-rate-high', T0 - MIN)),
-        run(fire('webhooks-api-unhealthy-hosts', T0 - MIN + 10_000)),
-      ]);
+      const events = [
+        fire('webhooks-api-5xx-rate-high', T0 - MIN),
+        fire('webhooks-api-unhealthy-hosts', T0 - MIN + 10_000),
+      ];
+      const results = await Promise.allSettled(events.map((e) => run(e)));
+      h.now += 60_000;
+      for (const [i, r] of results.entries()) if (r.status === 'rejected') await run(events[i]);
       expect(h.world.state.updates).toHaveLength(1);
       expect(performed()).toHaveLength(1);
     });
@@ -124,9 +136,9 @@ describe('ecs-rollback runbook', () => {
         suspendDeploymentAlarms: false,
         reason: 'r',
       };
-      expect(await h.store.acquire(SERVICE_ARN, claim, undefined)).toBe(true);
-      const early = await run(event);
-      expect(early.result.reason).toContain('being rolled back by another invocation');
+      expect(await h.store.acquire(SERVICE_ARN, claim, undefined, h.now)).toBe(true);
+      // While the lease holds, a delivery fails (to be retried): never "already handled".
+      await expect(run(event)).rejects.toThrow(/this episode is being rolled back \(stage registered/);
       expect(h.world.state.updates).toHaveLength(0);
       h.now = T0 + 91_000;
       const late = await run(event);
