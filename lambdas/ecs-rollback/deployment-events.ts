@@ -175,7 +175,6 @@ async function onRollbackDeploymentFailed(
     : deps.clock() - (claim.updatedAt ?? 0) < deps.config.bakeWindowMinutes * 60_000;
   if (!ours) return undefined;
   const restored = claim.suspendDeploymentAlarms ? await restoreDeploymentAlarms(deps, where, service) : '';
-  if (!(await deps.store.markRollbackFailed(where.serviceArn, deployed, deps.clock()))) return undefined;
   const reason = `Nightshift's rollback deployment of ${revisionLabel(deployed)} failed (deployment ${deploymentId}); ECS may have returned to ${revisionLabel(claim.fromTaskDefinitionArn)}${restored}`;
   await deps.publisher.publish({
     detailType: 'Rollback Failed',
@@ -191,6 +190,8 @@ async function onRollbackDeploymentFailed(
       reason,
     },
   });
+  // Noted after the page is out: a failed publish is retried (at least once), never taken for a sent one.
+  await deps.store.markRollbackFailed(where.serviceArn, deployed, deps.clock());
   return reason;
 }
 
