@@ -188,9 +188,32 @@ describe('ecs-rollback runbook', () => {
     it('announces a no-action decision once per episode however often the alarm is delivered', async () => {
       h.world.state.controller = 'CODE_DEPLOY';
       const event = fire('webhooks-api-5xx-rate-high', T0 - MIN);
-      const results = await Promise.all([run(event), run(event), run(event)]);
+      const first = await Promise.allSettled([run(event), run(event), run(event)]);
+      const busy = first.filter((r) => r.status === 'rejected');
+      expect(busy.every((r) => (r.reason as Error).name === 'ClaimBusyError')).toBe(true);
+      h.now += MIN; // the retries of those that found the announcement in flight
+      const retried = await Promise.all(busy.map(() => run(event)));
+      const outcomes = [...first.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), ...retried];
+      expect(outcomes.map((r) => r.result.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
       expect(h.bus.published.filter((e) => e.detailType === 'Rollback Skipped')).toHaveLength(1);
-      expect(results.map((r) => r.result.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
+    });
+
+    it('sends a no-action announcement on the retry when publishing it failed and releasing it failed too', async () => {
+      h.world.state.controller = 'CODE_DEPLOY';
+      const event = fire('webhooks-api-5xx-rate-high', T0 - MIN);
+      h.bus.control.failNext = 1;
+      const store = h.store;
+      const release = store.releaseAnnouncement.bind(store);
+      store.releaseAnnouncement = async () => {
+        store.releaseAnnouncement = release;
+        throw Object.assign(new Error('DynamoDB down'), { name: 'InternalServerError' });
+      };
+      await expect(run(event)).rejects.toThrow(/releasing the announcement failed too/);
+      h.now += MIN; // the lease (90 s) still holds: the retry fails again rather than call it handled
+      await expect(run(event)).rejects.toThrow(/is announcing the decision/);
+      h.now += 2 * MIN;
+      expect((await run(event)).result).toMatchObject({ action: 'no-action', outcome: 'skipped' });
+      expect(h.bus.published.filter((e) => e.detailType === 'Rollback Skipped')).toHaveLength(1);
     });
   });
 
