@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -60,7 +60,7 @@ export class EcsRollback extends Construct {
     const target = this.handler.ruleTarget();
     this.alarmRule = new events.Rule(this, 'AlarmStateChange', {
       description: 'Nightshift ECS rollback: state changes of the alarms that guard configured services',
-      eventPattern: alarmPattern(config),
+      eventPattern: alarmPattern(config, stack),
       targets: [target],
     });
     this.deploymentRule = new events.Rule(this, 'DeploymentStateChange', {
@@ -68,6 +68,7 @@ export class EcsRollback extends Construct {
       eventPattern: {
         source: ['aws.ecs'],
         detailType: ['ECS Deployment State Change'],
+        ...ownOrigin(stack),
         resources: config.services.map(serviceArn),
         detail: {
           eventName: [
@@ -138,6 +139,16 @@ export class EcsRollback extends Construct {
       }),
     );
 
+    // Alarm events are acted on only once CloudWatch confirms them, and alarm windows close on what it shows.
+    const alarmArns = guardingAlarmArns(stack, props.config);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ConfirmGuardingAlarms',
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+        resources: alarmArns.map((a) => a.arn),
+      }),
+    );
+
     // Statements that need "*" live in policies of their own, so their acknowledgement covers them alone.
     const role = this.handler.function.role as iam.IRole;
     const describeAny = new iam.Policy(this, 'DescribeAnyTaskDefinition', {
@@ -190,6 +201,14 @@ export class EcsRollback extends Construct {
         nagResource(this, arn),
       );
     }
+    for (const { arn, selects } of alarmArns.filter((a) => a.arn.endsWith('*'))) {
+      acknowledgeNag(
+        policy,
+        'IAM5',
+        `describes (reads) only the alarms ${selects}, to confirm their state changes`,
+        nagResource(this, arn),
+      );
+    }
     for (const c of clusters) {
       for (const resource of ['task', 'container-instance']) {
         const arn = stack.formatArn({ service: 'ecs', resource, resourceName: `${c}/*` });
@@ -204,8 +223,52 @@ export class EcsRollback extends Construct {
   }
 }
 
-/** The alarm rule's pattern: configured alarm names and prefixes, or the service tag when configured. */
-export function alarmPattern(config: EcsRollbackConfig): events.EventPattern {
+/**
+ * The ARNs of the alarms that guard configured services, for DescribeAlarms and DescribeAlarmHistory (both
+ * take alarm ARNs in the service authorization reference): exact names, `prefix*` for prefixes, and every
+ * alarm when the service tag selects them (any name may carry the tag). Composite alarms are described only
+ * to a `*`-scoped permission, which this does not grant.
+ */
+function guardingAlarmArns(stack: Stack, config: EcsRollbackConfig): { arn: string; selects: string }[] {
+  const alarm = (resourceName: string) =>
+    stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  if (config.serviceTagKey !== undefined) {
+    return [
+      {
+        arn: alarm('*'),
+        selects: `of this account and Region, as any alarm may carry the ${config.serviceTagKey} tag`,
+      },
+    ];
+  }
+  const names = new Set<string>();
+  const arns: { arn: string; selects: string }[] = [];
+  for (const selector of config.services.flatMap((s) => s.alarms)) {
+    const key = 'name' in selector ? selector.name : `${selector.prefix}*`;
+    if (names.has(key)) continue;
+    names.add(key);
+    arns.push({ arn: alarm(key), selects: `named ${key}` });
+  }
+  return arns;
+}
+
+/**
+ * Only the stack's own account and Region: a rule on a bus that receives other accounts' events must not
+ * hand them on (the function checks again). Multi-account comes later, through an explicit allow-list.
+ */
+function ownOrigin(stack: Stack): Pick<events.EventPattern, 'account' | 'region'> {
+  return { account: [stack.account], region: [stack.region] };
+}
+
+/**
+ * The alarm rule's pattern: the stack's account and Region, and configured alarm names and prefixes, or
+ * the service tag when configured.
+ */
+export function alarmPattern(config: EcsRollbackConfig, stack: Stack): events.EventPattern {
   const names = config.services.flatMap((s) =>
     s.alarms.map((a) => ('name' in a ? a.name : { prefix: a.prefix }) as unknown as string),
   );
@@ -214,5 +277,10 @@ export function alarmPattern(config: EcsRollbackConfig): events.EventPattern {
     ? { alarmTags: { [config.serviceTagKey]: config.services.map((s) => s.name) } }
     : undefined;
   const detail = byTag ? (names.length > 0 ? { $or: [byName, byTag] } : byTag) : byName;
-  return { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail };
+  return {
+    source: ['aws.cloudwatch'],
+    detailType: ['CloudWatch Alarm State Change'],
+    ...ownOrigin(stack),
+    detail,
+  };
 }

@@ -6,6 +6,7 @@ import type { Clock } from '#shared/time';
 import { iso } from '#shared/time';
 import {
   describeService,
+  describeTaskDefinition,
   type ObservedService,
   registerPinnedCopy,
   type ServiceLocation,
@@ -52,6 +53,20 @@ export class ClaimLostError extends NightshiftError {
   override readonly name: string = 'ClaimLostError';
 }
 
+/**
+ * Another invocation holds the service's claim (or won it just now): this delivery fails so that Lambda
+ * retries it and, retries spent, it reaches the DLQ. It is never answered "already handled": the holder may
+ * have died, and its lease ends by itself for a retry to take over.
+ */
+export class ClaimBusyError extends NightshiftError {
+  override readonly name: string = 'ClaimBusyError';
+}
+
+/** A rollback failed part-way and its claim could not be released either: the lease runs out by itself. */
+export class RollbackIncompleteError extends NightshiftError {
+  override readonly name: string = 'RollbackIncompleteError';
+}
+
 const PIPELINE_NOTE =
   'Do not redeploy the rolled-back revision: the pipeline must ship a fix (or revert) instead of re-applying it.';
 
@@ -78,36 +93,52 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
     return { action, outcome, reason };
   };
 
+  if (plan.kind === 'wait') throw new ClaimBusyError(plan.reason);
+
   if (plan.kind === 'no-action') {
-    // Announce a decision once per episode, however often the alarm is delivered.
-    const first =
-      !plan.duplicate && (await deps.store.markAnnounced(plan.serviceArn, plan.episode.id, deps.clock()));
-    const action = first ? 'no-action' : 'already-handled';
-    if (first) {
-      await deps.publisher
-        .publish({
-          detailType: 'Rollback Skipped',
-          severity: 'info',
-          resources: [plan.serviceArn],
-          detail: {
-            service: plan.service,
-            alarm: plan.episode.alarmName,
-            episode: plan.episode.id,
-            current: plan.current,
-            reason: plan.reason,
-          },
-        })
-        .catch(async (error: unknown) => {
-          await deps.store.unmarkAnnounced(plan.serviceArn, plan.episode.id).catch(() => undefined);
-          throw error;
-        });
+    const details = plan.current ? { current: revisionLabel(plan.current) } : {};
+    if (plan.duplicate) return record('already-handled', 'skipped', plan.reason, details);
+    // Announce a decision once per episode, however often the alarm is delivered; a failed announcement is
+    // never taken for a sent one.
+    const now = deps.clock();
+    const mark = await deps.store.markAnnounced(plan.serviceArn, plan.episode.id, now, now + deps.leaseMs);
+    if (mark === 'announced') return record('already-handled', 'skipped', plan.reason, details);
+    if (mark === 'in-flight') {
+      throw new ClaimBusyError(
+        `another invocation is announcing the decision on episode ${plan.episode.id}: retry to see it sent`,
+      );
     }
-    return record(
-      action,
-      'skipped',
-      plan.reason,
-      plan.current ? { current: revisionLabel(plan.current) } : {},
-    );
+    try {
+      await deps.publisher.publish({
+        detailType: 'Rollback Skipped',
+        severity: 'info',
+        resources: [plan.serviceArn],
+        detail: {
+          service: plan.service,
+          alarm: plan.episode.alarmName,
+          episode: plan.episode.id,
+          current: plan.current,
+          reason: plan.reason,
+        },
+      });
+    } catch (error) {
+      const released = await deps.store
+        .releaseAnnouncement(plan.serviceArn, plan.episode.id, deps.clock())
+        .then(
+          () => undefined,
+          (e: unknown) => e ?? new Error('release failed'),
+        );
+      if (released) {
+        throw new RollbackIncompleteError(
+          `${describe(error)}; releasing the announcement failed too (${describe(released)}): its lease ends by itself and a retry after it sends it`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    // If this fails the retry announces again once the lease ends: at least once, never lost.
+    await deps.store.completeAnnouncement(plan.serviceArn, plan.episode.id);
+    return record('no-action', 'skipped', plan.reason, details);
   }
 
   if (ctx.holdReason !== undefined) {
@@ -133,20 +164,24 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
       suspendDeploymentAlarms: plan.suspendDeploymentAlarms,
       reason: plan.reason,
     };
-    if (!(await deps.store.acquire(plan.serviceArn, claim, ctx.observedClaim))) {
-      return record(
-        'already-handled',
-        'skipped',
-        'already handled: another invocation claimed this service first',
+    const won = await deps.store
+      .acquire(plan.serviceArn, claim, ctx.observedClaim, now)
+      .catch(async (error) => {
+        // The write may have landed (a timeout): free the lease so the retry resumes at once; if that fails too,
+        // the lease runs out by itself. Either way this delivery fails and is retried.
+        const released = await releaseOrError(deps, plan.serviceArn);
+        throw released ? incomplete(error, released, claim) : error;
+      });
+    if (!won) {
+      throw new ClaimBusyError(
+        `another invocation claimed ${plan.service} first: retry to see its rollback finish or take it over`,
       );
     }
   } else {
     claim = { ...plan.claim, owner: deps.owner, leaseUntil: now + deps.leaseMs };
-    if (!(await deps.store.takeOver(plan.serviceArn, plan.claim, deps.owner, claim.leaseUntil))) {
-      return record(
-        'already-handled',
-        'skipped',
-        'already handled: another invocation resumed this rollback first',
+    if (!(await deps.store.takeOver(plan.serviceArn, plan.claim, deps.owner, claim.leaseUntil, now))) {
+      throw new ClaimBusyError(
+        `another invocation resumed the rollback of ${plan.service} first: retry to see it finish`,
       );
     }
   }
@@ -167,17 +202,30 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
     return { ...result, deployed };
   } catch (error) {
     // Free the lease so the retry of this event resumes at once instead of waiting it out.
-    await deps.store.release(plan.serviceArn, deps.owner, deps.clock()).catch(() => undefined);
+    const released = await releaseOrError(deps, plan.serviceArn);
     await record(
       'rollback',
       'failed',
       `rollback failed part-way and will be resumed by the retry: ${describe(error)}`,
-      {
-        stage: claim.stage,
-      },
+      { stage: claim.stage, ...(released ? { releaseFailed: describe(released) } : {}) },
     ).catch(() => undefined);
-    throw error;
+    throw released ? incomplete(error, released, claim) : error;
   }
+}
+
+/** Releases this invocation's lease; the error when that failed (never swallowed: the caller reports it). */
+async function releaseOrError(deps: ActDeps, serviceArn: string): Promise<unknown> {
+  return deps.store.release(serviceArn, deps.owner, deps.clock()).then(
+    () => undefined,
+    (error: unknown) => error ?? new Error('release failed'),
+  );
+}
+
+function incomplete(error: unknown, released: unknown, claim: RollbackClaim): RollbackIncompleteError {
+  return new RollbackIncompleteError(
+    `${describe(error)}; releasing the claim failed too (${describe(released)}): its lease ends at ${iso(claim.leaseUntil)} and a retry after it resumes the rollback`,
+    { cause: error },
+  );
 }
 
 /** Moves a claim through claimed → registered → updated → published; each step is skipped once done. */
@@ -185,23 +233,32 @@ async function drive(start: RollbackClaim, ctx: ActContext, deps: ActDeps): Prom
   let claim = start;
   const serviceArn = ctx.service.arn;
   const advance = async (fields: Partial<RollbackClaim>) => {
-    if (!(await deps.store.advance(serviceArn, deps.owner, fields))) {
+    if (!(await deps.store.advance(serviceArn, deps.owner, fields, deps.clock()))) {
       throw new ClaimLostError(`lost the claim on ${ctx.where.name} while at stage ${claim.stage}`);
     }
     claim = { ...claim, ...fields };
   };
   const source = latestRecordOf(ctx.revisions, claim.toTaskDefinitionArn);
 
+  let registeredJson = source?.taskDefinitionJson;
   if (claim.stage === 'claimed') {
     let deploy = claim.toTaskDefinitionArn;
     if (claim.pin) {
-      if (!source?.taskDefinitionJson)
-        throw new NightshiftError(`no recorded definition of ${claim.toTaskDefinitionArn} to re-register`);
-      const recorded = JSON.parse(source.taskDefinitionJson) as RegisterTaskDefinitionCommandInput;
+      // ECS's own copy whenever ECS can still describe the revision (INACTIVE ones too): a stored JSON,
+      // which anything able to write the table could have forged, only for a revision ECS no longer has.
+      const described = await describeTaskDefinition(deps.ecs, claim.toTaskDefinitionArn);
+      const definition =
+        described.registerInput ??
+        (source?.taskDefinitionJson
+          ? (JSON.parse(source.taskDefinitionJson) as RegisterTaskDefinitionCommandInput)
+          : undefined);
+      if (!definition)
+        throw new NightshiftError(`no definition of ${claim.toTaskDefinitionArn} to re-register`);
+      registeredJson = JSON.stringify(definition);
       deploy = await registerPinnedCopy(
         deps.ecs,
-        recorded,
-        source.imageDigests ?? {},
+        definition,
+        source?.imageDigests ?? {},
         claim.toTaskDefinitionArn,
         claim.episodeId,
       );
@@ -226,7 +283,7 @@ async function drive(start: RollbackClaim, ctx: ActContext, deps: ActDeps): Prom
         primarySince: deps.clock(),
         origin: 'rollback',
         inheritsFrom: claim.toTaskDefinitionArn,
-        taskDefinitionJson: source?.taskDefinitionJson,
+        taskDefinitionJson: registeredJson,
         imageDigests: source?.imageDigests,
       },
       deps.clock(),
@@ -254,7 +311,13 @@ async function drive(start: RollbackClaim, ctx: ActContext, deps: ActDeps): Prom
         pipeline: PIPELINE_NOTE,
       },
     });
-    await advance({ stage: 'published', leaseUntil: 0 });
+    try {
+      await advance({ stage: 'published', leaseUntil: 0 });
+    } catch (error) {
+      // The event is out: record that once more rather than release, so the retry does not page again.
+      if (error instanceof ClaimLostError) throw error;
+      await advance({ stage: 'published', leaseUntil: 0 });
+    }
   }
   return deploy;
 }
@@ -273,17 +336,23 @@ async function escalate(
   if (
     !(await deps.store.claimEscalation(plan.serviceArn, plan.claim, plan.episode.id, now, now + deps.leaseMs))
   ) {
-    return record(
-      'already-handled',
-      'skipped',
-      'already handled: the ineffective rollback was already escalated',
+    throw new ClaimBusyError(
+      `another invocation is escalating or escalated the rollback of ${plan.service}: retry to see it`,
     );
   }
   try {
     await publishIneffective(plan, deps);
   } catch (error) {
     // Free the escalation so the retry of this event sends the page instead of taking itself for a duplicate.
-    await deps.store.releaseEscalation(plan.serviceArn, plan.episode.id, deps.clock()).catch(() => undefined);
+    const released = await deps.store.releaseEscalation(plan.serviceArn, plan.episode.id, deps.clock()).then(
+      () => undefined,
+      (e: unknown) => e ?? new Error('release failed'),
+    );
+    if (released)
+      throw new RollbackIncompleteError(
+        `${describe(error)}; releasing the escalation failed too (${describe(released)}): its lease ends by itself and a retry after it sends the page`,
+        { cause: error },
+      );
     throw error;
   }
   await deps.store.completeEscalation(plan.serviceArn, plan.claim, plan.episode.id);

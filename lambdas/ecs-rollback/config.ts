@@ -55,3 +55,11 @@ export function serviceForAlarm(
   }
   return best?.service;
 }
+
+/**
+ * How long a claim outlives its last write: the bake window plus the cooldown plus a lease. A published claim
+ * is the cooldown and the "never a loop" record, so it must last that long; beyond it, it expires (TTL).
+ */
+export function claimTtlMs(config: RollbackRuntimeConfig): number {
+  return (config.bakeWindowMinutes + config.cooldownMinutes) * 60_000 + config.leaseSeconds * 1000;
+}

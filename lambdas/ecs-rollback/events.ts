@@ -1,31 +1,45 @@
 import * as z from 'zod/mini';
+import type { StackOrigin } from '#shared/env';
 import { InvalidEventError } from '#shared/errors';
-import { parseWith } from '#shared/parse';
+import { boundedEventTime, type EventTimeBounds, type Redrive } from '#shared/event-time';
+import { assertOwnOrigin } from '#shared/origin';
+import { bounded, parseWith } from '#shared/parse';
 import { parseAwsTimestamp } from '#shared/time';
 
-const awsTimestamp = z
-  .string()
+const awsTimestamp = bounded
+  .timestamp()
   .check(z.refine((t) => parseAwsTimestamp(t) !== undefined, { message: 'not an ISO-8601 timestamp' }));
 
 const alarmState = z.object({
   value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
   timestamp: awsTimestamp,
-  reason: z.optional(z.string()),
+  reason: z.optional(bounded.text()),
 });
 
-/** `CloudWatch Alarm State Change`, the fields the runbook uses. */
+/** CloudWatch allows 50 tags on an alarm; propagation puts them into the event. */
+const MAX_ALARM_TAGS = 50;
+
+/** `CloudWatch Alarm State Change`, the fields the runbook uses, each string size-bounded. */
 export const alarmStateChangeSchema = z.object({
   source: z.literal('aws.cloudwatch'),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
   time: awsTimestamp,
-  region: z.string(),
-  account: z.string(),
-  resources: z.array(z.string()).check(z.minLength(1)),
+  region: bounded.id(),
+  account: bounded.id(),
+  resources: z.array(bounded.arn()).check(z.minLength(1), z.maxLength(10)),
   detail: z.object({
-    alarmName: z.string().check(z.minLength(1)),
+    alarmName: bounded.alarmName(),
     state: alarmState,
     previousState: z.optional(alarmState),
-    alarmTags: z.optional(z.record(z.string(), z.string())),
+    /** A composite alarm's event carries its rule (up to 10,240 characters, as PutCompositeAlarm allows). */
+    configuration: z.optional(z.object({ alarmRule: z.optional(z.string().check(z.maxLength(10240))) })),
+    alarmTags: z.optional(
+      z.record(bounded.tagKey(), bounded.tagValue()).check(
+        z.refine((tags) => Object.keys(tags).length <= MAX_ALARM_TAGS, {
+          message: `more than ${MAX_ALARM_TAGS} tags`,
+        }),
+      ),
+    ),
   }),
 });
 export type AlarmStateChange = z.infer<typeof alarmStateChangeSchema>;
@@ -35,38 +49,91 @@ export const deploymentStateChangeSchema = z.object({
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Deployment State Change'),
   time: awsTimestamp,
+  region: bounded.id(),
+  account: bounded.id(),
   resources: z
-    .array(z.string().check(z.regex(/^arn:aws[a-z-]*:ecs:[^:]+:\d{12}:service\/.+/)))
-    .check(z.minLength(1)),
+    .array(bounded.arn().check(z.regex(/^arn:aws[a-z-]*:ecs:[^:]+:\d{12}:service\/.+/)))
+    .check(z.minLength(1), z.maxLength(10)),
   detail: z.object({
     eventName: z.enum([
       'SERVICE_DEPLOYMENT_IN_PROGRESS',
       'SERVICE_DEPLOYMENT_COMPLETED',
       'SERVICE_DEPLOYMENT_FAILED',
     ]),
-    deploymentId: z.string().check(z.minLength(1)),
+    deploymentId: bounded.id(),
     updatedAt: z.optional(awsTimestamp),
-    reason: z.optional(z.string()),
+    reason: z.optional(bounded.text()),
   }),
 });
 export type DeploymentStateChange = z.infer<typeof deploymentStateChangeSchema>;
 
+/**
+ * A checked event. Its times are identity only, each within the bounds of a real delivery: `stateAt` is when
+ * the alarm entered its state (`detail.state.timestamp`), `updatedAt` when ECS reported the deployment's
+ * state (`detail.updatedAt`, else the envelope's `time`). Plans take "now" from the real clock.
+ */
 export type RollbackEvent =
-  | { readonly type: 'alarm'; readonly event: AlarmStateChange }
-  | { readonly type: 'deployment'; readonly event: DeploymentStateChange };
+  | { readonly type: 'alarm'; readonly event: AlarmStateChange; readonly stateAt: number }
+  | { readonly type: 'deployment'; readonly event: DeploymentStateChange; readonly updatedAt: number };
 
-/** Parses an incoming event or throws {@link InvalidEventError} naming what is wrong. */
-export function parseRollbackEvent(input: unknown): RollbackEvent {
+/** What an event is checked against: the real clock, the delivery bounds, the stack's origin. */
+export interface EventContext {
+  readonly now: number;
+  readonly bounds: EventTimeBounds;
+  readonly origin: StackOrigin;
+  /** An operator's redrive flag (direct invoke only): lets an older event time through. */
+  readonly redrive?: Redrive;
+}
+
+/**
+ * Parses and checks an incoming event: its shape and the size of every string, its account and Region
+ * against the stack's, and its times against the bounds of a real delivery.
+ *
+ * @throws InvalidEventError naming the field that is wrong (and the value, unless it is oversized)
+ * @throws ForeignEventError for an event from another account or Region
+ */
+export function parseRollbackEvent(input: unknown, context: EventContext): RollbackEvent {
   const detailType = (input as { 'detail-type'?: unknown } | null)?.['detail-type'];
+  const time = (field: string, text: string) =>
+    boundedEventTime(field, text, context.now, context.bounds, context.redrive);
   if (detailType === 'CloudWatch Alarm State Change') {
-    return { type: 'alarm', event: parseEvent(alarmStateChangeSchema, input, detailType) };
+    const event = parseEvent(alarmStateChangeSchema, input, detailType);
+    assertOwnOrigin(event, context.origin, detailType);
+    assertAlarmArn(event);
+    time('time', event.time);
+    return { type: 'alarm', event, stateAt: time('detail.state.timestamp', event.detail.state.timestamp) };
   }
   if (detailType === 'ECS Deployment State Change') {
-    return { type: 'deployment', event: parseEvent(deploymentStateChangeSchema, input, detailType) };
+    const event = parseEvent(deploymentStateChangeSchema, input, detailType);
+    assertOwnOrigin(event, context.origin, detailType);
+    const envelopeTime = time('time', event.time);
+    const updatedAt =
+      event.detail.updatedAt === undefined ? envelopeTime : time('detail.updatedAt', event.detail.updatedAt);
+    return { type: 'deployment', event, updatedAt };
   }
   throw new InvalidEventError(
-    `unsupported event: detail-type ${JSON.stringify(detailType)} (expected "CloudWatch Alarm State Change" or "ECS Deployment State Change")`,
+    `unsupported event: detail-type ${typeof detailType === 'string' ? JSON.stringify(detailType.slice(0, 100)) : String(detailType)} (expected "CloudWatch Alarm State Change" or "ECS Deployment State Change")`,
   );
+}
+
+/** The alarm's ARN is its name's in the event's (checked) account and Region: the episode id is built on it. */
+function assertAlarmArn(event: AlarmStateChange): void {
+  const [arn] = event.resources;
+  const expected = `:cloudwatch:${event.region}:${event.account}:alarm:${event.detail.alarmName}`;
+  if (
+    !arn ||
+    !/^arn:aws[a-z-]*$/.test(arn.slice(0, arn.length - expected.length)) ||
+    !arn.endsWith(expected)
+  ) {
+    throw new InvalidEventError(
+      `malformed CloudWatch Alarm State Change event: resources.0: ${JSON.stringify(arn?.slice(0, 300))} is not the ARN of alarm ${event.detail.alarmName} in ${event.account} ${event.region}`,
+    );
+  }
+}
+
+/** Whether the event is a composite alarm's. */
+export function isCompositeAlarmEvent(event: AlarmStateChange): boolean {
+  return event.detail.configuration?.alarmRule !== undefined;
 }
 
 function parseEvent<T>(schema: z.ZodMiniType<T>, input: unknown, what: string): T {

@@ -1,12 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AuditLog } from '#shared/audit';
-import { documentClient, ecsClient, eventBridgeClient, ssmClient } from '#shared/clients';
+import { cloudWatchClient, documentClient, ecsClient, eventBridgeClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
 import { observability, runbookHandler } from '#shared/middleware';
 import { EventPublisher } from '#shared/publisher';
 import { systemClock } from '#shared/time';
 import { RUNBOOK } from './act.ts';
-import { parseRollbackRuntimeConfig } from './config.ts';
+import { claimTtlMs, parseRollbackRuntimeConfig } from './config.ts';
 import { parseRollbackEvent } from './events.ts';
 import { runRollbackRunbook } from './runbook.ts';
 import { RollbackStore } from './store.ts';
@@ -16,12 +16,19 @@ const config = parseRollbackRuntimeConfig(env.runbookConfig);
 const o = observability(RUNBOOK);
 
 /** Lambda entry: CloudWatch alarm state changes and ECS deployment state changes of configured services. */
-export const handler = runbookHandler(o, async ({ event }, context) => {
-  const parsed = parseRollbackEvent(event);
+export const handler = runbookHandler(o, async ({ event, redrive }, context) => {
+  // Shape, sizes, account and Region, and event times against the real clock: before anything is read.
+  const parsed = parseRollbackEvent(event, {
+    now: systemClock(),
+    bounds: env.eventTimeBounds,
+    origin: env.origin,
+    redrive,
+  });
   const result = await runRollbackRunbook(parsed, {
     ecs: ecsClient(),
     ssm: ssmClient(),
-    store: new RollbackStore(documentClient(), env.stateTableName),
+    cloudwatch: cloudWatchClient(),
+    store: new RollbackStore(documentClient(), env.stateTableName, claimTtlMs(config)),
     audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),
     publisher: new EventPublisher(eventBridgeClient(), env.eventBusName),
     clock: systemClock,
@@ -30,10 +37,12 @@ export const handler = runbookHandler(o, async ({ event }, context) => {
     config,
     killSwitchParameter: env.killSwitchParameter,
   });
-  o.metrics.addDimension('service', result.service);
+  // `service` is Powertools' own key (the logger drops it, metrics overwrite their default dimension, both
+  // with a warning): the service a rollback guards has its own name.
+  o.metrics.addDimension('guardedService', result.service);
   o.metrics.addMetric(`outcome_${result.result.outcome}`, MetricUnit.Count, 1);
-  o.logger.info('ecs-rollback finished', {
-    service: result.service,
+  o.logger.info(`ecs-rollback finished for ${result.service}`, {
+    guardedService: result.service,
     event: result.event,
     plan: result.plan?.kind,
     outcome: result.result.outcome,

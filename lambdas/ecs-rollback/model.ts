@@ -27,6 +27,8 @@ export interface AlarmWindow {
   readonly alarmName: string;
   readonly start: number;
   readonly end?: number;
+  /** A composite alarm's window (CloudWatch describes those only when asked for them). */
+  readonly composite?: boolean;
 }
 
 /** Stages of the act-once claim of a rollback, in order. */

@@ -51,7 +51,7 @@ export interface RollbackPlan extends PlanBase {
   readonly kind: 'rollback';
   readonly from: string;
   readonly to: string;
-  /** Re-register `to` from its stored definition, images pinned to the recorded digests. */
+  /** Re-register `to` (ECS's own copy while ECS describes it, else the stored one), images pinned to the recorded digests. */
   readonly pin: boolean;
   readonly pinReason?: string;
   /** Turn the service's alarm-based deployment rollback off for this deployment (restored when it completes). */
@@ -79,7 +79,16 @@ export interface NoActionPlan extends PlanBase {
   readonly current?: string;
 }
 
-export type AlarmPlan = RollbackPlan | ResumePlan | EscalatePlan | NoActionPlan;
+/**
+ * Another invocation holds an unexpired lease on the service's claim: this delivery must fail so Lambda
+ * retries it (and, retries spent, it reaches the DLQ). Never "already handled": the holder may have died.
+ */
+export interface WaitPlan extends PlanBase {
+  readonly kind: 'wait';
+  readonly leaseUntil: number;
+}
+
+export type AlarmPlan = RollbackPlan | ResumePlan | EscalatePlan | NoActionPlan | WaitPlan;
 
 /** Revision label for reasons: `webhooks-api:2`. */
 export function revisionLabel(taskDefinitionArn: string): string {
@@ -202,8 +211,13 @@ function deployability(
   const label = revisionLabel(record.taskDefinitionArn);
   const status = target?.status ?? 'ACTIVE';
   const gone = status !== 'ACTIVE';
-  if (gone && (!record.taskDefinitionJson || status === 'DELETE_IN_PROGRESS')) {
+  // ECS still describes an INACTIVE revision and its own copy is re-registered; the recorded JSON is only
+  // for a revision ECS no longer has.
+  if (status === 'MISSING' && !record.taskDefinitionJson) {
     return { refuse: `known-good ${label} is ${status} and no copy of its definition was recorded` };
+  }
+  if (status === 'DELETE_IN_PROGRESS') {
+    return { refuse: `known-good ${label} is ${status}: ECS is deleting it` };
   }
   const digests = record.imageDigests ?? {};
   const mutable = target?.mutableImages ?? [];
@@ -215,7 +229,7 @@ function deployability(
   }
   if (gone)
     return {
-      pinReason: `${label} is ${status}: re-registering its recorded definition, images pinned to the recorded digests`,
+      pinReason: `${label} is ${status}: re-registering ${status === 'MISSING' ? 'its recorded definition' : "ECS's own copy of it"}, images pinned to the recorded digests`,
     };
   if (mutable.length > 0) {
     return {
@@ -237,12 +251,12 @@ function planFromClaim(
   if (claim.stage !== 'published') {
     if (claim.leaseUntil > o.now) {
       const same = claim.episodeId === episode.id;
-      return none(
-        same
-          ? 'already handled: this episode is being rolled back by another invocation'
-          : `already handled: a rollback of this service for alarm ${claim.alarmName} is in progress`,
-        { duplicate: true },
-      );
+      return {
+        ...base,
+        kind: 'wait',
+        leaseUntil: claim.leaseUntil,
+        reason: `${same ? 'this episode is being rolled back' : `a rollback of this service for alarm ${claim.alarmName} is in progress`} (stage ${claim.stage}, lease until ${new Date(claim.leaseUntil).toISOString()}): retry to see it finish or take it over`,
+      };
     }
     // Resume only what is still the same situation; a stale claim is abandoned and the alarm planned afresh.
     const sameSituation = current === claim.fromTaskDefinitionArn || current === deployed;
@@ -276,10 +290,15 @@ function planFromClaim(
     claim.completedAt !== undefined &&
     episode.start < claim.completedAt + o.rules.bakeMs;
   if (backOnBadRevision || rollbackIneffective) {
-    if (
-      claim.ineffective &&
-      (claim.ineffective.stage === 'published' || claim.ineffective.leaseUntil > o.now)
-    ) {
+    if (claim.ineffective?.stage === 'claimed' && claim.ineffective.leaseUntil > o.now) {
+      return {
+        ...base,
+        kind: 'wait',
+        leaseUntil: claim.ineffective.leaseUntil,
+        reason: `the rollback to ${revisionLabel(deployed)} is being escalated by another invocation: retry to see it sent`,
+      };
+    }
+    if (claim.ineffective?.stage === 'published') {
       return none(`already handled: the rollback to ${revisionLabel(deployed)} was already escalated`, {
         duplicate: true,
       });

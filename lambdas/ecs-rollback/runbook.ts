@@ -1,43 +1,24 @@
 import type { ECSClient, RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { confirmTransition } from '#shared/alarm-state';
 import { UnknownResourceError } from '#shared/errors';
-import { readKillSwitch } from '#shared/kill-switch';
-import { parseAwsTimestamp } from '#shared/time';
-import { type ActDeps, type ActResult, act, RUNBOOK } from './act.ts';
-import { type RollbackRuntimeConfig, type RuntimeService, serviceForAlarm } from './config.ts';
-import {
-  describeService,
-  describeTaskDefinition,
-  imageDigestsOf,
-  mutableImages,
-  type ObservedService,
-  type ServiceLocation,
-  updateDeploymentConfiguration,
-} from './ecs.ts';
-import type { AlarmStateChange, DeploymentStateChange, RollbackEvent } from './events.ts';
+import { act, RUNBOOK } from './act.ts';
+import { reconcileAlarmWindows } from './alarm-windows.ts';
+import { type RollbackRuntimeConfig, serviceForAlarm } from './config.ts';
+import { onDeployment } from './deployment-events.ts';
+import { describeService, describeTaskDefinition, mutableImages } from './ecs.ts';
+import { type AlarmStateChange, isCompositeAlarmEvent, type RollbackEvent } from './events.ts';
 import { assessRevisions, selectRollbackTarget, withObservedPrimary } from './known-good.ts';
 import { episodeId, type RevisionRecord, type ServiceView } from './model.ts';
-import { type AlarmPlan, planAlarm, type RollbackRules, revisionLabel, type TargetView } from './plan.ts';
+import { planAlarm, type RollbackRules, type TargetView } from './plan.ts';
+import { holdReason, locate, type RunbookDeps, type RunbookResult } from './runbook-deps.ts';
 
-export interface RunbookDeps extends ActDeps {
-  readonly ssm: SSMClient;
-  readonly config: RollbackRuntimeConfig;
-  readonly killSwitchParameter: string;
-}
-
-/** What an invocation returns: the plan (always, also in dry-run) and what became of it. */
-export interface RunbookResult {
-  readonly runbook: typeof RUNBOOK;
-  readonly service: string;
-  readonly event: string;
-  readonly plan?: AlarmPlan;
-  readonly result: ActResult | { readonly outcome: 'recorded' | 'skipped'; readonly reason: string };
-  readonly mode: { readonly dryRun: boolean; readonly killSwitch: string };
-}
+export type { RunbookDeps, RunbookResult } from './runbook-deps.ts';
 
 /** observe → plan → act for one event. */
 export async function runRollbackRunbook(event: RollbackEvent, deps: RunbookDeps): Promise<RunbookResult> {
-  return event.type === 'alarm' ? onAlarm(event.event, deps) : onDeployment(event.event, deps);
+  return event.type === 'alarm'
+    ? onAlarm(event.event, event.stateAt, deps)
+    : onDeployment(event.event, event.updatedAt, deps);
 }
 
 function rulesOf(config: RollbackRuntimeConfig): RollbackRules {
@@ -49,14 +30,11 @@ function rulesOf(config: RollbackRuntimeConfig): RollbackRules {
   };
 }
 
-async function holdReason(deps: RunbookDeps): Promise<{ hold?: string; killSwitch: string }> {
-  const killSwitch = await readKillSwitch(deps.ssm, deps.killSwitchParameter);
-  if (killSwitch.engaged) return { hold: killSwitch.reason, killSwitch: killSwitch.reason };
-  if (deps.config.dryRun) return { hold: 'dry-run', killSwitch: killSwitch.reason };
-  return { killSwitch: killSwitch.reason };
-}
-
-async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<RunbookResult> {
+async function onAlarm(
+  event: AlarmStateChange,
+  enteredAt: number,
+  deps: RunbookDeps,
+): Promise<RunbookResult> {
   const { alarmName, state, alarmTags } = event.detail;
   const configured = serviceForAlarm(deps.config, alarmName, alarmTags);
   if (!configured) {
@@ -65,22 +43,37 @@ async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<Runb
     );
   }
   const where = locate(configured);
+  // Checked at parse to be the ARN of this alarm in the stack's account and Region.
   const alarmArn = event.resources[0] ?? alarmName;
-  const enteredAt = parseAwsTimestamp(state.timestamp) ?? parseAwsTimestamp(event.time) ?? deps.clock();
+  const composite = isCompositeAlarmEvent(event);
   const base = {
     runbook: RUNBOOK,
     service: configured.name,
     event: `${alarmName} → ${state.value}`,
   } as const;
 
+  // An ALARM is acted on only when CloudWatch confirms it: a forged event fails here, having changed nothing.
+  if (state.value === 'ALARM') {
+    await confirmTransition(deps.cloudwatch, { name: alarmName, state: 'ALARM', at: enteredAt, composite });
+  }
   const stored = await deps.store.load(where.serviceArn);
+  // Windows end when CloudWatch shows their alarm out of ALARM or gone, whichever OK events were lost.
+  const reconciled = await reconcileAlarmWindows(
+    deps.cloudwatch,
+    deps.store,
+    where.serviceArn,
+    stored.alarmWindows,
+    deps.clock(),
+  );
   if (state.value !== 'ALARM') {
-    const open = stored.alarmWindows.filter((w) => w.alarmName === alarmName && w.end === undefined);
-    await deps.store.closeAlarmWindows(where.serviceArn, open, enteredAt);
     const mode = { dryRun: deps.config.dryRun, killSwitch: 'not read' };
+    const closed = reconciled.closes.map((c) => `${c.window.alarmName} (${c.reason})`);
     return {
       ...base,
-      result: { outcome: 'recorded', reason: `alarm left ALARM; closed ${open.length} window(s)` },
+      result: {
+        outcome: 'recorded',
+        reason: `alarm left ALARM; closed ${closed.length} window(s)${closed.length > 0 ? `: ${closed.join('; ')}` : ''}`,
+      },
       mode,
     };
   }
@@ -88,11 +81,11 @@ async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<Runb
   const episode = { alarmName, alarmArn, start: enteredAt, id: episodeId(alarmArn, state.timestamp) };
   // Describe first: an unknown service fails here, before anything is written.
   const service = await describeService(deps.ecs, where);
-  const window = { alarmName, start: enteredAt };
+  const window = composite ? { alarmName, start: enteredAt, composite } : { alarmName, start: enteredAt };
   await deps.store.openAlarmWindow(where.serviceArn, window, deps.clock());
-  const alarmWindows = stored.alarmWindows.some((w) => w.alarmName === alarmName && w.start === enteredAt)
-    ? stored.alarmWindows
-    : [...stored.alarmWindows, window];
+  const alarmWindows = reconciled.windows.some((w) => w.alarmName === alarmName && w.start === enteredAt)
+    ? reconciled.windows
+    : [...reconciled.windows, window];
 
   const rules = rulesOf(deps.config);
   const now = deps.clock();
@@ -113,7 +106,9 @@ async function onAlarm(event: AlarmStateChange, deps: RunbookDeps): Promise<Runb
     alarmsGuardingService,
   });
   const { hold, killSwitch } =
-    plan.kind === 'no-action' ? { hold: undefined, killSwitch: 'not needed' } : await holdReason(deps);
+    plan.kind === 'no-action' || plan.kind === 'wait'
+      ? { hold: undefined, killSwitch: 'not needed' }
+      : await holdReason(deps);
   const result = await act(
     plan,
     { where, service, revisions: stored.revisions, observedClaim: stored.claim, holdReason: hold },
@@ -149,215 +144,5 @@ async function observeTarget(
     taskDefinitionArn: record.taskDefinitionArn,
     status: described.status,
     mutableImages: mutableImages(definition?.containerDefinitions),
-  };
-}
-
-/**
- * Deployment events build the history known-good is earned from. COMPLETED records the revision as a
- * candidate with its definition and the digests ECS resolved; IN_PROGRESS marks when a deployment became
- * primary (and, the first time a service is seen, bootstraps the revision it replaces).
- */
-async function onDeployment(event: DeploymentStateChange, deps: RunbookDeps): Promise<RunbookResult> {
-  const serviceArn = event.resources[0] ?? '';
-  const configured = deps.config.services.find((s) => s.serviceArn === serviceArn);
-  if (!configured) throw new UnknownResourceError(`ECS service ${serviceArn} is not configured for rollback`);
-  const where = locate(configured);
-  const { eventName, deploymentId } = event.detail;
-  const base = { runbook: RUNBOOK, service: configured.name, event: `${eventName} ${deploymentId}` } as const;
-  const mode = { dryRun: deps.config.dryRun, killSwitch: 'not read' };
-  const done = async (
-    outcome: 'recorded' | 'skipped',
-    action: string,
-    reason: string,
-    details: Record<string, unknown> = {},
-  ) => {
-    await deps.audit.record(
-      {
-        runbook: RUNBOOK,
-        action,
-        outcome: outcome === 'recorded' ? 'performed' : 'skipped',
-        subject: configured.name,
-        reason,
-        details,
-      },
-      deps.clock(),
-    );
-    return { ...base, result: { outcome, reason }, mode };
-  };
-
-  if (eventName === 'SERVICE_DEPLOYMENT_FAILED') {
-    const failedRollback = await onRollbackDeploymentFailed(deps, where, deploymentId);
-    if (failedRollback) return done('recorded', 'rollback-failed', failedRollback);
-    return done(
-      'skipped',
-      'deployment-failed',
-      `deployment ${deploymentId} failed: ${event.detail.reason ?? 'no reason given'}`,
-    );
-  }
-
-  const service = await describeService(deps.ecs, where);
-  const deployment = service.deployments.find((d) => d.id === deploymentId);
-  if (!deployment) {
-    return done(
-      'skipped',
-      'record-candidate',
-      `deployment ${deploymentId} is no longer current (event late or out of order): not recorded`,
-    );
-  }
-  const stored = await deps.store.load(where.serviceArn);
-  const now = deps.clock();
-
-  if (eventName === 'SERVICE_DEPLOYMENT_IN_PROGRESS') {
-    if (stored.revisions.length === 0) {
-      for (const previous of service.deployments.filter(
-        (d) => d.id !== deploymentId && d.status === 'ACTIVE',
-      )) {
-        const described = await describeTaskDefinition(deps.ecs, previous.taskDefinitionArn);
-        await deps.store.putRevision(
-          where.serviceArn,
-          {
-            deploymentId: previous.id,
-            taskDefinitionArn: previous.taskDefinitionArn,
-            primarySince: previous.createdAt,
-            completedAt: previous.createdAt,
-            origin: 'bootstrap',
-            taskDefinitionJson: described.registerInput ? JSON.stringify(described.registerInput) : undefined,
-            imageDigests: await imageDigestsOf(deps.ecs, where, previous.taskDefinitionArn),
-          },
-          now,
-        );
-      }
-    }
-    await deps.store.putRevision(
-      where.serviceArn,
-      {
-        deploymentId,
-        taskDefinitionArn: deployment.taskDefinitionArn,
-        primarySince: deployment.createdAt,
-        origin: 'deployment',
-      },
-      now,
-    );
-    return done(
-      'recorded',
-      'record-deployment',
-      `${revisionLabel(deployment.taskDefinitionArn)} became primary (deployment ${deploymentId})`,
-    );
-  }
-
-  // COMPLETED
-  const completedAt = parseAwsTimestamp(event.detail.updatedAt ?? event.time) ?? now;
-  const described = await describeTaskDefinition(deps.ecs, deployment.taskDefinitionArn);
-  const digests = await imageDigestsOf(deps.ecs, where, deployment.taskDefinitionArn);
-  const own = stored.claim?.deployTaskDefinitionArn === deployment.taskDefinitionArn;
-  await deps.store.putRevision(
-    where.serviceArn,
-    {
-      deploymentId,
-      taskDefinitionArn: deployment.taskDefinitionArn,
-      primarySince: deployment.createdAt,
-      completedAt,
-      origin: own ? 'rollback' : 'deployment',
-      inheritsFrom: own ? stored.claim?.toTaskDefinitionArn : undefined,
-      taskDefinitionJson: described.registerInput ? JSON.stringify(described.registerInput) : undefined,
-      imageDigests: digests,
-    },
-    now,
-  );
-  if (own && stored.claim && stored.claim.completedAt === undefined) {
-    // Restore first: if it fails, the retry of this event restores it, as the completion is not yet noted.
-    const restored = stored.claim.suspendDeploymentAlarms
-      ? await restoreDeploymentAlarms(deps, where, service)
-      : '';
-    if (await deps.store.markRollbackCompleted(where.serviceArn, deployment.taskDefinitionArn, completedAt)) {
-      return done(
-        'recorded',
-        'rollback-completed',
-        `Nightshift's rollback to ${revisionLabel(deployment.taskDefinitionArn)} completed${restored}`,
-      );
-    }
-  }
-  return done(
-    'recorded',
-    'record-candidate',
-    `${revisionLabel(deployment.taskDefinitionArn)} completed: candidate until it stays primary through the ${deps.config.bakeWindowMinutes}-minute bake window with alarms quiet`,
-    { digests: Object.keys(digests).length },
-  );
-}
-
-/**
- * When Nightshift's own rollback deployment fails (ECS may then return to the bad revision), page a human and
- * turn the service's alarm-based rollback back on if Nightshift suspended it. Returns what it did, or
- * undefined when the failed deployment was not Nightshift's.
- */
-async function onRollbackDeploymentFailed(
-  deps: RunbookDeps,
-  where: ServiceLocation,
-  deploymentId: string,
-): Promise<string | undefined> {
-  const claim = await deps.store.loadClaim(where.serviceArn);
-  const open =
-    claim?.stage === 'published' && claim.completedAt === undefined && claim.failedAt === undefined;
-  if (!claim || !open) return undefined;
-  const deployed = claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn;
-  const service = await describeService(deps.ecs, where);
-  const failed = service.deployments.find((d) => d.id === deploymentId);
-  // A failed deployment ECS already removed is Nightshift's if its rollback is recent and not yet complete.
-  const ours = failed
-    ? failed.taskDefinitionArn === deployed
-    : deps.clock() - (claim.updatedAt ?? 0) < deps.config.bakeWindowMinutes * 60_000;
-  if (!ours) return undefined;
-  const restored = claim.suspendDeploymentAlarms ? await restoreDeploymentAlarms(deps, where, service) : '';
-  if (!(await deps.store.markRollbackFailed(where.serviceArn, deployed, deps.clock()))) return undefined;
-  const reason = `Nightshift's rollback deployment of ${revisionLabel(deployed)} failed (deployment ${deploymentId}); ECS may have returned to ${revisionLabel(claim.fromTaskDefinitionArn)}${restored}`;
-  await deps.publisher.publish({
-    detailType: 'Rollback Failed',
-    severity: 'critical',
-    resources: [where.serviceArn],
-    detail: {
-      service: where.name,
-      serviceArn: where.serviceArn,
-      from: claim.fromTaskDefinitionArn,
-      to: deployed,
-      alarm: claim.alarmName,
-      episode: claim.episodeId,
-      reason,
-    },
-  });
-  return reason;
-}
-
-/** Turns the service's alarm-based rollback back on after Nightshift's own deployment; says what it did. */
-async function restoreDeploymentAlarms(
-  deps: RunbookDeps,
-  where: ServiceLocation,
-  service: ObservedService,
-): Promise<string> {
-  const config = service.deploymentConfiguration;
-  if (!config?.alarms) return '; no deployment alarms to restore';
-  const { hold } = await holdReason(deps);
-  if (hold !== undefined) {
-    const reason = `alarm-based rollback (deployment alarms) of ${where.name} is still suspended after Nightshift's rollback, not restored because ${hold}: restore it by hand`;
-    await deps.publisher.publish({
-      detailType: 'Deployment Alarms Not Restored',
-      severity: 'warning',
-      resources: [where.serviceArn],
-      detail: { service: where.name, serviceArn: where.serviceArn, reason },
-    });
-    return `; ${reason}`;
-  }
-  await updateDeploymentConfiguration(deps.ecs, where, {
-    ...config,
-    alarms: { ...config.alarms, enable: true },
-  });
-  return '; alarm-based rollback (deployment alarms) restored';
-}
-
-function locate(service: RuntimeService): ServiceLocation {
-  return {
-    name: service.name,
-    cluster: service.cluster,
-    service: service.service,
-    serviceArn: service.serviceArn,
   };
 }

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '#shared/query';
 import { iso } from '#shared/time';
 import type { AlarmWindow, RevisionRecord, RollbackClaim } from './model.ts';
@@ -27,10 +27,20 @@ const pk = historyKey;
  * claim. All writes that decide "who acts" are conditional, so concurrent deliveries cannot both win.
  */
 export class RollbackStore {
+  /**
+   * @param claimTtlMs how long a claim outlives its last write (at least the bake window plus the cooldown:
+   *   a published claim is the cooldown and "never a loop" record); a claim nobody finishes expires by itself.
+   */
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly claimTtlMs: number,
   ) {}
+
+  /** The claim's TTL (epoch seconds) for a write at `nowMs`. */
+  private claimExpiry(nowMs: number): number {
+    return Math.ceil((nowMs + this.claimTtlMs) / 1000);
+  }
 
   /** Everything about a service: its history (one paginated query) and its claim, both strongly consistent. */
   async load(serviceArn: string): Promise<ServiceState> {
@@ -106,9 +116,12 @@ export class RollbackStore {
       .catch(ignoreConditionFailure);
   }
 
-  /** Closes the open windows of an alarm that left ALARM at `end`. */
-  async closeAlarmWindows(serviceArn: string, open: readonly AlarmWindow[], end: number): Promise<void> {
-    for (const window of open) {
+  /** Closes windows whose alarm left ALARM (or is gone), each at its own end; one already closed stays as it is. */
+  async closeAlarmWindows(
+    serviceArn: string,
+    closes: readonly { readonly window: AlarmWindow; readonly end: number }[],
+  ): Promise<void> {
+    for (const { window, end } of closes) {
       await this.documents
         .send(
           new UpdateCommand({
@@ -126,23 +139,37 @@ export class RollbackStore {
 
   /**
    * Claims the service for a rollback. Succeeds only if the claim is still what was observed: absent, or the
-   * published claim of an earlier episode. Returns false when another invocation won.
+   * observed claim of an earlier episode, published or unfinished, whose lease has passed (a conditional write
+   * on that stale lease). Returns false when another invocation won.
    */
   async acquire(
     serviceArn: string,
     claim: RollbackClaim,
     observed: RollbackClaim | undefined,
+    nowMs: number,
   ): Promise<boolean> {
     return this.documents
       .send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...claimKey(serviceArn), ...claim },
+          Item: { ...claimKey(serviceArn), ...claim, expiresAt: this.claimExpiry(nowMs) },
           ...(observed
             ? {
-                ConditionExpression: '#episodeId = :prev AND #stage = :published',
-                ExpressionAttributeNames: { '#episodeId': 'episodeId', '#stage': 'stage' },
-                ExpressionAttributeValues: { ':prev': observed.episodeId, ':published': 'published' },
+                ConditionExpression:
+                  '#episodeId = :prev AND #owner = :owner AND #leaseUntil = :lease AND (#stage = :published OR #leaseUntil < :now)',
+                ExpressionAttributeNames: {
+                  '#episodeId': 'episodeId',
+                  '#owner': 'owner',
+                  '#leaseUntil': 'leaseUntil',
+                  '#stage': 'stage',
+                },
+                ExpressionAttributeValues: {
+                  ':prev': observed.episodeId,
+                  ':owner': observed.owner,
+                  ':lease': observed.leaseUntil,
+                  ':published': 'published',
+                  ':now': nowMs,
+                },
               }
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
         }),
@@ -156,22 +183,31 @@ export class RollbackStore {
     observed: RollbackClaim,
     owner: string,
     leaseUntil: number,
+    nowMs: number,
   ): Promise<boolean> {
     return this.update(
       serviceArn,
-      { owner, leaseUntil },
-      '#owner = :o0 AND #leaseUntil = :l0 AND #stage = :s0',
+      { owner, leaseUntil, expiresAt: this.claimExpiry(nowMs) },
+      '#owner = :o0 AND #leaseUntil = :l0 AND #stage = :s0 AND #leaseUntil < :now',
       {
         ':o0': observed.owner,
         ':l0': observed.leaseUntil,
         ':s0': observed.stage,
+        ':now': nowMs,
       },
     );
   }
 
   /** Moves the claim on; only its owner can. */
-  async advance(serviceArn: string, owner: string, fields: Partial<RollbackClaim>): Promise<boolean> {
-    return this.update(serviceArn, fields, '#owner = :owner', { ':owner': owner });
+  async advance(
+    serviceArn: string,
+    owner: string,
+    fields: Partial<RollbackClaim>,
+    nowMs: number,
+  ): Promise<boolean> {
+    return this.update(serviceArn, { ...fields, expiresAt: this.claimExpiry(nowMs) }, '#owner = :owner', {
+      ':owner': owner,
+    });
   }
 
   /** Lets a retry resume at once after a failure (the lease would otherwise hold it off). */
@@ -192,7 +228,7 @@ export class RollbackStore {
   ): Promise<boolean> {
     return this.update(
       serviceArn,
-      { ineffective: { episodeId, stage: 'claimed', leaseUntil } },
+      { ineffective: { episodeId, stage: 'claimed', leaseUntil }, expiresAt: this.claimExpiry(nowMs) },
       '#episodeId = :claimEpisode AND (attribute_not_exists(#ineffective) OR (#ineffective.#stage = :claimed AND #ineffective.#leaseUntil < :now))',
       { ':claimEpisode': claim.episodeId, ':claimed': 'claimed', ':now': nowMs },
     );
@@ -208,26 +244,66 @@ export class RollbackStore {
     );
   }
 
-  /** Records that an episode's decision was announced; false when it already was. */
-  async markAnnounced(serviceArn: string, episodeId: string, nowMs: number): Promise<boolean> {
-    return this.documents
+  /**
+   * Takes the announcement of an episode's decision, under a lease: `mine` to announce it now, `announced`
+   * when it was, `in-flight` while another invocation's unexpired lease holds it (that one may yet fail).
+   */
+  async markAnnounced(
+    serviceArn: string,
+    episodeId: string,
+    nowMs: number,
+    leaseUntil: number,
+  ): Promise<'mine' | 'announced' | 'in-flight'> {
+    const key = { pk: pk(serviceArn), sk: `announced#${episodeId}` };
+    const mine = await this.documents
       .send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: pk(serviceArn), sk: `announced#${episodeId}`, expiresAt: expiry(nowMs) },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: { ...key, leaseUntil, expiresAt: expiry(nowMs) },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (attribute_not_exists(#announced) AND #leaseUntil < :now)',
+          ExpressionAttributeNames: { '#announced': 'announced', '#leaseUntil': 'leaseUntil' },
+          ExpressionAttributeValues: { ':now': nowMs },
         }),
       )
       .then(() => true, falseOnConditionFailure);
+    if (mine) return 'mine';
+    const [item] = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk = :sk',
+      ExpressionAttributeValues: { ':pk': key.pk, ':sk': key.sk },
+      ConsistentRead: true,
+    });
+    return item?.announced === true ? 'announced' : 'in-flight';
   }
 
-  async unmarkAnnounced(serviceArn: string, episodeId: string): Promise<void> {
+  /** Notes that the announcement went out. */
+  async completeAnnouncement(serviceArn: string, episodeId: string): Promise<void> {
     await this.documents.send(
-      new DeleteCommand({
+      new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: pk(serviceArn), sk: `announced#${episodeId}` },
+        UpdateExpression: 'SET #announced = :true',
+        ExpressionAttributeNames: { '#announced': 'announced' },
+        ExpressionAttributeValues: { ':true': true },
       }),
     );
+  }
+
+  /** Lets the retry of a failed announcement send it at once (else the lease runs out by itself). */
+  async releaseAnnouncement(serviceArn: string, episodeId: string, nowMs: number): Promise<void> {
+    await this.documents
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: pk(serviceArn), sk: `announced#${episodeId}` },
+          UpdateExpression: 'SET #leaseUntil = :now',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#announced)',
+          ExpressionAttributeNames: { '#leaseUntil': 'leaseUntil', '#announced': 'announced' },
+          ExpressionAttributeValues: { ':now': nowMs },
+        }),
+      )
+      .catch(ignoreConditionFailure);
   }
 
   async completeEscalation(serviceArn: string, claim: RollbackClaim, episodeId: string): Promise<void> {
@@ -247,7 +323,8 @@ export class RollbackStore {
   ): Promise<boolean> {
     return this.update(
       serviceArn,
-      { completedAt },
+      // The "never a loop" window runs a bake window from completion: the claim outlives it.
+      { completedAt, expiresAt: this.claimExpiry(completedAt) },
       '#deployTaskDefinitionArn = :arn AND #stage = :published AND attribute_not_exists(#completedAt)',
       { ':arn': deployedArn, ':published': 'published' },
     );

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -19,6 +20,7 @@ function once<T>(make: () => T): () => T {
   };
 }
 
+export const cloudWatchClient = /* @__PURE__ */ once(() => new CloudWatchClient({}));
 export const ecsClient = /* @__PURE__ */ once(() => new ECSClient({}));
 export const rdsClient = /* @__PURE__ */ once(() => new RDSClient({}));
 export const ssmClient = /* @__PURE__ */ once(() => new SSMClient({}));

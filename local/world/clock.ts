@@ -9,6 +9,12 @@ export class VirtualClock {
   private readonly view = new Float64Array(this.buffer);
   private timers: { at: number; seq: number; run: () => unknown }[] = [];
   private seq = 0;
+  /**
+   * Awaited after each timer: the world waits here for the deliveries a timer set off (an event it emitted),
+   * so time never moves on beneath an invocation that is still running — a handler reading `Date` sees the
+   * time its event was delivered at, as on AWS, where delivery takes seconds.
+   */
+  afterTimer: () => Promise<void> = async () => undefined;
 
   constructor(start: number) {
     this.view[0] = start;
@@ -35,6 +41,7 @@ export class VirtualClock {
       this.timers = this.timers.filter((t) => t !== next);
       this.view[0] = Math.max(this.now(), next.at);
       await next.run();
+      await this.afterTimer();
     }
     this.view[0] = target;
   }

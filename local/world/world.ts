@@ -232,6 +232,8 @@ export class LocalWorld {
         await new Promise<void>((resolve) => dynamo.close(() => resolve()));
       },
     );
+    const started = world;
+    clock.afterTimer = () => started.settle();
     return world;
   }
 

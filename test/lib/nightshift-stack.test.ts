@@ -266,6 +266,30 @@ describe('NightshiftStack', () => {
       expect(star.flatMap((s) => asList(s.Action))).toEqual(['ecs:DescribeTaskDefinition']);
     });
 
+    it('describes only the alarms that guard configured services, to confirm their state changes', () => {
+      const alarm = (name: string) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
+      for (const action of ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory']) {
+        // The example selects alarms by the service tag too, and any alarm name may carry it.
+        expect(statementsFor(action).flatMap((s) => asList(s.Resource))).toEqual([alarm('*')]);
+      }
+      const { serviceTagKey: _tag, ...byName } = exampleConfig.ecsRollback ?? { services: [] };
+      const { template: t } = buildStack({ ...exampleConfig, ecsRollback: byName });
+      const resolved = resolve<{ Statement: PolicyStatement[] }[]>(
+        Object.values(t().toJSON().Resources as typeof json.Resources)
+          .filter((r) => r.Type === 'AWS::IAM::Policy')
+          .map((r) => r.Properties.PolicyDocument),
+      );
+      const describe = resolved
+        .flatMap((d) => d.Statement)
+        .filter((st) => asList(st.Action).includes('cloudwatch:DescribeAlarms'));
+      expect(describe.flatMap((st) => asList(st.Resource)).sort()).toEqual([
+        alarm('webhooks-api-5xx-rate-high'),
+        alarm('webhooks-api-unhealthy-hosts*'),
+        alarm('webhooks-api-webhook-success-rate-below-95'),
+        alarm('webhooks-worker-*'),
+      ]);
+    });
+
     it('reads only the kill-switch parameter', () => {
       expect(statementsFor('ssm:GetParameter').flatMap((s) => asList(s.Resource))).toEqual([
         `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/kill-switch`,
@@ -278,9 +302,13 @@ describe('NightshiftStack', () => {
       .filter(([, r]) => r.Properties.EventPattern !== undefined)
       .map(([, r]) => resolve<Record<string, unknown>>(r.Properties.EventPattern));
     const matchesAny = (event: unknown) => rules.some((p) => matchesPattern(p, event));
-    const alarm = fixture('cloudwatch-alarm-state-change-single-metric.json');
-    const tagged = fixture('cloudwatch-alarm-state-change-single-metric-with-alarm-tags.constructed.json');
-    const completed = fixture('ecs-deployment-state-change-completed.json');
+    // The documentation's samples, moved into the stack's account and Region (the rules match only those).
+    const own = (event: ReturnType<typeof fixture>) => ({ ...event, account: ACCOUNT, region: REGION });
+    const alarm = own(fixture('cloudwatch-alarm-state-change-single-metric.json'));
+    const tagged = own(
+      fixture('cloudwatch-alarm-state-change-single-metric-with-alarm-tags.constructed.json'),
+    );
+    const completed = own(fixture('ecs-deployment-state-change-completed.json'));
     const withName = (name: string) => ({ ...alarm, detail: { ...alarm.detail, alarmName: name } });
     const forService = (event: typeof completed, name: string) => ({
       ...event,
@@ -305,20 +333,40 @@ describe('NightshiftStack', () => {
       [
         'an in-progress deployment of a configured service',
         true,
-        forService(fixture('ecs-deployment-state-change-in-progress.json'), 'webhooks-worker'),
+        forService(own(fixture('ecs-deployment-state-change-in-progress.json')), 'webhooks-worker'),
       ],
       [
         'a failed deployment of a configured service',
         true,
-        forService(fixture('ecs-deployment-state-change-failed.json'), 'webhooks-worker'),
+        forService(own(fixture('ecs-deployment-state-change-failed.json')), 'webhooks-worker'),
       ],
       ["the documentation's deployment of an unconfigured service", false, completed],
       [
         'a service action event of a configured service',
         false,
-        forService(fixture('ecs-service-action-service-steady-state.json'), 'webhooks-api'),
+        forService(own(fixture('ecs-service-action-service-steady-state.json')), 'webhooks-api'),
       ],
-      ['a task state change', false, fixture('ecs-task-state-change.json')],
+      ['a task state change', false, own(fixture('ecs-task-state-change.json'))],
+      [
+        'a configured alarm from account 999999999999',
+        false,
+        { ...withName('webhooks-api-5xx-rate-high'), account: '999999999999' },
+      ],
+      [
+        'a configured alarm from another Region',
+        false,
+        { ...withName('webhooks-api-5xx-rate-high'), region: 'us-east-1' },
+      ],
+      [
+        'a deployment of a configured service from account 999999999999',
+        false,
+        { ...forService(completed, 'webhooks-api'), account: '999999999999' },
+      ],
+      [
+        'a deployment of a configured service from another Region',
+        false,
+        { ...forService(completed, 'webhooks-api'), region: 'us-east-1' },
+      ],
     ])('routes %s: %s', (_what, expected, event) => {
       expect(matchesAny(event)).toBe(expected);
     });

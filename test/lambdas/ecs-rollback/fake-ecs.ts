@@ -1,4 +1,11 @@
 import {
+  CloudWatchClient,
+  DescribeAlarmHistoryCommand,
+  type DescribeAlarmHistoryCommandInput,
+  DescribeAlarmsCommand,
+  type DescribeAlarmsCommandInput,
+} from '@aws-sdk/client-cloudwatch';
+import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -155,4 +162,67 @@ export function fakeBusAndSsm() {
     .on(GetParameterCommand)
     .rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound', $metadata: {} }));
   return { events, ssm, published, control };
+}
+
+/**
+ * CloudWatch behind aws-sdk-client-mock: alarms with their state and last transition, and the history of
+ * every transition (kept after a delete, as CloudWatch does). Pages of two, so callers must paginate.
+ */
+export function fakeCloudWatch() {
+  const alarms = new Map<string, { state: string; transitionedAt: number }>();
+  const history: { name: string; at: number; to: string }[] = [];
+  const cloudwatch = mockClient(CloudWatchClient);
+  const page = <T>(items: T[], token: string | undefined) => {
+    const start = Number(token ?? 0);
+    const next = start + 2 < items.length ? String(start + 2) : undefined;
+    return { items: items.slice(start, start + 2), next };
+  };
+  cloudwatch.on(DescribeAlarmsCommand).callsFake(async (input: DescribeAlarmsCommandInput) => {
+    const names = (input.AlarmNames ?? []).filter((n) => alarms.has(n));
+    const { items, next } = page(names, input.NextToken);
+    return {
+      MetricAlarms: items.map((name) => ({
+        AlarmName: name,
+        AlarmArn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`,
+        StateValue: alarms.get(name)?.state,
+        StateTransitionedTimestamp: new Date(alarms.get(name)?.transitionedAt ?? 0),
+      })),
+      CompositeAlarms: [],
+      NextToken: next,
+    };
+  });
+  cloudwatch.on(DescribeAlarmHistoryCommand).callsFake(async (input: DescribeAlarmHistoryCommandInput) => {
+    const from = input.StartDate?.getTime() ?? 0;
+    const to = input.EndDate?.getTime() ?? Number.POSITIVE_INFINITY;
+    const matching = history.filter(
+      (h) =>
+        h.name === input.AlarmName && h.at >= from && h.at <= to && input.HistoryItemType === 'StateUpdate',
+    );
+    const { items, next } = page(matching.reverse(), input.NextToken);
+    return {
+      AlarmHistoryItems: items.map((h) => ({
+        AlarmName: h.name,
+        AlarmType: 'MetricAlarm' as const,
+        Timestamp: new Date(h.at),
+        HistoryItemType: 'StateUpdate' as const,
+        HistorySummary: `Alarm updated to ${h.to}`,
+        HistoryData: JSON.stringify({ version: '1.0', newState: { stateValue: h.to } }),
+      })),
+      NextToken: next,
+    };
+  });
+  return {
+    cloudwatch,
+    alarms,
+    history,
+    /** The alarm changes state, as CloudWatch records it. */
+    transition(name: string, to: string, at: number) {
+      alarms.set(name, { state: to, transitionedAt: at });
+      history.push({ name, at, to });
+    },
+    /** The alarm is deleted; its history stays. */
+    remove(name: string) {
+      alarms.delete(name);
+    },
+  };
 }

@@ -211,11 +211,6 @@ describe('planAlarm', () => {
       observe({ claim: published(), service: service({}, 1, deployedAt + 21 * MIN) }, deployedAt + 24 * MIN),
       'already handled: alarm webhooks-api-5xx-rate-high is part of the episode rolled back',
     ],
-    [
-      'a rollback of this service is in flight for another alarm',
-      observe({ claim: published({ stage: 'updated', leaseUntil: deployedAt + 40 * MIN }) }),
-      'already handled: a rollback of this service for alarm webhooks-api-5xx-rate-high is in progress',
-    ],
     // cooldown
     [
       'the service was rolled back 20 minutes ago and a new deploy alarms',
@@ -404,15 +399,26 @@ describe('planAlarm after review', () => {
     expect(plan.reason).toContain('use mutable tags and their digests were not recorded');
   });
 
-  it('refuses an INACTIVE known-good revision without a recorded definition', () => {
+  it("re-registers ECS's own copy of an INACTIVE known-good revision, recorded definition or not", () => {
     const plan = planAlarm(
       observe({
         revisions: [{ ...rev1, taskDefinitionJson: undefined }, rev2],
         target: { taskDefinitionArn: td(1), status: 'INACTIVE', mutableImages: [] },
       }),
     );
+    expect(plan).toMatchObject({ kind: 'rollback', to: td(1), pin: true });
+    expect(plan.reason).not.toContain('no copy');
+    expect(plan.kind === 'rollback' && plan.pinReason).toContain("ECS's own copy");
+  });
+
+  it('waits (the delivery fails and is retried), never "already handled", while another invocation holds the lease', () => {
+    const plan = planAlarm(
+      observe({ claim: published({ stage: 'updated', leaseUntil: deployedAt + 40 * MIN }) }),
+    );
+    expect(plan).toMatchObject({ kind: 'wait', leaseUntil: deployedAt + 40 * MIN });
+    expect(plan.reason).not.toContain('already handled');
     expect(plan.reason).toContain(
-      'known-good webhooks-api:1 is INACTIVE and no copy of its definition was recorded',
+      'a rollback of this service for alarm webhooks-api-5xx-rate-high is in progress',
     );
   });
 

@@ -200,6 +200,40 @@ describe('ecs-rollback in the local world (bundled handler, IAM from the templat
       expect(s.app.rollbacksBy(s.app.api)).toHaveLength(0);
       expect([...world.deadLetters.values()].flat()).toHaveLength(1);
     });
+
+    it('refuses a forged ALARM that CloudWatch does not confirm, changes nothing, and dead-letters it after retries', async () => {
+      const s = await suspectDeployment(assembly);
+      world = s.world;
+      // A real alarm of the api, OK in CloudWatch since install; the forged event says it just entered ALARM.
+      const real = world.routed.find(
+        (e) =>
+          e['detail-type'] === 'CloudWatch Alarm State Change' &&
+          (e.detail as { alarmName?: string }).alarmName === s.alarms.successRate,
+      );
+      if (!real) throw new Error('no alarm event of the api');
+      const detail = real.detail as { state: Record<string, unknown> };
+      const at = new Date(world.clock.now()).toISOString();
+      world.route({
+        ...real,
+        id: 'forged',
+        time: at.replace(/\.\d{3}Z$/, 'Z'),
+        detail: {
+          ...detail,
+          state: { ...detail.state, value: 'ALARM', timestamp: at.replace('Z', '+0000') },
+        },
+      });
+      await world.advance(4 * MIN); // both Lambda retries
+      const attempts = world.deliveries.filter((d) => d.event.id === 'forged');
+      expect(attempts).toHaveLength(1);
+      expect(attempts[0]?.result.error?.message).toContain(
+        `alarm ${s.alarms.successRate}: CloudWatch does not confirm it entered ALARM`,
+      );
+      expect(attempts[0]?.result.error?.message).toContain('it is OK since');
+      expect(s.app.rollbacksBy(s.app.api)).toHaveLength(0);
+      expect(s.app.running(s.app.api).taskDefinition).toBe(s.rev2);
+      expect(published(world, 'Rollback Performed')).toHaveLength(0);
+      expect([...world.deadLetters.values()].flat()).toHaveLength(1);
+    });
   });
 });
 
