@@ -31,6 +31,11 @@ export interface VerifyInstanceView {
   readonly status: string;
   /** From its `nightshift:expires-at` tag; undefined when absent or unreadable. */
   readonly expiresAt?: number;
+  /**
+   * Whether it carries `nightshift:managed=true`, as every copy Nightshift makes does. Only such a copy is
+   * Nightshift's to remove as an orphan (IAM lets the function modify and delete no other).
+   */
+  readonly managed: boolean;
 }
 
 /** A one-time password parameter in SSM (its name only: the value is never read to plan). */
@@ -238,6 +243,7 @@ export function planVerification(o: VerifyObservation): VerifyAction[] {
       });
     } else if (
       !restoring.has(instance.id) &&
+      instance.managed &&
       instance.expiresAt !== undefined &&
       instance.expiresAt <= o.now
     ) {

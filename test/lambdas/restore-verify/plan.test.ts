@@ -24,10 +24,17 @@ const observe = (o: Partial<VerifyObservation>): VerifyObservation => ({
   passwords: [],
   ...o,
 });
-const copy = (id: string, status: string, expiresAt?: number, kind: 'instance' | 'cluster' = 'instance') => ({
+const copy = (
+  id: string,
+  status: string,
+  expiresAt?: number,
+  kind: 'instance' | 'cluster' = 'instance',
+  managed = true,
+) => ({
   id,
   kind,
   status,
+  managed,
   ...(expiresAt === undefined ? {} : { expiresAt }),
 });
 const restoring: VerificationRecord = {
@@ -223,6 +230,11 @@ describe('planVerification', () => {
     [
       'the janitor leaves an orphan before its expiry',
       { instances: [copy('nightshift-verify-old-20261122', 'available', NOW + MIN)] },
+      [],
+    ],
+    [
+      'the janitor never touches a nightshift-verify-* copy without nightshift:managed (not one it made)',
+      { instances: [copy('nightshift-verify-x', 'available', NOW - MIN, 'instance', false)] },
       [],
     ],
     [
