@@ -807,7 +807,9 @@ export class RdsWorld implements QueryService {
         action: 'rds:AddTagsToResource',
         resourceType: created.type,
         values: { [ARN_VALUE[created.type]]: id },
-        context: { ...requestTagContext(tags), ...this.resourceTagContext(created.type, id) },
+        // The resource being created has no tags yet: a create is authorized before RDS finds a name taken
+        // (an existing resource of that name answers AlreadyExists, not AccessDenied).
+        context: requestTagContext(tags),
       },
     ];
   }
