@@ -78,6 +78,8 @@ export async function observeCopies(rds: RDSClient): Promise<CopyView[]> {
     const ms = Date.parse(tags?.find((t) => t.Key === 'nightshift:expires-at')?.Value ?? '');
     return Number.isNaN(ms) ? undefined : ms;
   };
+  const managed = (tags: { Key?: string; Value?: string }[] | undefined) =>
+    tags?.some((t) => t.Key === 'nightshift:managed' && t.Value === 'true') ?? false;
   const waiting = (status: string, pending: boolean) =>
     pending && status === 'available' ? 'resetting-master-credentials' : status;
   return [
@@ -88,6 +90,7 @@ export async function observeCopies(rds: RDSClient): Promise<CopyView[]> {
         kind: 'instance' as const,
         status: waiting(i.DBInstanceStatus ?? '', i.PendingModifiedValues?.MasterUserPassword !== undefined),
         expiresAt: expiry(i.TagList),
+        managed: managed(i.TagList),
       })),
     ...clusters
       .filter((c) => c.DBClusterIdentifier?.startsWith(VERIFY_PREFIX))
@@ -102,6 +105,7 @@ export async function observeCopies(rds: RDSClient): Promise<CopyView[]> {
           kind: 'cluster' as const,
           status: waiting(status, c.PendingModifiedValues?.MasterUserPassword !== undefined),
           expiresAt: expiry(c.TagList),
+          managed: managed(c.TagList),
         };
       }),
   ];

@@ -41,6 +41,11 @@ export interface CopyView {
   readonly status: string;
   /** From its `nightshift:expires-at` tag; undefined when absent or unreadable. */
   readonly expiresAt?: number;
+  /**
+   * Whether it carries `nightshift:managed=true`, as every copy Nightshift makes does. Only such a copy is
+   * Nightshift's to remove as an orphan (IAM lets the function modify and delete no other).
+   */
+  readonly managed: boolean;
 }
 
 /** A one-time password parameter in SSM (its name only: the value is never read to plan). */
@@ -266,7 +271,7 @@ function janitor(
       ? 'its verification failed'
       : record && (record.state === 'verified' || record.state === 'failed')
         ? `its verification is done (${record.state})`
-        : !inProgress.has(key) && copy.expiresAt !== undefined && copy.expiresAt <= o.now
+        : !inProgress.has(key) && copy.managed && copy.expiresAt !== undefined && copy.expiresAt <= o.now
           ? 'orphaned temporary copy past its expiry'
           : undefined;
     if (reason) actions.push({ kind: 'delete-copy', copyId: copy.id, copyKind: copy.kind, reason });

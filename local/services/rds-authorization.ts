@@ -98,7 +98,9 @@ export function authorizationOf(w: RdsState, action: string, params: QueryParams
       action: 'rds:AddTagsToResource',
       resourceType: created.type,
       values: { [ARN_VALUE[created.type]]: id },
-      context: { ...requestTagContext(tags), ...resourceTagContext(w, created.type, id) },
+      // The resource being created has no tags yet: a create is authorized before RDS finds a name taken
+      // (an existing resource of that name answers AlreadyExists, not AccessDenied).
+      context: requestTagContext(tags),
     },
   ];
 }

@@ -29,10 +29,17 @@ const observe = (o: Partial<VerifyObservation>): VerifyObservation => ({
   passwords: [],
   ...o,
 });
-const copy = (id: string, status: string, expiresAt?: number, kind: 'instance' | 'cluster' = 'instance') => ({
+const copy = (
+  id: string,
+  status: string,
+  expiresAt?: number,
+  kind: 'instance' | 'cluster' = 'instance',
+  managed = true,
+) => ({
   id,
   kind,
   status,
+  managed,
   ...(expiresAt === undefined ? {} : { expiresAt }),
 });
 const ORDERS = { id: 'orders', kind: 'instance' } as const;
@@ -288,6 +295,11 @@ describe('planVerification', () => {
     [
       'the janitor leaves an orphan before its expiry',
       { copies: [copy('nightshift-verify-old-20261122', 'available', NOW + MIN)] },
+      [],
+    ],
+    [
+      'the janitor never touches a nightshift-verify-* copy without nightshift:managed (not one it made)',
+      { copies: [copy('nightshift-verify-x', 'available', NOW - MIN, 'instance', false)] },
       [],
     ],
     [

@@ -201,10 +201,17 @@ describe('restore verification in the local world (bundled handler, its own role
     it('removes an orphaned copy past its expiry, and nothing else', async () => {
       w = await VerifyWorld.start(assembly);
       await w.seedRecord(thisWeeksVerification);
+      const expired = new Date(w.now() - MIN).toISOString();
       w.world.rds.addInstance({
         identifier: 'nightshift-verify-webhooks-db-20261101',
         engine: 'postgres',
-        tags: { 'nightshift:expires-at': new Date(w.now() - MIN).toISOString() },
+        tags: { 'nightshift:managed': 'true', 'nightshift:expires-at': expired },
+      });
+      // Named like a copy but not tagged as Nightshift's: its role may not delete it, and the janitor leaves it.
+      w.world.rds.addInstance({
+        identifier: 'nightshift-verify-someone-else',
+        engine: 'postgres',
+        tags: { 'nightshift:expires-at': expired },
       });
       w.world.rds.addInstance({
         identifier: 'reporting-db',
@@ -220,7 +227,7 @@ describe('restore verification in the local world (bundled handler, its own role
           reason: 'orphaned temporary copy past its expiry',
         }),
       ]);
-      expect(w.copies()).toEqual([]);
+      expect(w.copies()).toEqual(['nightshift-verify-someone-else']);
       expect(w.world.rds.instances.get('reporting-db')?.status).toBe('available');
     });
   });

@@ -105,6 +105,8 @@ describe('snapshot permissions in the local world, by the synthesized policy', (
     expect(
       w.world.rds.snapshots.get('nightshift-webhooks-db-20261116-0300')?.tags.get('nightshift:managed'),
     ).toBe('true');
+    // A second delivery of the run finds the name taken: RDS says so, IAM does not refuse it.
+    await expect(create({})).rejects.toMatchObject({ name: 'DBSnapshotAlreadyExistsFault' });
     await snapshots.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: OWN }));
     // A delete takes time on RDS, as in the local world: accepted now, gone later.
     expect(w.world.rds.snapshots.get(OWN)?.status).toBe('deleting');
