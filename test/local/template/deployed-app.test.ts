@@ -82,8 +82,13 @@ describe('loadDeployedApp', () => {
       const serviceArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/webhooks-prod/webhooks-api`;
       expect(all.some((s) => allows(s, 'ecs:UpdateService', serviceArn))).toBe(true);
       expect(all.some((s) => allows(s, 'dynamodb:Query', onlyTable().arn))).toBe(true);
-      // The default policy plus the two policies of their own (DescribeAnyTaskDefinition, PassTaskRoles).
-      expect(fn.policies).toHaveLength(3);
+      // The default policy (iam:PassRole is there, on the configured roles only) plus the one policy of its
+      // own, DescribeAnyTaskDefinition, whose "*" is acknowledged alone.
+      expect(fn.policies).toHaveLength(2);
+      expect(
+        all.some((s) => allows(s, 'iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/webhooks-api-task`)),
+      ).toBe(true);
+      expect(all.some((s) => allows(s, 'iam:PassRole', '*'))).toBe(false);
       expect(all.some((s) => allows(s, 'ecs:DescribeTaskDefinition', '*'))).toBe(true);
       expect(fn.managedPolicyArns).toEqual([]);
       expect(fn.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/${fn.roleName}`);
