@@ -1,0 +1,125 @@
+/**
+ * A template's rules (with their targets), tables, queues, topics and alarms as deployed.
+ *
+ * @module
+ */
+import type { TemplateResource } from './cloud-assembly.ts';
+import type {
+  DeployedAlarm,
+  DeployedFunction,
+  DeployedQueue,
+  DeployedRule,
+  DeployedRuleTarget,
+  DeployedTable,
+  DeployedTopic,
+} from './deployed-types.ts';
+import { eventBusName } from './physical-names.ts';
+import type { TemplateWorld } from './template-world.ts';
+import { isRecord, numberOr, optional } from './values.ts';
+
+/** An `AWS::Events::Rule` with its targets, each tied to the stack's function it invokes. */
+export function deployRule(
+  logicalId: string,
+  resource: TemplateResource,
+  world: TemplateWorld,
+  functions: readonly DeployedFunction[],
+): DeployedRule {
+  const p = world.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+  const identity = world.identityOf(logicalId);
+  const rawPattern =
+    typeof p.EventPattern === 'string' ? (JSON.parse(p.EventPattern) as unknown) : p.EventPattern;
+  const targets = (Array.isArray(p.Targets) ? p.Targets : [])
+    .filter(isRecord)
+    .map((t): DeployedRuleTarget => {
+      const arn = String(t.Arn);
+      const fn = functions.find((f) => arn === f.arn || arn.startsWith(`${f.arn}:`));
+      const retry = isRecord(t.RetryPolicy) ? t.RetryPolicy : {};
+      const deadLetter = isRecord(t.DeadLetterConfig) ? t.DeadLetterConfig.Arn : undefined;
+      const transformer = isRecord(t.InputTransformer) ? t.InputTransformer : undefined;
+      return {
+        id: String(t.Id),
+        arn,
+        ...optional('functionLogicalId', fn?.logicalId),
+        ...optional('deadLetterArn', typeof deadLetter === 'string' ? deadLetter : undefined),
+        ...optional('maxRetryAttempts', numberOr(retry.MaximumRetryAttempts, undefined)),
+        ...optional('maxEventAgeSeconds', numberOr(retry.MaximumEventAgeInSeconds, undefined)),
+        ...optional('input', typeof t.Input === 'string' ? t.Input : undefined),
+        ...optional('inputPath', typeof t.InputPath === 'string' ? t.InputPath : undefined),
+        ...optional(
+          'inputTransformer',
+          transformer === undefined
+            ? undefined
+            : {
+                ...optional(
+                  'inputPathsMap',
+                  isRecord(transformer.InputPathsMap)
+                    ? (transformer.InputPathsMap as Record<string, string>)
+                    : undefined,
+                ),
+                inputTemplate: String(transformer.InputTemplate),
+              },
+        ),
+      };
+    });
+  return {
+    logicalId,
+    name: identity.name!,
+    arn: identity.attributes.Arn!,
+    eventBusName: eventBusName(p.EventBusName),
+    ...optional('pattern', isRecord(rawPattern) ? rawPattern : undefined),
+    ...optional(
+      'scheduleExpression',
+      typeof p.ScheduleExpression === 'string' ? p.ScheduleExpression : undefined,
+    ),
+    enabled: p.State !== 'DISABLED',
+    targets,
+  };
+}
+
+/** An `AWS::DynamoDB::Table` or `AWS::DynamoDB::GlobalTable`. */
+export function deployTable(
+  logicalId: string,
+  resource: TemplateResource,
+  world: TemplateWorld,
+): DeployedTable {
+  const p = world.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+  const identity = world.identityOf(logicalId);
+  const ttl = isRecord(p.TimeToLiveSpecification) ? p.TimeToLiveSpecification : undefined;
+  const ttlEnabled = ttl !== undefined && (ttl.Enabled === true || ttl.Enabled === 'true');
+  return {
+    logicalId,
+    tableName: identity.name!,
+    arn: identity.attributes.Arn!,
+    keySchema: (Array.isArray(p.KeySchema) ? p.KeySchema : []) as DeployedTable['keySchema'],
+    attributeDefinitions: (Array.isArray(p.AttributeDefinitions)
+      ? p.AttributeDefinitions
+      : []) as DeployedTable['attributeDefinitions'],
+    ...optional(
+      'ttlAttribute',
+      ttlEnabled && typeof ttl.AttributeName === 'string' ? ttl.AttributeName : undefined,
+    ),
+  };
+}
+
+/** An `AWS::SQS::Queue`. */
+export function deployQueue(logicalId: string, world: TemplateWorld): DeployedQueue {
+  const { name, attributes } = world.identityOf(logicalId);
+  return { logicalId, queueName: name!, arn: attributes.Arn!, url: attributes.QueueUrl! };
+}
+
+/** An `AWS::SNS::Topic`. */
+export function deployTopic(logicalId: string, world: TemplateWorld): DeployedTopic {
+  const { name, attributes } = world.identityOf(logicalId);
+  return { logicalId, topicName: name!, arn: attributes.TopicArn! };
+}
+
+/** An `AWS::CloudWatch::Alarm`, its properties resolved. */
+export function deployAlarm(
+  logicalId: string,
+  resource: TemplateResource,
+  world: TemplateWorld,
+): DeployedAlarm {
+  const { name, attributes } = world.identityOf(logicalId);
+  const properties = world.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+  return { logicalId, alarmName: name!, arn: attributes.Arn!, properties };
+}
