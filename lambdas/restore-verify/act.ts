@@ -33,6 +33,9 @@ export async function act(action: VerifyAction, deps: VerifyDeps): Promise<void>
           record,
           { passed: false, reason: `RDS refused the restore of ${record.snapshotId}: ${refusal}` },
           deps,
+          // RDS refused to create it: there is no copy to delete (and IAM lets the function delete only
+          // tagged copies, so deleting a name that does not exist is refused, as on AWS).
+          { copyExists: false },
         );
       }
       if (!(await deps.store.advance(record, { state: 'restoring' }))) return;
@@ -169,6 +172,7 @@ async function finish(
   record: VerificationRecord,
   result: { passed: boolean; reason: string },
   deps: VerifyDeps,
+  { copyExists = true }: { copyExists?: boolean } = {},
 ): Promise<void> {
   const now = deps.clock();
   const state = result.passed ? 'verified' : 'failed';
@@ -211,7 +215,8 @@ async function finish(
     record.database,
     `${record.snapshotId}: ${result.reason}`,
   );
-  await deleteCopy(record.copyId, record.kind, `its verification is done (${state})`, deps);
+  if (copyExists) await deleteCopy(record.copyId, record.kind, `its verification is done (${state})`, deps);
+  else await deletePassword(record.copyId, deps.ssm);
 }
 
 /**
