@@ -108,6 +108,13 @@ export function chooseTier(now: number, previous: readonly SnapshotView[]): Tier
   return 'daily';
 }
 
+/**
+ * Expiry is set from the real clock at creation, so a run delivered a few seconds earlier in its slot than
+ * the run a retention period before would otherwise prune that snapshot one run late (7 dailies instead of
+ * 6). A snapshot due within this much of now is pruned by this run.
+ */
+export const PRUNE_JITTER_MS = 15 * 60_000;
+
 export function expiryOf(tier: Tier, createdAt: number, retention: RetentionPolicy): number {
   if (tier === 'daily') return createdAt + retention.dailyDays * DAY_MS;
   if (tier === 'weekly') return createdAt + retention.weeklyWeeks * 7 * DAY_MS;
@@ -156,7 +163,8 @@ export function planSnapshots(o: SnapshotObservation): SnapshotPlan {
     .filter(isNightshiftSnapshot)
     .map((s) => ({ s, expiresAt: expiryTag(s) }))
     .filter(
-      (x): x is { s: SnapshotView; expiresAt: number } => x.expiresAt !== undefined && x.expiresAt <= now,
+      (x): x is { s: SnapshotView; expiresAt: number } =>
+        x.expiresAt !== undefined && x.expiresAt <= now + PRUNE_JITTER_MS,
     )
     .sort((a, b) => a.expiresAt - b.expiresAt || (a.s.id < b.s.id ? -1 : 1));
   for (const { s, expiresAt } of expired) {
