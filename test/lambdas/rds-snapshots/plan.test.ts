@@ -182,6 +182,22 @@ describe('planSnapshots', () => {
     expect(plan.deletes).toEqual([]);
   });
 
+  it('prunes a daily snapshot made a few seconds later in its slot a retention period ago (delivery jitter)', () => {
+    // Made at 03:00:20 last week, expiring at 03:00:20 today; today's run is delivered at 03:00:05.
+    const now = at('2026-11-22T03:00:05Z');
+    const lastWeek = ours('orders', '2026-11-15T03:00:20Z', 'daily');
+    const newer = ours('orders', '2026-11-21T03:00:00Z', 'daily');
+    const plan = planSnapshots({
+      now,
+      scheduledAt: at('2026-11-22T03:00:00Z'),
+      runId: 'r',
+      rules,
+      targets: [target],
+      snapshots: [lastWeek, newer],
+    });
+    expect(plan.deletes.map((d) => d.snapshot.id)).toEqual([lastWeek.id]);
+  });
+
   describe('keeps the newest', () => {
     const ids = (list: readonly { snapshot: SnapshotView }[]) => list.map((x) => x.snapshot.id).sort();
 
