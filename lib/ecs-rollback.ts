@@ -2,6 +2,7 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { RollbackRuntimeConfig } from '../lambdas/ecs-rollback/config.ts';
 import type { EcsRollbackConfig, GuardedServiceConfig } from './config/schema.ts';
 import { acknowledgeNag, nagResource } from './nag.ts';
 import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
@@ -18,7 +19,7 @@ const TIMEOUT = Duration.seconds(60);
  * soon after a deploy. Rules narrowed to the configured alarms and services; IAM narrowed to them.
  */
 export class EcsRollback extends Construct {
-  readonly handler: RunbookFunction;
+  readonly handler: RunbookFunction<RollbackRuntimeConfig>;
   readonly alarmRule: events.Rule;
   readonly deploymentRule: events.Rule;
 
@@ -29,7 +30,7 @@ export class EcsRollback extends Construct {
     const serviceArn = (s: GuardedServiceConfig) =>
       stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${s.cluster}/${s.service}` });
 
-    this.handler = new RunbookFunction(this, 'Handler', {
+    this.handler = new RunbookFunction<RollbackRuntimeConfig>(this, 'Handler', {
       runbook: 'ecs-rollback',
       common: props,
       // Its rollback history and the per-service claim (shared later with config rollback).

@@ -4,6 +4,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { SnapshotRuntimeConfig } from '../lambdas/rds-snapshots/config.ts';
 import type { SnapshotsConfig } from './config/schema.ts';
 import { acknowledgeNag, nagResource } from './nag.ts';
 import { describeDatabasesAndSnapshots, rdsArn as rdsArnOf } from './rds-iam.ts';
@@ -21,7 +22,7 @@ export interface RdsSnapshotsProps extends RunbookCommonProps {
  * only Nightshift's own expired snapshots. It may delete only snapshots named `nightshift-*`.
  */
 export class RdsSnapshots extends Construct {
-  readonly handler: RunbookFunction;
+  readonly handler: RunbookFunction<SnapshotRuntimeConfig>;
   readonly scheduleRule: events.Rule;
   readonly noRecentRunAlarm: cloudwatch.Alarm;
 
@@ -29,7 +30,7 @@ export class RdsSnapshots extends Construct {
     super(scope, id);
     const _stack = Stack.of(this);
     const { config } = props;
-    this.handler = new RunbookFunction(this, 'Handler', {
+    this.handler = new RunbookFunction<SnapshotRuntimeConfig>(this, 'Handler', {
       runbook: 'rds-snapshots',
       common: props,
       // State lives in the snapshots' own tags: no items of its own besides its audit entries.

@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import type { VerifyHandlerConfig } from '../lambdas/restore-verify/config.ts';
 import type { RestoreVerifyConfig, SnapshotsConfig } from './config/schema.ts';
 import { acknowledgeNag, nagResource } from './nag.ts';
 import { writeRdsCaBundle } from './rds-ca-bundle.ts';
@@ -25,7 +26,7 @@ const CA_BUNDLE_NAME = 'rds-ca-bundle.pem';
  * never a waiting Lambda. It may restore, modify and delete only `nightshift-verify-*` instances.
  */
 export class RestoreVerify extends Construct {
-  readonly handler: RunbookFunction;
+  readonly handler: RunbookFunction<VerifyHandlerConfig>;
   readonly tickRule: events.Rule;
   /** The CA bundle shipped beside the function's code: `caBundleFile`, or AWS's RDS CAs by default. */
   readonly caBundleFile: string;
@@ -40,7 +41,7 @@ export class RestoreVerify extends Construct {
         : isAbsolute(config.caBundleFile)
           ? config.caBundleFile
           : resolve(process.cwd(), config.caBundleFile);
-    this.handler = new RunbookFunction(this, 'Handler', {
+    this.handler = new RunbookFunction<VerifyHandlerConfig>(this, 'Handler', {
       runbook: 'restore-verify',
       common: props,
       // Its verification records.

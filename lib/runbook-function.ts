@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { RUNBOOK_ENV, type RunbookEnvVariables } from '#shared/env';
 import type { StateTable } from './state-table.ts';
 
 /** What every runbook shares: where it keeps state, publishes, reads the kill switch, parks failures, alerts. */
@@ -48,15 +49,23 @@ export interface StateKeys {
   readonly readOnly?: readonly string[];
 }
 
-/** Properties of a {@link RunbookFunction}. */
-export interface RunbookFunctionProps {
+/** What every runbook's runtime config holds besides its own settings; the construct fills it in. */
+export interface CommonRuntimeConfig {
+  readonly auditRetentionDays: number;
+}
+
+/**
+ * Properties of a {@link RunbookFunction}. `C` is the runtime config type the function parses (its
+ * schema's `z.infer`), so a setting the construct drops, adds or mistypes fails `tsc`.
+ */
+export interface RunbookFunctionProps<C extends CommonRuntimeConfig> {
   /** Runbook name; also names the function's folder under `lambdas/` and its audit partition `audit#<runbook>`. */
   readonly runbook: string;
   readonly common: RunbookCommonProps;
   /** The state-table partitions this function owns; nothing else in the table is readable or writable. */
   readonly stateKeys: StateKeys;
   /** The runbook's own configuration, passed as JSON in `NIGHTSHIFT_RUNBOOK_CONFIG`. */
-  readonly runbookConfig: Record<string, unknown>;
+  readonly runbookConfig: Omit<C, keyof CommonRuntimeConfig>;
   /** @default Duration.seconds(60) */
   readonly timeout?: Duration;
   /** @default 256 */
@@ -90,20 +99,19 @@ const projectRoot = fileURLToPath(new URL('..', import.meta.url));
  * The house Lambda: Node.js 24 on ARM64, the AWS SDK bundled and minified into an ES module with source
  * maps, JSON logs kept for a set time, a timeout, failed async events to a DLQ, and an alarm on errors.
  */
-export class RunbookFunction extends Construct {
+export class RunbookFunction<C extends CommonRuntimeConfig = CommonRuntimeConfig> extends Construct {
   readonly function: NodejsFunction;
   readonly errorAlarm: cloudwatch.Alarm;
   /** How long EventBridge may keep an event for this function before it gives up (to the DLQ). */
   readonly ruleTargetMaxEventAge: Duration;
   private readonly deadLetterQueue: sqs.IQueue;
 
-  constructor(scope: Construct, id: string, props: RunbookFunctionProps) {
+  constructor(scope: Construct, id: string, props: RunbookFunctionProps<C>) {
     super(scope, id);
     const { common } = props;
     this.deadLetterQueue = common.deadLetterQueue;
     this.ruleTargetMaxEventAge = props.ruleTargetMaxEventAge ?? Duration.hours(1);
     const maxEventAge = props.maxEventAge ?? Duration.hours(1);
-    const stack = Stack.of(this);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: retentionOf(props.common.logRetentionDays ?? 90),
       removalPolicy: RemovalPolicy.RETAIN,
@@ -136,19 +144,7 @@ export class RunbookFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: `nightshift-${props.runbook}`,
-        NIGHTSHIFT_EVENT_BUS: common.eventBus.eventBusName,
-        NIGHTSHIFT_KILL_SWITCH_PARAMETER: common.killSwitchParameter,
-        NIGHTSHIFT_ACCOUNT: stack.account,
-        NIGHTSHIFT_REGION: stack.region,
-        // The oldest a real delivery can be: EventBridge's retries, then Lambda's async queue, plus skew.
-        NIGHTSHIFT_MAX_EVENT_AGE_SECONDS: String(
-          this.ruleTargetMaxEventAge.toSeconds() + maxEventAge.toSeconds() + CLOCK_SKEW.toSeconds(),
-        ),
-        NIGHTSHIFT_CLOCK_SKEW_SECONDS: String(CLOCK_SKEW.toSeconds()),
-        NIGHTSHIFT_RUNBOOK_CONFIG: Stack.of(this).toJsonString({
-          auditRetentionDays: common.auditRetentionDays ?? 400,
-          ...props.runbookConfig,
-        }),
+        ...this.runbookEnvironment(props, maxEventAge),
         ...props.environment,
       },
       retryAttempts: 2,
@@ -204,6 +200,25 @@ export class RunbookFunction extends Construct {
     );
   }
 
+  /** The variables the runtime reads (`readRunbookEnvironment`), every one of them. */
+  private runbookEnvironment(props: RunbookFunctionProps<C>, maxEventAge: Duration): RunbookEnvVariables {
+    const { common } = props;
+    const config: C = { auditRetentionDays: common.auditRetentionDays ?? 400, ...props.runbookConfig } as C;
+    return {
+      [RUNBOOK_ENV.stateTableName]: common.stateTable.table.tableName,
+      [RUNBOOK_ENV.eventBusName]: common.eventBus.eventBusName,
+      [RUNBOOK_ENV.killSwitchParameter]: common.killSwitchParameter,
+      [RUNBOOK_ENV.account]: Stack.of(this).account,
+      [RUNBOOK_ENV.region]: Stack.of(this).region,
+      // The oldest a real delivery can be: EventBridge's retries, then Lambda's async queue, plus skew.
+      [RUNBOOK_ENV.maxEventAgeSeconds]: String(
+        this.ruleTargetMaxEventAge.toSeconds() + maxEventAge.toSeconds() + CLOCK_SKEW.toSeconds(),
+      ),
+      [RUNBOOK_ENV.clockSkewSeconds]: String(CLOCK_SKEW.toSeconds()),
+      [RUNBOOK_ENV.runbookConfig]: Stack.of(this).toJsonString(config),
+    };
+  }
+
   /**
    * The function as an EventBridge rule target: undeliverable events go to the DLQ, and delivery gives up
    * after {@link ruleTargetMaxEventAge} (the bound the function checks event times against).
@@ -252,7 +267,6 @@ export class RunbookFunction extends Construct {
     if (keys.readOnly !== undefined && keys.readOnly.length > 0) {
       statement('ReadOnlyItems', ['GetItem', 'Query'], onKeys('ForAllValues:StringLike', keys.readOnly));
     }
-    this.function.addEnvironment('NIGHTSHIFT_STATE_TABLE', table.table.tableName);
   }
 }
 

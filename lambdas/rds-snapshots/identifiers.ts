@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
 
-/** What a snapshot of an instance or of an Aurora cluster is. */
-export type DatabaseKind = 'instance' | 'cluster';
+import { type DatabaseKind, SNAPSHOT_PREFIX } from '#shared/rds-inventory';
 
 /** RDS's identifier limits: DB snapshots up to 255 characters, DB cluster snapshots up to 63. */
 export const SNAPSHOT_ID_LIMIT: Record<DatabaseKind, number> = { instance: 255, cluster: 63 };
-
-export const SNAPSHOT_PREFIX = 'nightshift-';
 
 /**
  * RDS identifier rules: letters, digits and hyphens; first a letter; no two consecutive hyphens; not ending in

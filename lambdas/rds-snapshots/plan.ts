@@ -1,14 +1,12 @@
+import {
+  type DatabaseKind,
+  isNightshiftSnapshot,
+  type SnapshotView,
+  TAG,
+  type Target,
+} from '#shared/rds-inventory';
 import { addMonths, DAY_MS, sameIsoWeek, sameMonth } from './calendar.ts';
-import { type DatabaseKind, SNAPSHOT_PREFIX, snapshotIdentifier } from './identifiers.ts';
-
-/** Tags Nightshift puts on its snapshots; IAM and the prune rules rely on them. */
-export const TAG = {
-  managed: 'nightshift:managed',
-  tier: 'nightshift:tier',
-  expiresAt: 'nightshift:expires-at',
-  source: 'nightshift:source-db',
-  runId: 'nightshift:run-id',
-} as const;
+import { snapshotIdentifier } from './identifiers.ts';
 
 export const tiers = ['daily', 'weekly', 'monthly'] as const;
 export type Tier = (typeof tiers)[number];
@@ -26,25 +24,6 @@ export interface SnapshotRules {
   readonly maxDeletionsPerRun: number;
   /** The Region's manual snapshot quotas, separately for DB snapshots and DB cluster snapshots. */
   readonly quota: Readonly<Record<DatabaseKind, number>>;
-}
-
-/** A database to snapshot. */
-export interface Target {
-  readonly id: string;
-  readonly kind: DatabaseKind;
-}
-
-/** A snapshot in the Region, as observed. */
-export interface SnapshotView {
-  readonly id: string;
-  readonly kind: DatabaseKind;
-  /** The database it is a snapshot of. */
-  readonly database: string;
-  readonly type: 'manual' | 'automated';
-  /** `available`, `creating`, … */
-  readonly status: string;
-  readonly createdAt: number;
-  readonly tags: Readonly<Record<string, string>>;
 }
 
 export interface SnapshotObservation {
@@ -89,11 +68,6 @@ export interface SnapshotPlan {
   /** Expired snapshots kept, and why (newest of its database, not available, over the cap). */
   readonly kept: readonly DeleteAction[];
   readonly alerts: readonly SnapshotAlert[];
-}
-
-/** Nightshift made it: its identifier has the prefix and it carries the managed tag. Both, never one. */
-export function isNightshiftSnapshot(s: SnapshotView): boolean {
-  return s.type === 'manual' && s.id.startsWith(SNAPSHOT_PREFIX) && s.tags[TAG.managed] === 'true';
 }
 
 /**

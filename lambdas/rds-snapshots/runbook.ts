@@ -6,6 +6,7 @@ import { awsErrorName, NightshiftError } from '#shared/errors';
 import { readKillSwitch } from '#shared/kill-switch';
 import type { RunbookMetrics } from '#shared/middleware';
 import type { EventPublisher } from '#shared/publisher';
+import { listDatabases, listSnapshots, selectTargets } from '#shared/rds-inventory';
 import { type Clock, iso } from '#shared/time';
 import type { SnapshotRuntimeConfig } from './config.ts';
 import {
@@ -15,8 +16,7 @@ import {
   type SnapshotAlert,
   type SnapshotPlan,
 } from './plan.ts';
-import { type CreateOutcome, createSnapshot, deleteSnapshot, listDatabases, listSnapshots } from './rds.ts';
-import { selectTargets } from './targets.ts';
+import { type CreateOutcome, createSnapshot, deleteSnapshot } from './rds.ts';
 
 export const RUNBOOK = 'rds-snapshots';
 

@@ -4,8 +4,8 @@ import type { AuditEntry, AuditLog } from '#shared/audit';
 import { NightshiftError } from '#shared/errors';
 import type { RunbookMetrics } from '#shared/middleware';
 import type { EventPublisher } from '#shared/publisher';
+import type { TargetSelection } from '#shared/rds-inventory';
 import type { Clock } from '#shared/time';
-import type { TargetSelection } from '../rds-snapshots/targets.ts';
 import type { Check } from './checks.ts';
 import type { VerificationStore } from './store.ts';
 

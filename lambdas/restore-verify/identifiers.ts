@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DatabaseKind } from '../rds-snapshots/identifiers.ts';
+import type { DatabaseKind } from '#shared/rds-inventory';
 
 export const VERIFY_PREFIX = 'nightshift-verify-';
 /**

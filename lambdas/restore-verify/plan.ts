@@ -1,4 +1,4 @@
-import type { DatabaseKind } from '../rds-snapshots/identifiers.ts';
+import type { DatabaseKind } from '#shared/rds-inventory';
 import { VERIFY_PREFIX, verifyCopyId } from './identifiers.ts';
 
 export type { DatabaseKind };

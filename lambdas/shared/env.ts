@@ -21,6 +21,24 @@ function positiveSeconds(name: string, env: NodeJS.ProcessEnv): number {
   return seconds;
 }
 
+/**
+ * The environment variables a Nightshift function's construct sets and its runtime reads, by what they hold:
+ * the one list both sides use, so a variable one side drops or renames fails `tsc` on the other.
+ */
+export const RUNBOOK_ENV = {
+  stateTableName: 'NIGHTSHIFT_STATE_TABLE',
+  eventBusName: 'NIGHTSHIFT_EVENT_BUS',
+  killSwitchParameter: 'NIGHTSHIFT_KILL_SWITCH_PARAMETER',
+  runbookConfig: 'NIGHTSHIFT_RUNBOOK_CONFIG',
+  account: 'NIGHTSHIFT_ACCOUNT',
+  region: 'NIGHTSHIFT_REGION',
+  maxEventAgeSeconds: 'NIGHTSHIFT_MAX_EVENT_AGE_SECONDS',
+  clockSkewSeconds: 'NIGHTSHIFT_CLOCK_SKEW_SECONDS',
+} as const;
+
+/** Every variable of {@link RUNBOOK_ENV}, by its name, as the construct sets them. */
+export type RunbookEnvVariables = Record<(typeof RUNBOOK_ENV)[keyof typeof RUNBOOK_ENV], string>;
+
 /** Where the stack is deployed: events from anywhere else change nothing. */
 export interface StackOrigin {
   readonly account: string;
@@ -41,17 +59,17 @@ export interface RunbookEnvironment {
 
 export function readRunbookEnvironment(env: NodeJS.ProcessEnv = process.env): RunbookEnvironment {
   return {
-    stateTableName: requiredEnv('NIGHTSHIFT_STATE_TABLE', env),
-    eventBusName: requiredEnv('NIGHTSHIFT_EVENT_BUS', env),
-    killSwitchParameter: requiredEnv('NIGHTSHIFT_KILL_SWITCH_PARAMETER', env),
-    runbookConfig: requiredEnv('NIGHTSHIFT_RUNBOOK_CONFIG', env),
+    stateTableName: requiredEnv(RUNBOOK_ENV.stateTableName, env),
+    eventBusName: requiredEnv(RUNBOOK_ENV.eventBusName, env),
+    killSwitchParameter: requiredEnv(RUNBOOK_ENV.killSwitchParameter, env),
+    runbookConfig: requiredEnv(RUNBOOK_ENV.runbookConfig, env),
     origin: {
-      account: requiredEnv('NIGHTSHIFT_ACCOUNT', env),
-      region: requiredEnv('NIGHTSHIFT_REGION', env),
+      account: requiredEnv(RUNBOOK_ENV.account, env),
+      region: requiredEnv(RUNBOOK_ENV.region, env),
     },
     eventTimeBounds: {
-      maxAgeMs: positiveSeconds('NIGHTSHIFT_MAX_EVENT_AGE_SECONDS', env) * 1000,
-      maxSkewMs: positiveSeconds('NIGHTSHIFT_CLOCK_SKEW_SECONDS', env) * 1000,
+      maxAgeMs: positiveSeconds(RUNBOOK_ENV.maxEventAgeSeconds, env) * 1000,
+      maxSkewMs: positiveSeconds(RUNBOOK_ENV.clockSkewSeconds, env) * 1000,
     },
   };
 }

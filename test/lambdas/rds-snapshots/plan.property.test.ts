@@ -1,16 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type SnapshotView, TAG } from '#shared/rds-inventory';
 import {
   isValidIdentifier,
   SNAPSHOT_ID_LIMIT,
   snapshotIdentifier,
 } from '../../../lambdas/rds-snapshots/identifiers.ts';
-import {
-  planSnapshots,
-  type SnapshotObservation,
-  type SnapshotView,
-  TAG,
-} from '../../../lambdas/rds-snapshots/plan.ts';
+import { planSnapshots, type SnapshotObservation } from '../../../lambdas/rds-snapshots/plan.ts';
 
 const NOW = Date.parse('2026-11-22T03:00:00Z');
 const DAY = 86_400_000;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type SnapshotView, TAG } from '#shared/rds-inventory';
 import { addMonths, isoWeek } from '../../../lambdas/rds-snapshots/calendar.ts';
 import {
   isValidIdentifier,
@@ -10,8 +11,6 @@ import {
   expiryOf,
   planSnapshots,
   type SnapshotRules,
-  type SnapshotView,
-  TAG,
   type Tier,
 } from '../../../lambdas/rds-snapshots/plan.ts';
 
