@@ -18,6 +18,7 @@ export const verifyRuntimeConfigSchema = z.object({
     clusters: z.array(z.string()),
   }),
   instanceClass: z.string(),
+  /** Class of the one instance added to a restored Aurora cluster (default `db.t4g.medium`). */
   clusterInstanceClass: z.optional(z.string()),
   subnetGroupName: z.optional(z.string()),
   securityGroupIds: z.array(z.string()),

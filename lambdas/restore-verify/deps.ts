@@ -4,9 +4,8 @@ import type { AuditEntry, AuditLog } from '#shared/audit';
 import { NightshiftError } from '#shared/errors';
 import type { RunbookMetrics } from '#shared/middleware';
 import type { EventPublisher } from '#shared/publisher';
-import type { TargetSelection } from '#shared/rds-inventory';
 import type { Clock } from '#shared/time';
-import type { Check } from './checks.ts';
+import type { VerifyHandlerConfig } from './config.ts';
 import type { VerificationStore } from './store.ts';
 
 export const RUNBOOK = 'restore-verify';
@@ -16,19 +15,11 @@ export class VerifyTickError extends NightshiftError {
   override readonly name: string = 'VerifyTickError';
 }
 
-/** The runbook's settings, from the construct. */
-export interface VerifyRuntimeConfig {
-  readonly dryRun: boolean;
-  readonly targets: TargetSelection;
-  readonly instanceClass: string;
-  /** Class of the one instance added to a restored Aurora cluster. @default 'db.t4g.medium' */
-  readonly clusterInstanceClass?: string;
-  readonly subnetGroupName?: string;
-  readonly securityGroupIds: readonly string[];
-  readonly checks: readonly Check[];
-  readonly restoreTimeoutMinutes: number;
-  readonly instanceTtlHours: number;
-}
+/**
+ * The settings a tick works with: the construct's runtime config (one schema, {@link VerifyHandlerConfig})
+ * less what the handler consumes itself (audit retention, the schedule it computes `dueSince` from).
+ */
+export type VerifyRuntimeConfig = Omit<VerifyHandlerConfig, 'auditRetentionDays' | 'schedule'>;
 
 /** What a tick works with: clients, state, the clock and the configuration. */
 export interface VerifyDeps {
