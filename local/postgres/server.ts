@@ -95,7 +95,7 @@ let template: Promise<TemplateCluster> | undefined;
  * and dozens of processes; `cp -a` of its 40 MB, ownership and modes kept, a tenth of that). Each server
  * replaces the template's bootstrap password with its own as soon as it runs. Removed when the process exits.
  */
-function templateCluster(): Promise<TemplateCluster> {
+export function templateCluster(): Promise<TemplateCluster> {
   template ??= (async () => {
     const parent = await mkdtemp(join(tmpdir(), 'nightshift-pg-template-'));
     process.once('exit', () => rmSync(parent, { recursive: true, force: true }));

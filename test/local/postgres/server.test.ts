@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresFleet } from '../../../local/postgres/fleet.ts';
-import type { PostgresServer } from '../../../local/postgres/server.ts';
+import { type PostgresServer, templateCluster } from '../../../local/postgres/server.ts';
 import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
 
 const MASTER = 'app_owner';
@@ -98,6 +98,22 @@ describe('PostgresServer', () => {
         expect((await client.query('SELECT current_user AS user')).rows).toEqual([{ user: 'rdsadmin' }]);
       } finally {
         await client.end();
+      }
+    });
+
+    it("is a copy of the process's template cluster, yet refuses the template's admin password", async () => {
+      const { adminPassword } = await templateCluster();
+      const [first, second] = await Promise.all([fleet.create('twin-a'), fleet.create('twin-b')]);
+      try {
+        for (const s of [server, first, second]) {
+          await expect(
+            query({ port: s.port, user: 'rdsadmin', password: adminPassword, database: 'postgres' }),
+          ).rejects.toThrow(/password authentication failed for user "rdsadmin"/);
+          const client = await s.connect();
+          await client.end();
+        }
+      } finally {
+        await Promise.all([fleet.remove(first), fleet.remove(second)]);
       }
     });
   });
