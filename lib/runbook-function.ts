@@ -58,14 +58,22 @@ export interface CommonRuntimeConfig {
  * Properties of a {@link RunbookFunction}. `C` is the runtime config type the function parses (its
  * schema's `z.infer`), so a setting the construct drops, adds or mistypes fails `tsc`.
  */
-export interface RunbookFunctionProps<C extends CommonRuntimeConfig> {
+/**
+ * The settings a construct passes for runtime config `C` (what the house wrapper adds, left out). With no
+ * `C` given it is `never`: a function without its runtime's type would otherwise accept any settings.
+ */
+export type RunbookSettings<C extends CommonRuntimeConfig> = [C] extends [never]
+  ? never
+  : Omit<C, keyof CommonRuntimeConfig>;
+
+export interface RunbookFunctionProps<C extends CommonRuntimeConfig = never> {
   /** Runbook name; also names the function's folder under `lambdas/` and its audit partition `audit#<runbook>`. */
   readonly runbook: string;
   readonly common: RunbookCommonProps;
   /** The state-table partitions this function owns; nothing else in the table is readable or writable. */
   readonly stateKeys: StateKeys;
   /** The runbook's own configuration, passed as JSON in `NIGHTSHIFT_RUNBOOK_CONFIG`. */
-  readonly runbookConfig: Omit<C, keyof CommonRuntimeConfig>;
+  readonly runbookConfig: RunbookSettings<C>;
   /** @default Duration.seconds(60) */
   readonly timeout?: Duration;
   /** @default 256 */
@@ -99,7 +107,7 @@ const projectRoot = fileURLToPath(new URL('..', import.meta.url));
  * The house Lambda: Node.js 24 on ARM64, the AWS SDK bundled and minified into an ES module with source
  * maps, JSON logs kept for a set time, a timeout, failed async events to a DLQ, and an alarm on errors.
  */
-export class RunbookFunction<C extends CommonRuntimeConfig = CommonRuntimeConfig> extends Construct {
+export class RunbookFunction<C extends CommonRuntimeConfig = never> extends Construct {
   readonly function: NodejsFunction;
   readonly errorAlarm: cloudwatch.Alarm;
   /** How long EventBridge may keep an event for this function before it gives up (to the DLQ). */
@@ -144,8 +152,9 @@ export class RunbookFunction<C extends CommonRuntimeConfig = CommonRuntimeConfig
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: `nightshift-${props.runbook}`,
-        ...this.runbookEnvironment(props, maxEventAge),
         ...props.environment,
+        // Last, so that no extra variable can override the typed contract.
+        ...this.runbookEnvironment(props, maxEventAge),
       },
       retryAttempts: 2,
       maxEventAge,
@@ -203,7 +212,10 @@ export class RunbookFunction<C extends CommonRuntimeConfig = CommonRuntimeConfig
   /** The variables the runtime reads (`readRunbookEnvironment`), every one of them. */
   private runbookEnvironment(props: RunbookFunctionProps<C>, maxEventAge: Duration): RunbookEnvVariables {
     const { common } = props;
-    const config: C = { auditRetentionDays: common.auditRetentionDays ?? 400, ...props.runbookConfig } as C;
+    const config: C = {
+      auditRetentionDays: common.auditRetentionDays ?? 400,
+      ...props.runbookConfig,
+    } as unknown as C;
     return {
       [RUNBOOK_ENV.stateTableName]: common.stateTable.table.tableName,
       [RUNBOOK_ENV.eventBusName]: common.eventBus.eventBusName,

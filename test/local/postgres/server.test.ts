@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresFleet } from '../../../local/postgres/fleet.ts';
-import { type PostgresServer, templateCluster } from '../../../local/postgres/server.ts';
+import { PostgresServer, templateCluster } from '../../../local/postgres/server.ts';
 import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
 
 const MASTER = 'app_owner';
@@ -151,6 +152,22 @@ describe('PostgresServer', () => {
       const everything = [...logged, ...server.log()].join('\n');
       expect(everything).toContain('does not exist');
       for (const password of [secret, PASSWORD]) expect(everything).not.toContain(password);
+    });
+  });
+
+  describe('starts only in a data directory of its own', () => {
+    it('refuses a data directory that already exists, and leaves it as it was', async () => {
+      const dataDir = join(fleet.dir, 'taken');
+      mkdirSync(join(dataDir, 'keep'), { recursive: true });
+      const squatter = new PostgresServer({
+        dataDir,
+        certificate: await (await LocalCertificateAuthority.create()).issueServerCertificate(),
+        caPem: fleet.caPem,
+      });
+      await expect(squatter.start()).rejects.toThrow(
+        /taken already exists: a server makes its own data directory/,
+      );
+      expect(readdirSync(dataDir)).toEqual(['keep']);
     });
   });
 
