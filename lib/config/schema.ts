@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { alarmRoutingIssues, alarmSelectorSchema } from './alarm-selectors.ts';
+import { alertsSchema } from './alerts.ts';
 import { scheduleProblem } from './schedule.ts';
 
 /** ECS names: letters, digits, hyphens and underscores, up to 255 characters. */
@@ -293,6 +294,8 @@ export const nightshiftConfigSchema = z
     ecsRollback: ecsRollback.optional(),
     snapshots: snapshots.optional(),
     restoreVerify: restoreVerify.optional(),
+    /** Where alarms and Nightshift's own events go (see `lib/config/alerts.ts`). */
+    alerts: alertsSchema.optional(),
   })
   .check((ctx) => {
     if (ctx.value.restoreVerify?.enabled && !ctx.value.snapshots) {
