@@ -112,6 +112,7 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
       await deps.publisher.publish({
         detailType: 'Rollback Skipped',
         severity: 'info',
+        eventKey: `ecs-rollback#${plan.serviceArn}#${plan.episode.id}#skipped`,
         resources: [plan.serviceArn],
         detail: {
           service: plan.service,
@@ -295,6 +296,7 @@ async function drive(start: RollbackClaim, ctx: ActContext, deps: ActDeps): Prom
     await deps.publisher.publish({
       detailType: 'Rollback Performed',
       severity: 'warning',
+      eventKey: `ecs-rollback#${serviceArn}#${claim.episodeId}#performed`,
       resources: [serviceArn],
       detail: {
         service: ctx.where.name,
@@ -363,6 +365,7 @@ async function publishIneffective(plan: EscalatePlan, deps: ActDeps): Promise<vo
   await deps.publisher.publish({
     detailType: 'Rollback Ineffective',
     severity: 'critical',
+    eventKey: `ecs-rollback#${plan.serviceArn}#${plan.episode.id}#ineffective`,
     resources: [plan.serviceArn],
     detail: {
       service: plan.service,

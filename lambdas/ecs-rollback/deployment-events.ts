@@ -138,7 +138,7 @@ async function actOnDeployment(
       if (plan.completeRollback) {
         // Restore first: if it fails, the retry of this event restores it, as the completion is not yet noted.
         const restored = plan.completeRollback.restoreDeploymentAlarms
-          ? await restoreDeploymentAlarms(deps, where, service)
+          ? await restoreDeploymentAlarms(deps, where, service, deployment.taskDefinitionArn)
           : '';
         if (
           await deps.store.markRollbackCompleted(
@@ -164,12 +164,13 @@ async function actOnDeployment(
     case 'rollback-failed': {
       const { claim, deployed } = plan;
       const restored = plan.restoreDeploymentAlarms
-        ? await restoreDeploymentAlarms(deps, where, service)
+        ? await restoreDeploymentAlarms(deps, where, service, deployed)
         : '';
       const reason = `${plan.reason}${restored}`;
       await deps.publisher.publish({
         detailType: 'Rollback Failed',
         severity: 'critical',
+        eventKey: `ecs-rollback#${where.serviceArn}#${claim.episodeId}#failed`,
         resources: [where.serviceArn],
         detail: {
           service: where.name,
@@ -193,6 +194,8 @@ async function restoreDeploymentAlarms(
   deps: RunbookDeps,
   where: ServiceLocation,
   service: ObservedService,
+  /** The task definition Nightshift's rollback deployed: names the event (one per rollback). */
+  rolledBackTo: string,
 ): Promise<string> {
   const config = service.deploymentConfiguration;
   if (!config?.alarms) return '; no deployment alarms to restore';
@@ -202,6 +205,7 @@ async function restoreDeploymentAlarms(
     await deps.publisher.publish({
       detailType: 'Deployment Alarms Not Restored',
       severity: 'warning',
+      eventKey: `ecs-rollback#${where.serviceArn}#${rolledBackTo}#deployment-alarms-not-restored`,
       resources: [where.serviceArn],
       detail: { service: where.name, serviceArn: where.serviceArn, reason },
     });

@@ -189,6 +189,7 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
     await deps.publisher.publish({
       detailType: alert.severity === 'critical' ? 'Snapshot Skipped' : 'Snapshot Quota Warning',
       severity: alert.severity,
+      eventKey: `rds-snapshots#${alert.database}#${runId}#${alert.severity === 'critical' ? 'skipped' : 'quota-warning'}`,
       detail: { database: alert.database, reason: alert.reason, runId },
     });
   }
@@ -198,6 +199,7 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
   await record('snapshot-run', failures.length === 0 ? 'performed' : 'failed', 'all', reason);
   await deps.publisher.publish({
     detailType: 'Snapshot Run Completed',
+    eventKey: `rds-snapshots#run#${runId}#completed`,
     severity: failures.length === 0 ? 'info' : 'warning',
     detail: { runId, created, deleted, alreadyDone, failed: failures.length, reason },
   });

@@ -55,6 +55,7 @@ export async function act(action: VerifyAction, deps: VerifyDeps): Promise<void>
       await deps.publisher.publish({
         detailType: 'Restore Verification Failed',
         severity: 'critical',
+        eventKey: `restore-verify#${marker.kind}#${marker.copyId}#no-snapshot`,
         detail: { database: marker.database, kind: marker.kind, reason: action.reason },
       });
       if (!(await deps.store.start(marker, now))) return;
@@ -197,6 +198,7 @@ async function finish(
   await deps.publisher.publish({
     detailType: result.passed ? 'Restore Verified' : 'Restore Verification Failed',
     severity: result.passed ? 'info' : 'critical',
+    eventKey: `restore-verify#${record.kind}#${record.copyId}#verdict`,
     detail: {
       database: record.database,
       snapshot: record.snapshotId,

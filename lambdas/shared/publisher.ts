@@ -7,10 +7,19 @@ export type Severity = 'critical' | 'warning' | 'info';
 /** A `nightshift` event: source `nightshift`, detail-type per action. */
 export interface NightshiftEvent {
   readonly detailType: string;
+  /**
+   * What the event is about, deterministically: the same action reported twice (a retry, a second
+   * delivery) carries the same key, published as `detail.eventKey`. EventBridge's `id` changes with every
+   * PutEvents call, so the alert router deduplicates on this instead. `<runbook>#<subject>#<what>`.
+   */
+  readonly eventKey: string;
   readonly severity: Severity;
   readonly resources?: readonly string[];
   readonly detail: Record<string, unknown>;
 }
+
+/** Long enough for two ARNs and an episode; receivers with shorter keys (PagerDuty: 255) hash it. */
+export const MAX_EVENT_KEY = 1024;
 
 export class PublishError extends NightshiftError {
   override readonly name: string = 'PublishError';
@@ -24,6 +33,11 @@ export class EventPublisher {
   ) {}
 
   async publish(event: NightshiftEvent): Promise<void> {
+    if (event.eventKey.length === 0 || event.eventKey.length > MAX_EVENT_KEY) {
+      throw new PublishError(
+        `eventKey of the ${event.detailType} event must be 1-${MAX_EVENT_KEY} characters (got ${event.eventKey.length})`,
+      );
+    }
     const out = await this.events.send(
       new PutEventsCommand({
         Entries: [
@@ -32,7 +46,8 @@ export class EventPublisher {
             Source: 'nightshift',
             DetailType: event.detailType,
             Resources: event.resources ? [...event.resources] : undefined,
-            Detail: JSON.stringify({ severity: event.severity, ...event.detail }),
+            // The envelope fields last: no detail field can override them.
+            Detail: JSON.stringify({ ...event.detail, severity: event.severity, eventKey: event.eventKey }),
           },
         ],
       }),

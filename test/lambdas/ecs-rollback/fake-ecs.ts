@@ -145,10 +145,14 @@ export function fakeEcs(options: { image?: (rev: number) => string } = {}) {
 export function fakeBusAndSsm() {
   const events = mockClient(EventBridgeClient);
   const published: { detailType: string; detail: Record<string, unknown> }[] = [];
+  /** Every entry PutEvents was given, the failed calls' included. */
+  const attempted: { detailType: string; detail: Record<string, unknown> }[] = [];
   const control = { failNext: 0 };
   events
     .on(PutEventsCommand)
     .callsFake(async (input: { Entries: { DetailType: string; Detail: string }[] }) => {
+      for (const e of input.Entries)
+        attempted.push({ detailType: e.DetailType, detail: JSON.parse(e.Detail) });
       if (control.failNext > 0) {
         control.failNext -= 1;
         throw Object.assign(new Error('boom'), { name: 'InternalException', $metadata: {} });
@@ -161,7 +165,7 @@ export function fakeBusAndSsm() {
   ssm
     .on(GetParameterCommand)
     .rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound', $metadata: {} }));
-  return { events, ssm, published, control };
+  return { events, ssm, published, attempted, control };
 }
 
 /**

@@ -117,6 +117,14 @@ describe('ecs-rollback runbook', () => {
       expect(retry.result.outcome).toBe('performed');
       expect(h.world.state.updates).toHaveLength(1);
       expect(performed()).toHaveLength(1);
+      // Both attempts name the same action: the alert router deduplicates on detail.eventKey.
+      const keys = h.bus.attempted
+        .filter((e) => e.detailType === 'Rollback Performed')
+        .map((e) => e.detail.eventKey);
+      expect(keys).toEqual([
+        `ecs-rollback#${performed()[0]?.detail.serviceArn}#${performed()[0]?.detail.episode}#performed`,
+        keys[0],
+      ]);
     });
 
     it('resumes a claim whose invocation timed out once its lease has passed', async () => {
