@@ -1,7 +1,8 @@
 /**
  * Which receivers get an alert: routes tried in order, Alertmanager-style. A route matches when every
  * matcher it has matches (a matcher is a list: any of its values); the first match wins unless it says
- * `continue`, then later routes are tried too. With no match, the default routes decide. `digest` is the
+ * `continue`, then later routes are tried too. With no match — or when every match said `continue`, so
+ * no route claimed the alert — the default routes decide as well. `digest` is the
  * receiver that holds an alert for the daily digest. Pure.
  *
  * @module
@@ -52,8 +53,11 @@ export function routeAlert(
   defaults: readonly Route[],
 ): RoutingDecision {
   const matched = walk(alert, routes);
-  if (matched.length > 0) return { receivers: receiversOf(routes, matched), matched };
-  return { receivers: receiversOf(defaults, walk(alert, defaults)), matched: 'default' };
+  const fallback = receiversOf(defaults, walk(alert, defaults));
+  if (matched.length === 0) return { receivers: fallback, matched: 'default' };
+  const claimed = routes[matched[matched.length - 1] as number]?.continue !== true;
+  const receivers = receiversOf(routes, matched);
+  return { receivers: claimed ? receivers : [...new Set([...receivers, ...fallback])], matched };
 }
 
 function walk(alert: Alert, routes: readonly Route[]): number[] {

@@ -65,8 +65,8 @@ export function resolveSeverity(alarm: AlarmFacts, config: SeverityConfig = {}):
     notes.push(
       `alarm tags were not propagated (alarmTagsStatus ${alarm.tagsStatus}): severity from name or config`,
     );
-  } else if (alarm.tags?.[tagKey] !== undefined) {
-    const value = alarm.tags[tagKey];
+  } else if (tagValue(alarm.tags, tagKey) !== undefined) {
+    const value = tagValue(alarm.tags, tagKey) as string;
     const severity = meaning.get(value.trim().toLowerCase());
     if (severity) return { severity, origin: 'tag', notes };
     notes.push(`tag ${tagKey}=${value} is neither a severity nor a configured priority: ignored`);
@@ -87,6 +87,15 @@ export function resolveSeverity(alarm: AlarmFacts, config: SeverityConfig = {}):
   const configured = configuredSeverity(alarm.alarmName, config.alarms ?? []);
   if (configured) return { severity: configured, origin: 'config', notes };
   return { severity: config.default ?? 'warning', origin: 'default', notes };
+}
+
+/** The tag's value, its key matched ignoring case (`Severity` and `severity` are one tag to a person). */
+function tagValue(tags: AlarmFacts['tags'], key: string): string | undefined {
+  if (!tags) return undefined;
+  if (tags[key] !== undefined) return tags[key];
+  const lower = key.toLowerCase();
+  const found = Object.keys(tags).find((k) => k.toLowerCase() === lower);
+  return found === undefined ? undefined : tags[found];
 }
 
 /** Lower-cased words that mean a severity: the severities themselves and the priorities. */

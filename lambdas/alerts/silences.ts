@@ -36,7 +36,7 @@ export function silencing(alert: Alert, silences: readonly Silence[], now: numbe
 
 const severity = z.enum(['critical', 'warning', 'info']);
 const names = () => z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.minLength(1));
-const silenceSchema = z.object({
+const silenceSchema = z.strictObject({
   comment: z.string().check(z.minLength(1), z.maxLength(500)),
   matchers: z.strictObject({
     service: z.optional(names()),
@@ -67,6 +67,11 @@ export function parseSilences(input: unknown, where: string): Silence[] {
     if (Object.keys(s.matchers).length === 0) {
       throw new SilenceError(
         `${field}.matchers is empty: a silence must name a service, alarm prefix or severity`,
+      );
+    }
+    if (s.matchers.severity?.includes('critical') && !s.matchers.service && !s.matchers.alarmPrefix) {
+      throw new SilenceError(
+        `${field}.matchers mutes critical alerts without naming a service or alarmPrefix: a silence may mute pages only for what it names`,
       );
     }
     const startsAt = Date.parse(s.startsAt);

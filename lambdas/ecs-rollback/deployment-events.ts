@@ -138,7 +138,7 @@ async function actOnDeployment(
       if (plan.completeRollback) {
         // Restore first: if it fails, the retry of this event restores it, as the completion is not yet noted.
         const restored = plan.completeRollback.restoreDeploymentAlarms
-          ? await restoreDeploymentAlarms(deps, where, service, deployment.taskDefinitionArn)
+          ? await restoreDeploymentAlarms(deps, where, service, plan.completeRollback.episodeId)
           : '';
         if (
           await deps.store.markRollbackCompleted(
@@ -164,7 +164,7 @@ async function actOnDeployment(
     case 'rollback-failed': {
       const { claim, deployed } = plan;
       const restored = plan.restoreDeploymentAlarms
-        ? await restoreDeploymentAlarms(deps, where, service, deployed)
+        ? await restoreDeploymentAlarms(deps, where, service, claim.episodeId)
         : '';
       const reason = `${plan.reason}${restored}`;
       await deps.publisher.publish({
@@ -194,8 +194,8 @@ async function restoreDeploymentAlarms(
   deps: RunbookDeps,
   where: ServiceLocation,
   service: ObservedService,
-  /** The task definition Nightshift's rollback deployed: names the event (one per rollback). */
-  rolledBackTo: string,
+  /** The episode Nightshift's rollback answered: names the event (one per rollback). */
+  episodeId: string,
 ): Promise<string> {
   const config = service.deploymentConfiguration;
   if (!config?.alarms) return '; no deployment alarms to restore';
@@ -205,7 +205,7 @@ async function restoreDeploymentAlarms(
     await deps.publisher.publish({
       detailType: 'Deployment Alarms Not Restored',
       severity: 'warning',
-      eventKey: `ecs-rollback#${where.serviceArn}#${rolledBackTo}#deployment-alarms-not-restored`,
+      eventKey: `ecs-rollback#${where.serviceArn}#${episodeId}#deployment-alarms-not-restored`,
       resources: [where.serviceArn],
       detail: { service: where.name, serviceArn: where.serviceArn, reason },
     });

@@ -52,7 +52,7 @@ export interface RecordCandidatePlan {
    * Nightshift's own rollback completed and is not yet noted: note it (restoring deployment alarms first).
    * `reason` stays the candidate's, for when another invocation noted the completion first.
    */
-  readonly completeRollback?: { readonly restoreDeploymentAlarms: boolean };
+  readonly completeRollback?: { readonly restoreDeploymentAlarms: boolean; readonly episodeId: string };
   readonly reason: string;
 }
 
@@ -102,7 +102,7 @@ export function planDeployment(o: DeploymentObservation): DeploymentPlan {
   const own = o.claim !== undefined && o.claim.deployTaskDefinitionArn === deployment.taskDefinitionArn;
   const completeRollback =
     own && o.claim?.completedAt === undefined
-      ? { restoreDeploymentAlarms: o.claim?.suspendDeploymentAlarms ?? false }
+      ? { restoreDeploymentAlarms: o.claim.suspendDeploymentAlarms ?? false, episodeId: o.claim.episodeId }
       : undefined;
   return {
     kind: 'record-candidate',

@@ -58,6 +58,8 @@ export interface DeleteAction {
 /** Something a human must hear about: a skipped snapshot, a quota about to bind. */
 export interface SnapshotAlert {
   readonly severity: 'critical' | 'warning';
+  /** What the alert is about, stable across retries of the run: `<kind>#<id>`, `quota#<kind>`, `missing#<id>`. */
+  readonly subject: string;
   readonly database?: string;
   readonly reason: string;
 }
@@ -172,6 +174,7 @@ export function planSnapshots(o: SnapshotObservation): SnapshotPlan {
     if (manualCount[target.kind] + 1 > quota) {
       alerts.push({
         severity: 'critical',
+        subject: `${target.kind}#${target.id}`,
         database: target.id,
         reason: `no snapshot of ${target.id}: the Region's ${manualCount[target.kind]} manual ${target.kind === 'cluster' ? 'cluster ' : ''}snapshots (after pruning) leave no room under the quota of ${quota}; raise the quota, shorten a tier, or copy a tier to another Region`,
       });
@@ -200,6 +203,7 @@ export function planSnapshots(o: SnapshotObservation): SnapshotPlan {
     if (manualCount[kind] >= quota * 0.9 && manualCount[kind] <= quota) {
       alerts.push({
         severity: 'warning',
+        subject: `quota#${kind}`,
         reason: `${manualCount[kind]} of ${quota} manual ${kind} snapshots in use after this run`,
       });
     }

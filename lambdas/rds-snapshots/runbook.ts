@@ -76,6 +76,7 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
   const alerts: SnapshotAlert[] = [
     ...missing.map((m) => ({
       severity: 'critical' as const,
+      subject: `missing#${m}`,
       reason: `${m} is configured as a snapshot target but does not exist`,
     })),
     ...plan.alerts,
@@ -157,6 +158,7 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
       done.quotaSkipped += 1;
       alerts.push({
         severity: 'critical',
+        subject: `${c.target.kind}#${c.target.id}`,
         database: c.target.id,
         reason: `no snapshot of ${c.target.id}: RDS refused it, the manual snapshot quota is full (${name})`,
       });
@@ -189,7 +191,7 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
     await deps.publisher.publish({
       detailType: alert.severity === 'critical' ? 'Snapshot Skipped' : 'Snapshot Quota Warning',
       severity: alert.severity,
-      eventKey: `rds-snapshots#${alert.database}#${runId}#${alert.severity === 'critical' ? 'skipped' : 'quota-warning'}`,
+      eventKey: `rds-snapshots#${alert.subject}#${runId}#${alert.severity === 'critical' ? 'skipped' : 'quota-warning'}`,
       detail: { database: alert.database, reason: alert.reason, runId },
     });
   }
@@ -199,7 +201,7 @@ export async function runSnapshotRunbook(deps: SnapshotDeps): Promise<SnapshotRu
   await record('snapshot-run', failures.length === 0 ? 'performed' : 'failed', 'all', reason);
   await deps.publisher.publish({
     detailType: 'Snapshot Run Completed',
-    eventKey: `rds-snapshots#run#${runId}#completed`,
+    eventKey: `rds-snapshots#run#${runId}#${failures.length === 0 ? 'completed' : 'completed-with-failures'}`,
     severity: failures.length === 0 ? 'info' : 'warning',
     detail: { runId, created, deleted, alreadyDone, failed: failures.length, reason },
   });

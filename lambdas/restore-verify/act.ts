@@ -198,7 +198,7 @@ async function finish(
   await deps.publisher.publish({
     detailType: result.passed ? 'Restore Verified' : 'Restore Verification Failed',
     severity: result.passed ? 'info' : 'critical',
-    eventKey: `restore-verify#${record.kind}#${record.copyId}#verdict`,
+    eventKey: `restore-verify#${record.kind}#${record.copyId}#${result.passed ? 'verified' : 'failed'}`,
     detail: {
       database: record.database,
       snapshot: record.snapshotId,

@@ -6,18 +6,33 @@
  * @module
  */
 import { z } from 'zod';
-import { DIGEST } from '../../lambdas/alerts/routing.ts';
+import { DIGEST, defaultRoutes } from '../../lambdas/alerts/routing.ts';
 import { parseSilences, SilenceError } from '../../lambdas/alerts/silences.ts';
 import { closestKey } from './problems.ts';
 
 const severity = z.enum(['critical', 'warning', 'info']);
+
+/**
+ * Whether a value looks like a secret rather than a parameter name: a URL, a Slack token (`xox…-`) or
+ * webhook path (`/services/T…`), or a segment of 20+ letters and digits with digits in it (a PagerDuty
+ * routing key is 32).
+ */
+export function looksLikeSecret(value: string): boolean {
+  if (/^https?:\/\//i.test(value) || /^xox[a-z]-/i.test(value) || /^\/?services\/T[A-Z0-9]/.test(value))
+    return true;
+  return value.split('/').some((segment) => /^[A-Za-z0-9]{20,}$/.test(segment) && /\d/.test(segment));
+}
+
+/** Config fields that name a secret's parameter: their values are never echoed in an error. */
+export const SECRET_FIELDS =
+  /^alerts\.receivers\.[^.]+\.(webhookUrlParameter|botTokenParameter|routingKeyParameter)$/;
 
 /** An SSM parameter *name*; a value that looks like the secret itself is refused, naming what to do. */
 const secretParameter = (what: string) =>
   z
     .string()
     .refine(
-      (v) => !/^https?:\/\//i.test(v) && !/^xox[a-z]-/i.test(v),
+      (v) => !looksLikeSecret(v),
       `must name the SSM SecureString parameter that holds the ${what}, not the ${what} itself (a secret never goes in config or the template)`,
     )
     .regex(/^\/[A-Za-z0-9_./-]{1,1010}$/, 'must be an SSM parameter name starting with /');
@@ -105,7 +120,24 @@ const route = z.strictObject({
 
 const severityConfig = z.strictObject({
   tagKey: z.string().min(1).max(128).default('severity'),
-  priorities: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,15}$/), severity).optional(),
+  priorities: z
+    .record(z.string(), severity)
+    .check((ctx) => {
+      const seen = new Map<string, string>();
+      for (const key of Object.keys(ctx.value)) {
+        const lower = key.toLowerCase();
+        const problem = !/^[A-Za-z][A-Za-z0-9]{0,15}$/.test(key)
+          ? 'a priority is a letter then up to 15 letters or digits (P1, SEV2)'
+          : ['critical', 'warning', 'info'].includes(lower)
+            ? `"${key}" is a severity, not a priority: it cannot be redefined`
+            : seen.has(lower)
+              ? `"${key}" and "${seen.get(lower)}" are one priority (case is ignored): keep one`
+              : undefined;
+        seen.set(lower, key);
+        if (problem) ctx.issues.push({ code: 'custom', input: key, path: [key], message: problem });
+      }
+    })
+    .optional(),
   fromName: z.boolean().default(true),
   alarms: z
     .array(
@@ -135,7 +167,7 @@ export const alertsSchema = z
     /** An SSM parameter (JSON list of silences) read at run time; the stack never creates or owns it. */
     silencesParameter: z
       .string()
-      .regex(/^\/[A-Za-z0-9_./-]+$/, 'must be an SSM parameter name starting with /')
+      .regex(/^\/[A-Za-z0-9_./-]{1,1010}$/, 'must be an SSM parameter name starting with /')
       .optional(),
     /** What an INSUFFICIENT_DATA state does. @default 'ignore' */
     insufficientData: z.enum(['ignore', 'alert']).default('ignore'),
@@ -164,6 +196,24 @@ export const alertsSchema = z
         });
       });
     });
+    const last = ctx.value.routes.at(-1);
+    // A catch-all last route (no match, no continue) claims every alert: the defaults are never reached.
+    if (!(last && last.match === undefined && !last.continue)) {
+      const kinds = (kind: string) =>
+        Object.entries(ctx.value.receivers)
+          .filter(([, r]) => r.kind === kind)
+          .map(([name]) => name);
+      const defaults = defaultRoutes({ pagerduty: kinds('pagerduty'), slack: kinds('slack') });
+      for (const [i, level] of (['critical', 'warning'] as const).entries()) {
+        if ((defaults[i]?.receivers.length ?? 0) > 0) continue;
+        ctx.issues.push({
+          code: 'custom',
+          input: Object.keys(ctx.value.receivers),
+          path: ['receivers'],
+          message: `a ${level} alert no route claims would reach no one (the defaults send ${level} to ${level === 'critical' ? 'PagerDuty and Slack' : 'Slack'} receivers, and there are none): add one, or end routes with a catch-all route (no match, no continue)`,
+        });
+      }
+    }
     try {
       parseSilences(ctx.value.silences, 'silences');
     } catch (error) {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { SECRET_FIELDS } from './alerts.ts';
 import { type ConfigProblem, formatProblems, plainIssueMessage, unknownKeyMessage } from './problems.ts';
 import { type NightshiftConfig, type NightshiftConfigInput, nightshiftConfigSchema } from './schema.ts';
 
@@ -66,7 +67,10 @@ export function validateConfig(input: unknown, source?: string): NightshiftConfi
         value: valueAt(input, [...issue.path, key]),
       }));
     }
-    return [{ path: pathText(issue.path), message: issue.message, value: valueAt(input, issue.path) }];
+    const path = pathText(issue.path);
+    // A field that should name a secret's parameter may hold the secret itself: never echo it.
+    const value = SECRET_FIELDS.test(path) ? '(not shown: it may be a secret)' : valueAt(input, issue.path);
+    return [{ path, message: issue.message, value }];
   });
   const header = `Invalid Nightshift configuration${source ? ` in ${source}` : ''} (${problems.length} problem${problems.length === 1 ? '' : 's'}):`;
   throw new InvalidConfigError(formatProblems(header, problems), problems);

@@ -68,6 +68,18 @@ describe('routeAlert: routes in order, first match unless continue, else the def
     ]);
   });
 
+  it('when every matched route says continue, the defaults still page: a side channel never replaces the page', () => {
+    const sideChannel: Route[] = [
+      { match: { alarmPrefix: ['billing-'] }, receivers: ['email'], continue: true },
+    ];
+    expect(
+      routeAlert(alert({ alarmName: 'billing-queue', severity: 'critical' }), sideChannel, defaults),
+    ).toEqual({
+      receivers: ['email', 'pagerduty', 'slack'],
+      matched: [0],
+    });
+  });
+
   it('a route with no matcher catches everything', () => {
     expect(routeAlert(alert({ severity: 'info' }), [{ receivers: ['email'] }], defaults)).toEqual({
       receivers: ['email'],

@@ -42,6 +42,13 @@ describe('resolveSeverity: tag › name › config › default', () => {
       'tag',
     ],
     [
+      'the tag key is matched ignoring case (Severity=critical)',
+      { alarmName: 'x', tags: { Severity: 'critical' }, tagsStatus: 'SUCCESS' },
+      {},
+      'critical',
+      'tag',
+    ],
+    [
       'a configured tag key',
       { alarmName: 'x', tags: { priority: 'P1' }, tagsStatus: 'SUCCESS' },
       { tagKey: 'priority' },

@@ -110,6 +110,16 @@ describe('parseSilences: a clear error naming the field, and nothing muted', () 
     ['an empty matcher list', [{ ...good, matchers: { service: [] } }], /0\.matchers\.service/],
     ['a time that is not ISO 8601', [{ ...good, startsAt: 'tomorrow' }], /0\.startsAt/],
     ['no comment', [{ ...good, comment: '' }], /0\.comment/],
+    [
+      'critical muted for everything (no service or alarm prefix named)',
+      [{ ...good, matchers: { severity: ['critical', 'warning', 'info'] } }],
+      /\[0\]\.matchers mutes critical alerts without naming a service or alarmPrefix/,
+    ],
+    [
+      'a misplaced matcher at the top level (a typo must not widen a silence)',
+      [{ ...good, severity: ['warning'] }],
+      /0: Unrecognized key: "severity"|0\b.*severity/,
+    ],
   ])('%s', (_, input, message) => {
     expect(() => parseSilences(input, '/nightshift/silences')).toThrow(SilenceError);
     expect(() => parseSilences(input, '/nightshift/silences')).toThrow(message);

@@ -88,7 +88,7 @@ describe('planDeployment', () => {
         kind: 'record-candidate',
         origin: 'rollback',
         inheritsFrom: td(2),
-        completeRollback: { restoreDeploymentAlarms: true },
+        completeRollback: { restoreDeploymentAlarms: true, episodeId: 'e' },
       },
     ],
     [

@@ -435,10 +435,15 @@ describe('planSnapshots', () => {
       expect(plan.alerts).toContainEqual(
         expect.objectContaining({
           severity: 'critical',
+          subject: `${target.kind}#orders`,
           database: 'orders',
           reason: expect.stringContaining('quota of 100'),
         }),
       );
+      // Each alert names its own subject (its event's key): a quota warning per kind, a skip per target.
+      const subjects = plan.alerts.map((a) => a.subject);
+      expect(new Set(subjects).size).toBe(subjects.length);
+      expect(subjects).toContain('quota#instance');
     });
 
     it('plans nothing, and alerts nothing, for a target whose snapshot this run already took (a retry)', () => {

@@ -101,11 +101,55 @@ describe('config alerts', () => {
       /silences\[0\]\.matchers is empty/,
     ],
     [
+      'a Slack webhook path where its parameter belongs',
+      {
+        receivers: {
+          s: { kind: 'slack', webhookUrlParameter: '/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX' },
+        },
+      },
+      /webhookUrlParameter.*not the webhook URL itself/s,
+    ],
+    [
+      'a PagerDuty routing key where its parameter belongs',
+      { receivers: { p: { kind: 'pagerduty', routingKeyParameter: '/R0123456789abcdef0123456789abcde' } } },
+      /routingKeyParameter.*not the routing key itself/s,
+    ],
+    [
+      'receivers that leave critical alerts with no one (no PagerDuty or Slack, no catch-all route)',
+      {
+        receivers: { email: receivers.email },
+        routes: [{ match: { severity: ['info'] }, receivers: ['email'] }],
+      },
+      /a critical alert no route claims would reach no one.*a warning alert no route claims would reach no one/s,
+    ],
+    [
+      'a priority that redefines a severity word',
+      { receivers, severity: { priorities: { info: 'critical' } } },
+      /"info" is a severity, not a priority/,
+    ],
+    [
+      'two priorities that differ only by case',
+      { receivers, severity: { priorities: { P1: 'critical', p1: 'info' } } },
+      /"p1" and "P1" are one priority/,
+    ],
+    [
       'a misspelled key, with a did-you-mean',
       { receivers, rotues: [] },
       /alerts\.rotues.*did you mean "routes"\?/s,
     ],
   ])('refuses %s, naming the field', (_, alerts, message) => {
     expect(problemsOf(alerts)).toMatch(message);
+  });
+
+  it('never echoes the value of a field meant to name a secret', () => {
+    const key = 'R0123456789abcdef0123456789abcde';
+    const message = problemsOf({ receivers: { p: { kind: 'pagerduty', routingKeyParameter: key } } });
+    expect(message).toContain('alerts.receivers.p.routingKeyParameter');
+    expect(message).not.toContain(key);
+  });
+
+  it('accepts email and SNS receivers only when a catch-all route ends the routes', () => {
+    const alerts = { receivers: { email: receivers.email }, routes: [{ receivers: ['email'] }] };
+    expect(() => validateConfig({ alerts })).not.toThrow();
   });
 });
