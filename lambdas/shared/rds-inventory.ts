@@ -164,28 +164,36 @@ export async function listSnapshots(rds: RDSClient): Promise<SnapshotView[]> {
       return { items: out.DBClusterSnapshots ?? [], marker: out.Marker };
     }),
   ]);
-  const typeOf = (t: string | undefined): SnapshotView['type'] =>
-    t === 'automated' ? 'automated' : 'manual';
   return [
-    ...instance.map((s) => ({
-      id: s.DBSnapshotIdentifier ?? '',
-      kind: 'instance' as const,
-      database: s.DBInstanceIdentifier ?? '',
-      type: typeOf(s.SnapshotType),
-      status: s.Status ?? '',
-      createdAt: s.SnapshotCreateTime?.getTime() ?? createdByRun(tagsOf(s.TagList)),
-      tags: tagsOf(s.TagList),
-    })),
-    ...cluster.map((s) => ({
-      id: s.DBClusterSnapshotIdentifier ?? '',
-      kind: 'cluster' as const,
-      database: s.DBClusterIdentifier ?? '',
-      type: typeOf(s.SnapshotType),
-      status: s.Status ?? '',
-      createdAt: s.SnapshotCreateTime?.getTime() ?? createdByRun(tagsOf(s.TagList)),
-      tags: tagsOf(s.TagList),
-    })),
+    ...instance.map((s) => snapshotView('instance', s.DBSnapshotIdentifier, s.DBInstanceIdentifier, s)),
+    ...cluster.map((s) => snapshotView('cluster', s.DBClusterSnapshotIdentifier, s.DBClusterIdentifier, s)),
   ];
+}
+
+/** The fields DB snapshots and DB cluster snapshots share (their identifiers are named apart). */
+interface SnapshotFields {
+  readonly SnapshotType?: string;
+  readonly Status?: string;
+  readonly SnapshotCreateTime?: Date;
+  readonly TagList?: Tag[];
+}
+
+function snapshotView(
+  kind: DatabaseKind,
+  id: string | undefined,
+  database: string | undefined,
+  s: SnapshotFields,
+): SnapshotView {
+  const tags = tagsOf(s.TagList);
+  return {
+    id: id ?? '',
+    kind,
+    database: database ?? '',
+    type: s.SnapshotType === 'automated' ? 'automated' : 'manual',
+    status: s.Status ?? '',
+    createdAt: s.SnapshotCreateTime?.getTime() ?? createdByRun(tags),
+    tags,
+  };
 }
 
 /**
