@@ -55,10 +55,6 @@ export interface CommonRuntimeConfig {
 }
 
 /**
- * Properties of a {@link RunbookFunction}. `C` is the runtime config type the function parses (its
- * schema's `z.infer`), so a setting the construct drops, adds or mistypes fails `tsc`.
- */
-/**
  * The settings a construct passes for runtime config `C` (what the house wrapper adds, left out). With no
  * `C` given it is `never`: a function without its runtime's type would otherwise accept any settings.
  */
@@ -66,6 +62,10 @@ export type RunbookSettings<C extends CommonRuntimeConfig> = [C] extends [never]
   ? never
   : Omit<C, keyof CommonRuntimeConfig>;
 
+/**
+ * Properties of a {@link RunbookFunction}. `C` is the runtime config type the function parses (its
+ * schema's `z.infer`), so a setting the construct drops, adds or mistypes fails `tsc`.
+ */
 export interface RunbookFunctionProps<C extends CommonRuntimeConfig = never> {
   /** Runbook name; also names the function's folder under `lambdas/` and its audit partition `audit#<runbook>`. */
   readonly runbook: string;
@@ -212,10 +212,7 @@ export class RunbookFunction<C extends CommonRuntimeConfig = never> extends Cons
   /** The variables the runtime reads (`readRunbookEnvironment`), every one of them. */
   private runbookEnvironment(props: RunbookFunctionProps<C>, maxEventAge: Duration): RunbookEnvVariables {
     const { common } = props;
-    const config: C = {
-      auditRetentionDays: common.auditRetentionDays ?? 400,
-      ...props.runbookConfig,
-    } as unknown as C;
+    const config = { auditRetentionDays: common.auditRetentionDays ?? 400, ...props.runbookConfig };
     return {
       [RUNBOOK_ENV.stateTableName]: common.stateTable.table.tableName,
       [RUNBOOK_ENV.eventBusName]: common.eventBus.eventBusName,

@@ -5,11 +5,13 @@
  * @module
  */
 
-/** How urgent an alert is. `critical` pages; `warning` goes to chat; `info` waits for the digest. */
-export type Severity = 'critical' | 'warning' | 'info';
+import type { Severity } from '#shared/publisher';
+
+/** How urgent an alert is (the severity every `nightshift` event carries). `critical` pages; `warning` goes to chat; `info` waits for the digest. */
+export type { Severity };
 
 /** Every severity, most urgent first. */
-export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
+export const SEVERITIES = ['critical', 'warning', 'info'] as const satisfies readonly Severity[];
 
 /** Where an alert comes from. */
 export type AlertSource =
@@ -23,7 +25,12 @@ export type AlertSource =
   | 'self';
 
 /** Every source. */
-export const ALERT_SOURCES: readonly AlertSource[] = ['alarm', 'nightshift', 'ecs-deployment', 'self'];
+export const ALERT_SOURCES = [
+  'alarm',
+  'nightshift',
+  'ecs-deployment',
+  'self',
+] as const satisfies readonly AlertSource[];
 
 /** How a severity was decided, in the order they are tried (see `resolveSeverity`). */
 export type SeverityOrigin = 'event' | 'tag' | 'name' | 'config' | 'default';

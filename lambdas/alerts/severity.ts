@@ -5,8 +5,7 @@
  *
  * @module
  */
-import type { Severity, SeverityOrigin } from './model.ts';
-import { SEVERITIES } from './model.ts';
+import { SEVERITIES, type Severity, type SeverityOrigin } from './model.ts';
 
 /** How severities are decided for alarms. */
 export interface SeverityConfig {

@@ -9,7 +9,7 @@
 import * as z from 'zod/mini';
 import { ConfigurationError } from '#shared/errors';
 import { parseWith } from '#shared/parse';
-import type { Alert } from './model.ts';
+import { type Alert, SEVERITIES } from './model.ts';
 import { matches, type RouteMatch } from './routing.ts';
 
 /** The longest a silence may last: a forgotten one must end by itself. */
@@ -34,7 +34,7 @@ export function silencing(alert: Alert, silences: readonly Silence[], now: numbe
   );
 }
 
-const severity = z.enum(['critical', 'warning', 'info']);
+const severity = z.enum(SEVERITIES);
 const names = () => z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.minLength(1));
 const silenceSchema = z.strictObject({
   comment: z.string().check(z.minLength(1), z.maxLength(500)),

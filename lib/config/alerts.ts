@@ -6,11 +6,12 @@
  * @module
  */
 import { z } from 'zod';
+import { ALERT_SOURCES, SEVERITIES } from '../../lambdas/alerts/model.ts';
 import { DIGEST, defaultRoutes } from '../../lambdas/alerts/routing.ts';
 import { parseSilences, SilenceError } from '../../lambdas/alerts/silences.ts';
 import { closestKey } from './problems.ts';
 
-const severity = z.enum(['critical', 'warning', 'info']);
+const severity = z.enum(SEVERITIES);
 
 /**
  * Whether a value looks like a secret rather than a parameter name: a URL, a Slack token (`xox…-`) or
@@ -107,10 +108,7 @@ const route = z.strictObject({
     .strictObject({
       severity: z.array(severity).min(1).optional(),
       service: z.array(z.string().min(1)).min(1).optional(),
-      source: z
-        .array(z.enum(['alarm', 'nightshift', 'ecs-deployment', 'self']))
-        .min(1)
-        .optional(),
+      source: z.array(z.enum(ALERT_SOURCES)).min(1).optional(),
       alarmPrefix: z.array(z.string().min(1).max(255)).min(1).optional(),
     })
     .optional(),
@@ -128,7 +126,7 @@ const severityConfig = z.strictObject({
         const lower = key.toLowerCase();
         const problem = !/^[A-Za-z][A-Za-z0-9]{0,15}$/.test(key)
           ? 'a priority is a letter then up to 15 letters or digits (P1, SEV2)'
-          : ['critical', 'warning', 'info'].includes(lower)
+          : (SEVERITIES as readonly string[]).includes(lower)
             ? `"${key}" is a severity, not a priority: it cannot be redefined`
             : seen.has(lower)
               ? `"${key}" and "${seen.get(lower)}" are one priority (case is ignored): keep one`
