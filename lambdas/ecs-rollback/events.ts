@@ -4,45 +4,15 @@ import { InvalidEventError } from '#shared/errors';
 import { boundedEventTime, type EventTimeBounds, type Redrive } from '#shared/event-time';
 import { assertOwnOrigin } from '#shared/origin';
 import { bounded, parseWith } from '#shared/parse';
-import { parseAwsTimestamp } from '#shared/time';
 
-const awsTimestamp = bounded
-  .timestamp()
-  .check(z.refine((t) => parseAwsTimestamp(t) !== undefined, { message: 'not an ISO-8601 timestamp' }));
+export { type AlarmStateChange, alarmStateChangeSchema, isCompositeAlarmEvent } from '#shared/alarm-event';
 
-const alarmState = z.object({
-  value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-  timestamp: awsTimestamp,
-  reason: z.optional(bounded.text()),
-});
-
-/** CloudWatch allows 50 tags on an alarm; propagation puts them into the event. */
-const MAX_ALARM_TAGS = 50;
-
-/** `CloudWatch Alarm State Change`, the fields the runbook uses, each string size-bounded. */
-export const alarmStateChangeSchema = z.object({
-  source: z.literal('aws.cloudwatch'),
-  'detail-type': z.literal('CloudWatch Alarm State Change'),
-  time: awsTimestamp,
-  region: bounded.id(),
-  account: bounded.id(),
-  resources: z.array(bounded.arn()).check(z.minLength(1), z.maxLength(10)),
-  detail: z.object({
-    alarmName: bounded.alarmName(),
-    state: alarmState,
-    previousState: z.optional(alarmState),
-    /** A composite alarm's event carries its rule (up to 10,240 characters, as PutCompositeAlarm allows). */
-    configuration: z.optional(z.object({ alarmRule: z.optional(z.string().check(z.maxLength(10240))) })),
-    alarmTags: z.optional(
-      z.record(bounded.tagKey(), bounded.tagValue()).check(
-        z.refine((tags) => Object.keys(tags).length <= MAX_ALARM_TAGS, {
-          message: `more than ${MAX_ALARM_TAGS} tags`,
-        }),
-      ),
-    ),
-  }),
-});
-export type AlarmStateChange = z.infer<typeof alarmStateChangeSchema>;
+import {
+  type AlarmStateChange,
+  alarmStateChangeSchema,
+  assertAlarmArn,
+  awsTimestamp,
+} from '#shared/alarm-event';
 
 /** `ECS Deployment State Change`: carries only the service ARN and the deployment id. */
 export const deploymentStateChangeSchema = z.object({
@@ -114,26 +84,6 @@ export function parseRollbackEvent(input: unknown, context: EventContext): Rollb
   throw new InvalidEventError(
     `unsupported event: detail-type ${typeof detailType === 'string' ? JSON.stringify(detailType.slice(0, 100)) : String(detailType)} (expected "CloudWatch Alarm State Change" or "ECS Deployment State Change")`,
   );
-}
-
-/** The alarm's ARN is its name's in the event's (checked) account and Region: the episode id is built on it. */
-function assertAlarmArn(event: AlarmStateChange): void {
-  const [arn] = event.resources;
-  const expected = `:cloudwatch:${event.region}:${event.account}:alarm:${event.detail.alarmName}`;
-  if (
-    !arn ||
-    !/^arn:aws[a-z-]*$/.test(arn.slice(0, arn.length - expected.length)) ||
-    !arn.endsWith(expected)
-  ) {
-    throw new InvalidEventError(
-      `malformed CloudWatch Alarm State Change event: resources.0: ${JSON.stringify(arn?.slice(0, 300))} is not the ARN of alarm ${event.detail.alarmName} in ${event.account} ${event.region}`,
-    );
-  }
-}
-
-/** Whether the event is a composite alarm's. */
-export function isCompositeAlarmEvent(event: AlarmStateChange): boolean {
-  return event.detail.configuration?.alarmRule !== undefined;
 }
 
 function parseEvent<T>(schema: z.ZodMiniType<T>, input: unknown, what: string): T {

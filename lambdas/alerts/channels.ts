@@ -1,0 +1,99 @@
+/**
+ * Sending one alert to one receiver over its API, and what the answer means: sent, retry later (429, 5xx,
+ * no answer), or rejected for good (the request itself is wrong: to the DLQ with the service's words, no
+ * retry). The secret (webhook URL, routing key) is passed in and never put into a result.
+ *
+ * @module
+ */
+import { type HttpAnswer, HttpFailure, postJson, retryAfterMs } from './http.ts';
+import type { Alert } from './model.ts';
+import { pagerDutyEvent } from './pagerduty-event.ts';
+import { slackMessage } from './slack-message.ts';
+
+export type SendResult =
+  | { readonly kind: 'sent'; readonly receipt: string }
+  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number }
+  | { readonly kind: 'rejected'; readonly reason: string };
+
+/** Per request. */
+const TIMEOUT_MS = 10_000;
+
+const PAGERDUTY_BASE = { us: 'https://events.pagerduty.com', eu: 'https://events.eu.pagerduty.com' } as const;
+
+/** The Events API base URL of a PagerDuty receiver: its override, else its region's. */
+export function pagerDutyBaseUrl(o: { region: 'us' | 'eu'; eventsBaseUrl?: string }): string {
+  return (o.eventsBaseUrl ?? PAGERDUTY_BASE[o.region]).replace(/\/+$/, '');
+}
+
+/** An answer's body shortened for a reason (error bodies are short; a proxy's HTML page is not). */
+const said = (answer: HttpAnswer) => answer.body.replace(/\s+/g, ' ').trim().slice(0, 500);
+
+async function exchange(
+  send: () => Promise<HttpAnswer>,
+  judge: (answer: HttpAnswer) => SendResult,
+  what: string,
+): Promise<SendResult> {
+  let answer: HttpAnswer;
+  try {
+    answer = await send();
+  } catch (error) {
+    if (error instanceof HttpFailure) return { kind: 'retry', reason: `${what}: ${error.message}` };
+    throw error;
+  }
+  if (answer.status === 429) {
+    const after = retryAfterMs(answer.headers, Date.now());
+    return {
+      kind: 'retry',
+      reason: `${what}: 429 rate limited${after === undefined ? '' : ` (Retry-After ${after / 1000} s)`}`,
+      ...(after === undefined ? {} : { retryAfterMs: after }),
+    };
+  }
+  if (answer.status >= 500) return { kind: 'retry', reason: `${what}: ${answer.status} ${said(answer)}` };
+  return judge(answer);
+}
+
+/** PagerDuty Events API v2: 202 is accepted; 400 is PagerDuty refusing the event (its `message` and `errors`). */
+export function sendToPagerDuty(alert: Alert, routingKey: string, baseUrl: string): Promise<SendResult> {
+  const event: Record<string, unknown> = { routing_key: routingKey, ...pagerDutyEvent(alert) };
+  return exchange(
+    () => postJson(new URL(`${baseUrl}/v2/enqueue`), event, { timeoutMs: TIMEOUT_MS }),
+    (answer) => {
+      if (answer.status === 202) {
+        return {
+          kind: 'sent',
+          receipt: `pagerduty ${String(event.event_action)} ${String(event.dedup_key)}`,
+        };
+      }
+      let detail = said(answer);
+      try {
+        const parsed = JSON.parse(answer.body) as { message?: unknown; errors?: unknown };
+        detail = `${String(parsed.message ?? '')}${Array.isArray(parsed.errors) ? `: ${parsed.errors.map(String).join('; ')}` : ''}`;
+      } catch {
+        // not JSON: the body as it came
+      }
+      return { kind: 'rejected', reason: `PagerDuty answered ${answer.status}: ${detail.slice(0, 1000)}` };
+    },
+    'PagerDuty',
+  );
+}
+
+/**
+ * A Slack incoming webhook: 200 with the body `ok` is posted. Anything else is not: a 200 with another body
+ * is reported rather than taken for success (a hook that "answers 200 and posts nothing").
+ */
+export function sendToSlackWebhook(alert: Alert, webhookUrl: string): Promise<SendResult> {
+  let url: URL;
+  try {
+    url = new URL(webhookUrl);
+  } catch {
+    return Promise.resolve({ kind: 'rejected', reason: 'the webhook URL parameter does not hold a URL' });
+  }
+  return exchange(
+    () => postJson(url, slackMessage(alert), { timeoutMs: TIMEOUT_MS }),
+    (answer) =>
+      answer.status === 200 && answer.body.trim() === 'ok'
+        ? { kind: 'sent', receipt: 'slack webhook ok' }
+        : { kind: 'rejected', reason: `Slack answered ${answer.status}: ${said(answer)}` },
+    'Slack',
+  );
+}

@@ -1,0 +1,193 @@
+/**
+ * The alert router: an event in (an alarm state change, a `nightshift` event, a failed ECS deployment), an
+ * alert out to each receiver's queue. Observe (the alarm's open episode, the silences), plan (the alert,
+ * its receivers), act (enqueue, then record the episode's end). Nothing is sent from here: senders read
+ * the queues, so one slow or failing receiver never holds up another.
+ *
+ * @module
+ */
+
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { alarmStateChangeSchema, assertAlarmArn } from '#shared/alarm-event';
+import type { StackOrigin } from '#shared/env';
+import { InvalidEventError } from '#shared/errors';
+import { boundedEventTime, type EventTimeBounds, type Redrive } from '#shared/event-time';
+import { assertOwnOrigin } from '#shared/origin';
+import { parseWith } from '#shared/parse';
+import { deploymentStateChangeSchema } from '../ecs-rollback/events.ts';
+import { alarmAlert } from './alarm-alert.ts';
+import type { RouterRuntimeConfig } from './config.ts';
+import type { Alert } from './model.ts';
+import { deploymentFailedAlert, nightshiftAlert, nightshiftEventSchema } from './nightshift-alert.ts';
+import { DIGEST, defaultRoutes, routeAlert } from './routing.ts';
+import { parseSilences, parseSilencesJson, type Silence, silencing } from './silences.ts';
+import type { DigestStore, EpisodeStore } from './state.ts';
+
+/** What goes on a receiver's queue: the alert, and the key its delivery is recorded under. */
+export interface DeliveryRequest {
+  readonly receiver: string;
+  /** `<alert key>#<status>`: one trigger and one resolve per episode and receiver. */
+  readonly deliveryKey: string;
+  readonly alert: Alert;
+}
+
+export interface RouterDeps {
+  readonly sqs: SQSClient;
+  readonly ssm: SSMClient;
+  readonly episodes: EpisodeStore;
+  readonly digest: DigestStore;
+  readonly clock: () => number;
+  readonly config: RouterRuntimeConfig;
+  readonly origin: StackOrigin;
+  readonly bounds: EventTimeBounds;
+  readonly redrive?: Redrive;
+}
+
+/** What the router did with one event. */
+export type RouterResult =
+  | { readonly outcome: 'ignored'; readonly reason: string }
+  | {
+      readonly outcome: 'routed';
+      readonly key: string;
+      readonly status: Alert['status'];
+      readonly severity: Alert['severity'];
+      readonly receivers: readonly string[];
+      readonly kept: boolean;
+      readonly mutedBy?: string;
+      readonly notes: readonly string[];
+    };
+
+type Planned = { alert: Alert; alarmArn?: string; opens: boolean } | { ignored: string };
+
+function plan(event: unknown, deps: RouterDeps, episodes: EpisodeStore): Promise<Planned> | Planned {
+  const e = (event ?? {}) as { source?: unknown; 'detail-type'?: unknown };
+  const now = deps.clock();
+  const time = (field: string, text: string) => boundedEventTime(field, text, now, deps.bounds, deps.redrive);
+  const fail = (what: string) => (problems: string) =>
+    new InvalidEventError(`malformed ${what} event: ${problems}`);
+  if (e.source === 'aws.cloudwatch' && e['detail-type'] === 'CloudWatch Alarm State Change') {
+    const alarm = parseWith(alarmStateChangeSchema, event, fail('CloudWatch Alarm State Change'));
+    assertOwnOrigin(alarm, deps.origin, 'CloudWatch Alarm State Change');
+    assertAlarmArn(alarm);
+    time('time', alarm.time);
+    const stateAt = time('detail.state.timestamp', alarm.detail.state.timestamp);
+    const arn = alarm.resources[0] ?? '';
+    return episodes.open(arn).then((open) => {
+      const verdict = alarmAlert(alarm, stateAt, open, deps.config);
+      return verdict.kind === 'ignored'
+        ? { ignored: verdict.reason }
+        : { alert: verdict.alert, alarmArn: arn, opens: verdict.opens };
+    });
+  }
+  if (e.source === 'nightshift') {
+    const parsed = parseWith(nightshiftEventSchema, event, fail('nightshift'));
+    assertOwnOrigin(parsed, deps.origin, 'nightshift event');
+    const at = time('time', parsed.time);
+    return {
+      alert: nightshiftAlert(parsed, at, (event as { detail: Record<string, unknown> }).detail),
+      opens: false,
+    };
+  }
+  if (e.source === 'aws.ecs' && e['detail-type'] === 'ECS Deployment State Change') {
+    const parsed = parseWith(deploymentStateChangeSchema, event, fail('ECS Deployment State Change'));
+    assertOwnOrigin(parsed, deps.origin, 'ECS Deployment State Change');
+    const at = time('time', parsed.time);
+    if (parsed.detail.eventName !== 'SERVICE_DEPLOYMENT_FAILED') {
+      return { ignored: `${parsed.detail.eventName} is not an alert (only SERVICE_DEPLOYMENT_FAILED is)` };
+    }
+    const serviceArn = parsed.resources[0] ?? '';
+    return {
+      alert: deploymentFailedAlert({
+        serviceArn,
+        deploymentId: parsed.detail.deploymentId,
+        reason: parsed.detail.reason,
+        at,
+      }),
+      opens: false,
+    };
+  }
+  const detailType =
+    typeof e['detail-type'] === 'string' ? e['detail-type'].slice(0, 100) : String(e['detail-type']);
+  throw new InvalidEventError(
+    `unsupported event: source ${JSON.stringify(String(e.source).slice(0, 100))}, detail-type ${JSON.stringify(detailType)} (expected a CloudWatch Alarm State Change, a nightshift event or an ECS Deployment State Change)`,
+  );
+}
+
+/**
+ * The silences in force: config's, and the parameter's. A parameter that cannot be read or parsed mutes
+ * nothing (a failure never silences a page) and says so in the alert.
+ */
+async function silences(deps: RouterDeps, notes: string[]): Promise<Silence[]> {
+  const fromConfig = parseSilences(deps.config.silences, 'silences');
+  const name = deps.config.silencesParameter;
+  if (!name) return fromConfig;
+  try {
+    const out = await deps.ssm.send(new GetParameterCommand({ Name: name }));
+    return [...fromConfig, ...parseSilencesJson(out.Parameter?.Value ?? '[]', name)];
+  } catch (error) {
+    if ((error as Error).name === 'ParameterNotFound') return fromConfig;
+    notes.push(
+      `silences in ${name} not applied: ${(error as Error).name}: ${(error as Error).message.slice(0, 200)}`,
+    );
+    return fromConfig;
+  }
+}
+
+/** Routes one event. Throws on a bad event (named field) or a failed write: the retry converges. */
+export async function routeEvent(event: unknown, deps: RouterDeps): Promise<RouterResult> {
+  const planned = await plan(event, deps, deps.episodes);
+  if ('ignored' in planned) return { outcome: 'ignored', reason: planned.ignored };
+  const now = deps.clock();
+  let { alert } = planned;
+  if (planned.opens && planned.alarmArn) {
+    // Recorded before anything is enqueued, so the OK that follows finds the episode to resolve.
+    const open = await deps.episodes.start(
+      planned.alarmArn,
+      { key: alert.key, startedAt: alert.startedAt, severity: alert.severity },
+      now,
+    );
+    if (open.key !== alert.key) alert = { ...alert, key: open.key, startedAt: open.startedAt };
+  }
+  const notes: string[] = [];
+  const silence = silencing(alert, await silences(deps, notes), now);
+  alert = { ...alert, notes: [...alert.notes, ...notes] };
+  const { config } = deps;
+  const kinds = (kind: string) =>
+    Object.keys(config.receivers).filter((n) => config.receivers[n]?.kind === kind);
+  const decision = routeAlert(
+    alert,
+    config.routes,
+    defaultRoutes({ pagerduty: kinds('pagerduty'), slack: kinds('slack') }),
+  );
+  const sendTo = silence ? [] : decision.receivers.filter((r) => r !== DIGEST && config.receivers[r]);
+  const keep =
+    silence !== undefined ||
+    decision.receivers.includes(DIGEST) ||
+    decision.receivers.some((r) => config.undelivered.includes(r));
+  for (const receiver of sendTo) {
+    const request: DeliveryRequest = { receiver, deliveryKey: `${alert.key}#${alert.status}`, alert };
+    await deps.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: config.receivers[receiver]?.queueUrl,
+        MessageBody: JSON.stringify(request),
+      }),
+    );
+  }
+  if (keep) {
+    const why = silence ? `muted: ${silence.comment}` : 'routed to the digest';
+    await deps.digest.keep(alert, why, now);
+  }
+  // The episode ends only once its resolves are queued: a failure before this retries the whole event.
+  if (alert.status === 'resolved' && planned.alarmArn) await deps.episodes.close(planned.alarmArn, alert.key);
+  return {
+    outcome: 'routed',
+    key: alert.key,
+    status: alert.status,
+    severity: alert.severity,
+    receivers: sendTo,
+    kept: keep,
+    ...(silence ? { mutedBy: silence.comment } : {}),
+    notes: alert.notes,
+  };
+}

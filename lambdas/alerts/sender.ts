@@ -1,0 +1,211 @@
+/**
+ * A sender: one receiver's queue in, that receiver's API out. Each message is claimed in the delivery
+ * ledger before sending and marked after (exactly once per alert, receiver and action); Slack sends are
+ * paced one second apart per receiver across every sender; failures retry with backoff (the message's
+ * visibility) and, after the last attempt — or at once when the API refuses the request itself — go to
+ * the receiver's DLQ with the reason, from which a replay redrives them once the cause is fixed.
+ *
+ * @module
+ */
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { describeIssues } from '#shared/parse';
+import { pagerDutyBaseUrl, type SendResult, sendToPagerDuty, sendToSlackWebhook } from './channels.ts';
+import type { SenderRuntimeConfig } from './config.ts';
+import type { DeliveryLedger, Pacer } from './deliveries.ts';
+import type { Alert } from './model.ts';
+
+export { pagerDutyBaseUrl };
+
+/** Reads a secret by parameter name (cached); `fresh` skips the cache after the API refused the old value. */
+export type SecretReader = (name: string, o?: { fresh?: boolean }) => Promise<string>;
+
+export interface SenderDeps {
+  readonly sqs: SQSClient;
+  readonly ledger: DeliveryLedger;
+  readonly pacer: Pacer;
+  readonly secret: SecretReader;
+  readonly clock: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly config: SenderRuntimeConfig;
+  /** The invocation's id: owner of its claims. */
+  readonly owner: string;
+}
+
+/** One second between messages per Slack hook or channel. */
+const SLACK_INTERVAL_MS = 1_000;
+/** A sender waits this long at most for its Slack slot; beyond, the message comes back later. */
+const MAX_PACING_WAIT_MS = 5_000;
+/** Backoff between attempts: 10 s, 20 s, 40 s … at most 15 minutes (SQS allows 12 hours). */
+const backoffSeconds = (attempt: number) => Math.min(900, 10 * 2 ** Math.max(0, attempt - 1));
+
+const requestSchema = z.object({
+  receiver: z.string().check(z.minLength(1), z.maxLength(64)),
+  deliveryKey: z.string().check(z.minLength(1), z.maxLength(2100)),
+  alert: z.object({
+    key: z.string(),
+    source: z.string(),
+    status: z.enum(['firing', 'resolved']),
+    severity: z.enum(['critical', 'warning', 'info']),
+    title: z.string(),
+    resource: z.string(),
+    reason: z.string(),
+    links: z.array(z.object({ text: z.string(), href: z.string() })),
+    startedAt: z.number(),
+    at: z.number(),
+    notes: z.array(z.string()),
+  }),
+});
+
+/** What happened to one message, for the log and the tests. */
+export interface MessageOutcome {
+  readonly messageId: string;
+  readonly outcome: 'sent' | 'already-sent' | 'retry' | 'dead-lettered';
+  readonly reason?: string;
+}
+
+type Step = { outcome: MessageOutcome['outcome']; reason?: string; retryInSeconds?: number };
+
+async function deliver(record: SQSRecord, deps: SenderDeps): Promise<Step> {
+  const { config } = deps;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(record.body);
+  } catch {
+    return { outcome: 'dead-lettered', reason: 'message body is not JSON' };
+  }
+  const checked = z.safeParse(requestSchema, parsed);
+  if (!checked.success) {
+    return {
+      outcome: 'dead-lettered',
+      reason: `malformed delivery request: ${describeIssues(checked.error.issues)}`,
+    };
+  }
+  const request = checked.data;
+  if (request.receiver !== config.receiver) {
+    return {
+      outcome: 'dead-lettered',
+      reason: `request for receiver ${request.receiver} reached ${config.receiver}'s queue`,
+    };
+  }
+  const alert = parsed as { alert: Alert };
+  const leaseMs = config.leaseSeconds * 1000;
+  const claim = await deps.ledger.claim(request.deliveryKey, deps.owner, deps.clock(), leaseMs);
+  if (claim.kind === 'sent') return { outcome: 'already-sent' };
+  if (claim.kind === 'busy') {
+    const wait = Math.ceil(Math.max(1_000, claim.leaseUntil - deps.clock()) / 1000);
+    return { outcome: 'retry', reason: 'another sender holds this delivery', retryInSeconds: wait };
+  }
+  let result: SendResult;
+  try {
+    result = await send(alert.alert, deps);
+  } catch (error) {
+    await deps.ledger.release(request.deliveryKey, deps.owner);
+    throw error;
+  }
+  if (result.kind === 'sent') {
+    await deps.ledger.markSent(request.deliveryKey, deps.owner, deps.clock(), result.receipt);
+    return { outcome: 'sent' };
+  }
+  await deps.ledger.release(request.deliveryKey, deps.owner);
+  if (result.kind === 'rejected') return { outcome: 'dead-lettered', reason: result.reason };
+  if (result.retryAfterMs !== undefined)
+    await deps.pacer.holdUntil(deps.clock() + result.retryAfterMs, deps.clock());
+  const attempt = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  if (attempt >= config.maxAttempts) {
+    return { outcome: 'dead-lettered', reason: `${result.reason} (gave up after ${attempt} attempts)` };
+  }
+  const retryAfter = result.retryAfterMs === undefined ? 0 : Math.ceil(result.retryAfterMs / 1000);
+  return {
+    outcome: 'retry',
+    reason: result.reason,
+    retryInSeconds: Math.max(backoffSeconds(attempt), retryAfter),
+  };
+}
+
+async function send(alert: Alert, deps: SenderDeps): Promise<SendResult> {
+  const { channel } = deps.config;
+  if (channel.kind === 'pagerduty') {
+    const key = await deps.secret(channel.routingKeyParameter);
+    const result = await sendToPagerDuty(alert, key, channel.baseUrl);
+    if (result.kind === 'rejected')
+      await deps.secret(channel.routingKeyParameter, { fresh: true }).catch(() => undefined);
+    return result;
+  }
+  for (;;) {
+    const slot = await deps.pacer.take(deps.clock(), SLACK_INTERVAL_MS);
+    if (slot === true) break;
+    const wait = slot - deps.clock();
+    if (wait > MAX_PACING_WAIT_MS) {
+      return {
+        kind: 'retry',
+        reason: `Slack pacing: next slot in ${Math.ceil(wait / 1000)} s`,
+        retryAfterMs: 0,
+      };
+    }
+    await deps.sleep(Math.max(10, wait));
+  }
+  const url = await deps.secret(channel.webhookUrlParameter);
+  const result = await sendToSlackWebhook(alert, url);
+  // A revoked hook is replaced in the parameter; the replay must read the new one, not the cache.
+  if (result.kind === 'rejected')
+    await deps.secret(channel.webhookUrlParameter, { fresh: true }).catch(() => undefined);
+  return result;
+}
+
+/**
+ * Handles one batch from the receiver's queue. Messages go one after another (pacing is per receiver);
+ * those to retry are reported as batch item failures with their visibility set to the backoff.
+ */
+export async function sendBatch(
+  records: readonly SQSRecord[],
+  deps: SenderDeps,
+): Promise<{ response: SQSBatchResponse; outcomes: MessageOutcome[] }> {
+  const failures: { itemIdentifier: string }[] = [];
+  const outcomes: MessageOutcome[] = [];
+  for (const record of records) {
+    let step: Step;
+    try {
+      step = await deliver(record, deps);
+    } catch (error) {
+      // The ledger or the secret could not be read or written: nothing was marked; retry the message.
+      step = {
+        outcome: 'retry',
+        reason: `${(error as Error).name}: ${(error as Error).message.slice(0, 300)}`,
+        retryInSeconds: 30,
+      };
+    }
+    if (step.outcome === 'dead-lettered') {
+      await deps.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: deps.config.deadLetterQueueUrl,
+          MessageBody: record.body,
+          MessageAttributes: {
+            failureReason: { DataType: 'String', StringValue: (step.reason ?? 'unknown').slice(0, 1000) },
+            receiver: { DataType: 'String', StringValue: deps.config.receiver },
+            attempts: { DataType: 'Number', StringValue: record.attributes.ApproximateReceiveCount ?? '1' },
+          },
+        }),
+      );
+    }
+    if (step.outcome === 'retry') {
+      failures.push({ itemIdentifier: record.messageId });
+      await deps.sqs
+        .send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: deps.config.queueUrl,
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: Math.min(43_200, step.retryInSeconds ?? 30),
+          }),
+        )
+        .catch(() => undefined); // the queue's own visibility timeout then decides when it returns
+    }
+    outcomes.push({
+      messageId: record.messageId,
+      outcome: step.outcome,
+      ...(step.reason ? { reason: step.reason } : {}),
+    });
+  }
+  return { response: { batchItemFailures: failures }, outcomes };
+}

@@ -1,0 +1,108 @@
+/**
+ * What the alert router keeps in the state table: the open episode of each alarm (partition
+ * `alert-episode#<alarm ARN>`) and the alerts held for the digest (`alert-digest#<UTC day>`). Every item
+ * has a TTL; only the router writes them.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { OpenEpisode } from './alarm-alert.ts';
+import type { Alert } from './model.ts';
+
+/** An episode open longer than this is forgotten (the reconciler resolves what CloudWatch shows as OK). */
+const EPISODE_TTL_DAYS = 30;
+/** Digest items outlive the day they are read on by a week, for a late or repeated digest. */
+const DIGEST_TTL_DAYS = 8;
+
+const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
+const ttl = (nowMs: number, days: number) => Math.floor(nowMs / 1000) + days * 86_400;
+
+/** Open alarm episodes, one item per alarm ARN. */
+export class EpisodeStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private key(alarmArn: string) {
+    return { pk: `alert-episode#${alarmArn}`, sk: 'open' };
+  }
+
+  async open(alarmArn: string): Promise<OpenEpisode | undefined> {
+    const out = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: this.key(alarmArn), ConsistentRead: true }),
+    );
+    const item = out.Item;
+    if (!item || typeof item.key !== 'string') return undefined;
+    return {
+      key: item.key,
+      startedAt: Number(item.startedAt),
+      severity: item.severity as OpenEpisode['severity'],
+    };
+  }
+
+  /**
+   * Records the episode as open unless one already is; returns the episode that is open afterwards (this
+   * one, or the one a concurrent delivery recorded first).
+   */
+  async start(alarmArn: string, episode: OpenEpisode, nowMs: number): Promise<OpenEpisode> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...this.key(alarmArn), ...episode, expiresAt: ttl(nowMs, EPISODE_TTL_DAYS) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return episode;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.open(alarmArn)) ?? episode;
+    }
+  }
+
+  /** Closes the episode if it is still the open one (a newer episode is left alone). */
+  async close(alarmArn: string, key: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: this.key(alarmArn),
+          ConditionExpression: '#key = :key',
+          ExpressionAttributeNames: { '#key': 'key' },
+          ExpressionAttributeValues: { ':key': key },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}
+
+/** Alerts held for the daily digest: info alerts and muted ones, by UTC day. */
+export class DigestStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Keeps the alert for the digest; the same alert kept twice is one item. */
+  async keep(alert: Alert, why: string, nowMs: number): Promise<void> {
+    const day = new Date(alert.at).toISOString().slice(0, 10);
+    const sk = createHash('sha256').update(`${alert.key}#${alert.status}`).digest('hex');
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `alert-digest#${day}`,
+          sk,
+          alert,
+          why,
+          keptAt: nowMs,
+          expiresAt: ttl(nowMs, DIGEST_TTL_DAYS),
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { alarmAlert } from '../../../lambdas/alerts/alarm-alert.ts';
+import { dedupKey, PAGERDUTY_LIMITS, pagerDutyEvent } from '../../../lambdas/alerts/pagerduty-event.ts';
+import { SLACK_LIMITS, slackMessage } from '../../../lambdas/alerts/slack-message.ts';
+import { escapeMrkdwn, truncate } from '../../../lambdas/alerts/text.ts';
+import { alarmChange, T0 } from './alarm-events.ts';
+import { alert } from './alert-fixture.ts';
+
+/** The largest real content: AWS's maximum description, 4,000 characters of reason data, 60 triggering alarms. */
+function largestAlert() {
+  const children = Array.from({ length: 60 }, (_, i) => ({
+    arn: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${'api-dependency-health-check-'.padEnd(60, 'x')}-${i}`,
+    state: { value: 'ALARM', timestamp: '2026-12-01T03:00:00.000+0000' },
+  }));
+  const event = alarmChange(`api-${'very-long-alarm-name-'.repeat(11)}critical`, {
+    description: 'D'.repeat(1024),
+    reason: 'R'.repeat(1023),
+    reasonData: JSON.stringify({ triggeringAlarms: children, padding: 'p'.repeat(4000) }),
+  });
+  const v = alarmAlert(event, T0, undefined, { severity: {}, insufficientData: 'ignore' });
+  if (v.kind !== 'alert') throw new Error('expected an alert');
+  return v.alert;
+}
+
+describe('truncate', () => {
+  it.each([
+    ['short text stays', 'abc', 10, 'abc'],
+    ['exactly the limit stays', 'x'.repeat(10), 10, 'x'.repeat(10)],
+  ])('%s', (_, text, max, expected) => expect(truncate(text, max)).toBe(expected));
+
+  it('long text is cut to the limit with a marker saying how much was cut', () => {
+    const out = truncate('y'.repeat(5000), 3000);
+    expect(out).toHaveLength(3000);
+    expect(out).toMatch(/ … \[truncated: \d+ more characters\]$/);
+    const cut = Number(/truncated: (\d+)/.exec(out)?.[1]);
+    expect(out.indexOf(' …') + cut).toBe(5000);
+  });
+
+  it('mrkdwn control characters are escaped', () => expect(escapeMrkdwn('a<b>&c')).toBe('a&lt;b&gt;&amp;c'));
+});
+
+describe('slackMessage: Block Kit within its limits', () => {
+  it('the largest real content fits: header ≤ 150, sections ≤ 3,000 with a visible marker, ≤ 50 blocks', () => {
+    const message = slackMessage(largestAlert());
+    expect(message.blocks.length).toBeLessThanOrEqual(50);
+    const header = message.blocks[0] as { type: string; text: { text: string } };
+    expect(header.type).toBe('header');
+    expect(header.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.header);
+    const sections = message.blocks.filter((b) => b.type === 'section') as { text: { text: string } }[];
+    for (const s of sections) expect(s.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.section);
+    expect(sections.some((s) => s.text.text.includes('[truncated:'))).toBe(true);
+    expect(message.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallback);
+  });
+
+  it('a resolution says so in the header and the fallback text', () => {
+    const m = slackMessage(alert({ status: 'resolved', title: 'api-5xx resolved after 12 minutes' }));
+    expect(m.text).toContain('Resolved: api-5xx resolved after 12 minutes');
+    expect((m.blocks[0] as { text: { text: string } }).text.text).toBe(
+      'Resolved: api-5xx resolved after 12 minutes',
+    );
+  });
+
+  it('what Nightshift did, links and notes each get a block', () => {
+    const m = slackMessage(
+      alert({
+        action: 'rolled api back to :1',
+        links: [{ text: 'Alarm', href: 'https://console.example/alarm' }],
+        notes: ['severity from name'],
+      }),
+    );
+    expect(m.blocks.map((b) => b.type)).toEqual([
+      'header',
+      'section',
+      'section',
+      'section',
+      'section',
+      'context',
+    ]);
+    expect(JSON.stringify(m.blocks)).toContain('<https://console.example/alarm|Alarm>');
+  });
+});
+
+describe('pagerDutyEvent', () => {
+  it('trigger: summary ≤ 1,024, severity mapped, custom details say what Nightshift did, links kept', () => {
+    const a = largestAlert();
+    const e = pagerDutyEvent({ ...a, action: 'Nightshift rolled api back' }) as {
+      event_action: string;
+      dedup_key: string;
+      payload: { summary: string; severity: string; source: string; custom_details: Record<string, unknown> };
+      links: unknown[];
+    };
+    expect(e.event_action).toBe('trigger');
+    expect(e.payload.summary.length).toBeLessThanOrEqual(PAGERDUTY_LIMITS.summary);
+    expect(e.payload.severity).toBe('critical');
+    expect(e.payload.custom_details.what_nightshift_did).toBe('Nightshift rolled api back');
+    expect(e.dedup_key.length).toBeLessThanOrEqual(PAGERDUTY_LIMITS.dedupKey);
+    expect(e.links).toHaveLength(1);
+    expect(Buffer.byteLength(JSON.stringify(e))).toBeLessThan(512 * 1024);
+  });
+
+  it('resolve carries only the same dedup_key', () => {
+    const firing = pagerDutyEvent(alert()) as { dedup_key: string };
+    expect(pagerDutyEvent(alert({ status: 'resolved' }))).toEqual({
+      event_action: 'resolve',
+      dedup_key: firing.dedup_key,
+    });
+  });
+
+  it('a key longer than 255 characters is hashed, the same way every time', () => {
+    const long = `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${'x'.repeat(255)}@2026-12-01T03:00:00.000+0000`;
+    expect(dedupKey(long)).toHaveLength('nightshift:sha256:'.length + 64);
+    expect(dedupKey(long)).toBe(dedupKey(long));
+    expect(dedupKey(`${long}y`)).not.toBe(dedupKey(long));
+    expect(dedupKey('short')).toBe('short');
+  });
+});

@@ -1,0 +1,214 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RouterRuntimeConfig } from '../../../lambdas/alerts/config.ts';
+import { type DeliveryRequest, type RouterDeps, routeEvent } from '../../../lambdas/alerts/router.ts';
+import { DigestStore, EpisodeStore } from '../../../lambdas/alerts/state.ts';
+import { InvalidEventError } from '../../../lambdas/shared/errors.ts';
+import { startStateTable } from '../../support/dynamo.ts';
+import { ACCOUNT, alarmChange, episodeOf, REGION, T0 } from './alarm-events.ts';
+
+const sqs = mockClient(SQSClient);
+const ssm = mockClient(SSMClient);
+let table: Awaited<ReturnType<typeof startStateTable>>;
+beforeAll(async () => {
+  table = await startStateTable();
+});
+afterAll(() => table.stop());
+beforeEach(() => {
+  sqs.reset();
+  ssm.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+  ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
+});
+
+const config: RouterRuntimeConfig = {
+  auditRetentionDays: 400,
+  receivers: {
+    pagerduty: { kind: 'pagerduty', queueUrl: 'https://sqs/q-pagerduty' },
+    slack: { kind: 'slack', queueUrl: 'https://sqs/q-slack' },
+  },
+  undelivered: [],
+  routes: [],
+  severity: { tagKey: 'severity', fromName: true, alarms: [], default: 'warning' },
+  silences: [],
+  silencesParameter: '/nightshift/silences',
+  insufficientData: 'ignore',
+  services: [{ prefix: 'api-', service: 'api' }],
+};
+
+function deps(o: Partial<RouterDeps> = {}): RouterDeps {
+  return {
+    sqs: new SQSClient({ region: REGION }),
+    ssm: new SSMClient({ region: REGION }),
+    episodes: new EpisodeStore(table.documents, table.tableName),
+    digest: new DigestStore(table.documents, table.tableName),
+    clock: () => T0 + 60_000,
+    config,
+    origin: { account: ACCOUNT, region: REGION },
+    bounds: { maxAgeMs: 3 * 3600_000, maxSkewMs: 300_000 },
+    ...o,
+  };
+}
+
+const queued = () =>
+  sqs.commandCalls(SendMessageCommand).map((c) => ({
+    queue: c.args[0].input.QueueUrl,
+    request: JSON.parse(c.args[0].input.MessageBody ?? '{}') as DeliveryRequest,
+  }));
+
+describe('routeEvent: alarm episodes to receivers', () => {
+  it('a critical ALARM goes to PagerDuty and Slack with the episode as its key; its OK resolves the same key', async () => {
+    const r = await routeEvent(alarmChange('api-5xx-critical'), deps());
+    expect(r).toMatchObject({
+      outcome: 'routed',
+      status: 'firing',
+      severity: 'critical',
+      receivers: ['pagerduty', 'slack'],
+    });
+    const key = episodeOf('api-5xx-critical');
+    expect(queued().map((q) => [q.queue, q.request.deliveryKey])).toEqual([
+      ['https://sqs/q-pagerduty', `${key}#firing`],
+      ['https://sqs/q-slack', `${key}#firing`],
+    ]);
+    sqs.resetHistory();
+    const ok = await routeEvent(alarmChange('api-5xx-critical', { value: 'OK', at: T0 + 30_000 }), deps());
+    expect(ok).toMatchObject({ outcome: 'routed', status: 'resolved', key });
+    expect(queued().map((q) => q.request.deliveryKey)).toEqual([`${key}#resolved`, `${key}#resolved`]);
+    expect(
+      await new EpisodeStore(table.documents, table.tableName).open(key.split('@')[0] ?? ''),
+    ).toBeUndefined();
+  });
+
+  it('100 concurrent deliveries of one ALARM make one episode: every queued request has the same delivery key', async () => {
+    const event = alarmChange('api-latency-critical');
+    await Promise.all(Array.from({ length: 100 }, () => routeEvent(event, deps())));
+    const keys = new Set(queued().map((q) => `${q.queue} ${q.request.deliveryKey}`));
+    expect([...keys]).toEqual([
+      `https://sqs/q-pagerduty ${episodeOf('api-latency-critical')}#firing`,
+      `https://sqs/q-slack ${episodeOf('api-latency-critical')}#firing`,
+    ]);
+  });
+
+  it('a warning reaches Slack only; an info alarm is kept for the digest, not sent', async () => {
+    expect(await routeEvent(alarmChange('api-cpu-warning'), deps())).toMatchObject({
+      receivers: ['slack'],
+      kept: false,
+    });
+    expect(await routeEvent(alarmChange('api-cpu-info'), deps())).toMatchObject({
+      receivers: [],
+      kept: true,
+    });
+  });
+
+  it('a silence from the parameter mutes a warning (kept for the digest); an unreadable parameter mutes nothing', async () => {
+    const silence = {
+      comment: 'planned maintenance of api (ops)',
+      matchers: { service: ['api'], severity: ['warning'] },
+      startsAt: '2026-12-01T02:00:00Z',
+      endsAt: '2026-12-01T05:00:00Z',
+    };
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify([silence]) } });
+    expect(await routeEvent(alarmChange('api-disk-warning'), deps())).toMatchObject({
+      receivers: [],
+      kept: true,
+      mutedBy: silence.comment,
+    });
+    ssm
+      .on(GetParameterCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const r = await routeEvent(alarmChange('api-mem-warning'), deps());
+    expect(r).toMatchObject({ receivers: ['slack'] });
+    if (r.outcome === 'routed')
+      expect(r.notes.join()).toContain('silences in /nightshift/silences not applied');
+  });
+
+  it('a failed enqueue fails the event (retried) and does not close the episode', async () => {
+    await routeEvent(alarmChange('api-queue-critical'), deps());
+    sqs
+      .on(SendMessageCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    await expect(
+      routeEvent(alarmChange('api-queue-critical', { value: 'OK', at: T0 + 1000 }), deps()),
+    ).rejects.toThrow('throttled');
+    const open = await new EpisodeStore(table.documents, table.tableName).open(
+      episodeOf('api-queue-critical').split('@')[0] ?? '',
+    );
+    expect(open?.key).toBe(episodeOf('api-queue-critical'));
+  });
+});
+
+describe('routeEvent: other sources and bad input', () => {
+  const nightshift = (detail: Record<string, unknown>, o: { account?: string } = {}) => ({
+    version: '0',
+    id: crypto.randomUUID(),
+    source: 'nightshift',
+    'detail-type': 'Restore Verification Failed',
+    account: o.account ?? ACCOUNT,
+    region: REGION,
+    time: new Date(T0).toISOString(),
+    resources: [],
+    detail,
+  });
+
+  it('a nightshift event is routed by its own severity under its eventKey', async () => {
+    const r = await routeEvent(
+      nightshift({
+        severity: 'critical',
+        eventKey: 'restore-verify#instance#copy-1#failed',
+        database: 'webhooks-db',
+        reason: 'row count 0',
+      }),
+      deps(),
+    );
+    expect(r).toMatchObject({
+      outcome: 'routed',
+      key: 'restore-verify#instance#copy-1#failed',
+      receivers: ['pagerduty', 'slack'],
+    });
+    expect(queued()[0]?.request.alert).toMatchObject({
+      title: 'Restore Verification Failed: webhooks-db',
+      source: 'nightshift',
+    });
+  });
+
+  it('events from another account, without an eventKey, of an unknown kind, or too old are refused naming the field', async () => {
+    await expect(
+      routeEvent(nightshift({ severity: 'critical', eventKey: 'k' }, { account: '999999999999' }), deps()),
+    ).rejects.toThrow(/account "999999999999" is not this stack's account/);
+    await expect(routeEvent(nightshift({ severity: 'critical' }), deps())).rejects.toThrow(
+      /detail\.eventKey/,
+    );
+    await expect(
+      routeEvent({ source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification' }, deps()),
+    ).rejects.toThrow(InvalidEventError);
+    await expect(
+      routeEvent(alarmChange('api-old-critical', { at: T0 - 10 * 3600_000 }), deps()),
+    ).rejects.toThrow(/detail\.state\.timestamp|time/);
+    expect(queued()).toEqual([]);
+  });
+
+  it('a failed ECS deployment is a warning for the service', async () => {
+    const r = await routeEvent(
+      {
+        version: '0',
+        id: 'x',
+        source: 'aws.ecs',
+        'detail-type': 'ECS Deployment State Change',
+        account: ACCOUNT,
+        region: REGION,
+        time: new Date(T0).toISOString(),
+        resources: [`arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`],
+        detail: {
+          eventType: 'ERROR',
+          eventName: 'SERVICE_DEPLOYMENT_FAILED',
+          deploymentId: 'ecs-svc/1',
+          reason: 'circuit breaker',
+        },
+      },
+      deps(),
+    );
+    expect(r).toMatchObject({ outcome: 'routed', severity: 'warning', receivers: ['slack'] });
+  });
+});
