@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { Alerts } from './alerts.ts';
 import type { NightshiftConfig } from './config/schema.ts';
 import { snapshotCapacityWarnings } from './config/snapshot-capacity.ts';
 import { EcsRollback } from './ecs-rollback.ts';
@@ -35,6 +36,7 @@ export class Nightshift extends Construct {
   readonly ecsRollback?: EcsRollback;
   readonly rdsSnapshots?: RdsSnapshots;
   readonly restoreVerify?: RestoreVerify;
+  readonly alerts?: Alerts;
 
   constructor(scope: Construct, id: string, props: NightshiftProps) {
     super(scope, id);
@@ -103,6 +105,14 @@ export class Nightshift extends Construct {
     const rollback = config.ecsRollback;
     if (rollback?.enabled) {
       this.ecsRollback = new EcsRollback(this, 'EcsRollback', { ...common, config: rollback });
+    }
+
+    if (config.alerts) {
+      this.alerts = new Alerts(this, 'AlertRouting', {
+        ...common,
+        config: config.alerts,
+        ecsRollback: rollback?.enabled ? rollback : undefined,
+      });
     }
   }
 }

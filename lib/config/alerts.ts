@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ALERT_SOURCES, SEVERITIES } from '../../lambdas/alerts/model.ts';
 import { DIGEST, defaultRoutes } from '../../lambdas/alerts/routing.ts';
 import { parseSilences, SilenceError } from '../../lambdas/alerts/silences.ts';
+import { alarmSelectorSchema } from './alarm-selectors.ts';
 import { closestKey } from './problems.ts';
 
 const severity = z.enum(SEVERITIES);
@@ -167,6 +168,10 @@ export const alertsSchema = z
       .string()
       .regex(/^\/[A-Za-z0-9_./-]{1,1010}$/, 'must be an SSM parameter name starting with /')
       .optional(),
+    /** Alarms to alert on besides those that guard ECS services (exact names or name prefixes). */
+    alarms: z.array(alarmSelectorSchema).default([]),
+    /** A runbook page for every alarm alert; `{alarm}` is replaced by the alarm's name. */
+    runbookUrl: httpsBaseUrl.optional(),
     /** What an INSUFFICIENT_DATA state does. @default 'ignore' */
     insufficientData: z.enum(['ignore', 'alert']).default('ignore'),
   })

@@ -1,0 +1,130 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
+import { exampleAppConfig } from '../../local/sandbox/example-config.ts';
+import { asList, granting, roleStatements } from './role-statements.ts';
+import { ACCOUNT, buildStack, REGION } from './stack-fixture.ts';
+
+const withAlerts: NightshiftConfigInput = {
+  ...exampleAppConfig,
+  alerts: {
+    receivers: {
+      'pagerduty-oncall': {
+        kind: 'pagerduty',
+        routingKeyParameter: '/nightshift/pagerduty/routing-key',
+        region: 'eu',
+      },
+      'slack-ops': { kind: 'slack', webhookUrlParameter: '/nightshift/slack/ops-webhook' },
+      'email-ops': {
+        kind: 'email',
+        identity: 'example.com',
+        from: 'nightshift@example.com',
+        to: ['ops@example.com'],
+      },
+    },
+    silencesParameter: '/nightshift/silences',
+    alarms: [{ prefix: 'webhooks-db-' }],
+  },
+};
+const { app, stack, template } = buildStack(withAlerts);
+const t = template();
+const json = JSON.stringify(t.toJSON());
+const resources = t.toJSON().Resources as Record<
+  string,
+  { Type: string; Properties: Record<string, unknown> }
+>;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+describe('Alerts construct', () => {
+  it('is nag clean', () => {
+    expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  it('each sender reads only its own secret parameter; the router only the silences parameter', () => {
+    const param = (name: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/nightshift/${name}`;
+    const reads = (role: string) =>
+      granting(roleStatements(t, role), 'ssm:GetParameter')
+        .flatMap((s) => asList(s.Resource))
+        .filter((r) => !String(r).includes('kill-switch'));
+    expect(reads('Receiverpagerdutyoncall')).toEqual([param('pagerduty/routing-key')]);
+    expect(reads('Receiverslackops')).toEqual([param('slack/ops-webhook')]);
+    expect(reads('AlertRoutingRouter')).toEqual([param('silences')]);
+  });
+
+  it("each function writes only its own items: the router its episodes and digest, a sender its receiver's records", () => {
+    const own = (role: string) =>
+      roleStatements(t, role).find((s) => s.Sid === 'StateOwnItems')?.Condition?.['ForAllValues:StringLike'];
+    expect(own('AlertRoutingRouter')).toEqual({
+      'dynamodb:LeadingKeys': ['alert-episode#*', 'alert-digest#*'],
+    });
+    expect(own('Receiverslackops')).toEqual({
+      'dynamodb:LeadingKeys': ['alert-delivery#slack-ops', 'alert-rate#slack-ops'],
+    });
+  });
+
+  it('the router may send only to the receivers’ queues; a sender only to its own DLQ', () => {
+    // Besides the stack's shared DLQ, where Lambda puts failed asynchronous invocations.
+    const sends = (role: string) =>
+      granting(roleStatements(t, role), 'sqs:SendMessage')
+        .flatMap((s) => asList(s.Resource))
+        .filter((r) => !String(r).includes('NightshiftDeadLetters'));
+    expect(sends('AlertRoutingRouter').map(String).sort()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/Receiverpagerdutyoncall.*Queue/),
+        expect.stringMatching(/Receiverslackops.*Queue/),
+      ]),
+    );
+    expect(sends('AlertRoutingRouter')).toHaveLength(2);
+    expect(sends('Receiverslackops')).toEqual([expect.stringMatching(/Receiverslackops.*DeadLetters/)]);
+  });
+
+  it('per receiver: an encrypted queue with a DLQ, an alarm on the DLQ, an event source with partial batch responses', () => {
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+      BatchSize: 5,
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { maxReceiveCount: 10, deadLetterTargetArn: Match.anyValue() },
+    });
+    const dlqAlarms = ofType('AWS::CloudWatch::Alarm').filter(([id]) =>
+      /Receiver.*DeadLettersWaiting/.test(id),
+    );
+    expect(dlqAlarms).toHaveLength(2);
+    for (const [, a] of dlqAlarms) expect(JSON.stringify(a.Properties.AlarmActions)).toContain('Alerts');
+  });
+
+  it('routes every nightshift event, the guarded and configured alarms, and failed deployments of guarded services', () => {
+    const patterns = ofType('AWS::Events::Rule')
+      .filter(([id]) => id.startsWith('NightshiftAlertRouting'))
+      .map(([, r]) => r.Properties.EventPattern as Record<string, unknown>);
+    expect(patterns).toContainEqual({ source: ['nightshift'], account: [ACCOUNT], region: [REGION] });
+    const alarm = patterns.find((p) => JSON.stringify(p.source) === '["aws.cloudwatch"]') as {
+      detail: { alarmName: unknown[] };
+    };
+    expect(alarm.detail.alarmName).toEqual(
+      expect.arrayContaining([
+        'webhooks-api-5xx-rate-high',
+        { prefix: 'webhooks-api-unhealthy-hosts' },
+        { prefix: 'webhooks-db-' },
+      ]),
+    );
+    expect(patterns).toContainEqual(
+      expect.objectContaining({ source: ['aws.ecs'], detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] } }),
+    );
+  });
+
+  it('PagerDuty EU by region; secrets only as parameter names', () => {
+    expect(json).toContain('https://events.eu.pagerduty.com');
+    expect(json).not.toMatch(/hooks\.slack\.com|xox[bp]-/);
+  });
+
+  it('warns at synth that a receiver without a sender yet only feeds the digest', () => {
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('receiver email-ops \\(email\\) has no sender yet'),
+    );
+  });
+});
