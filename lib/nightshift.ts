@@ -8,13 +8,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Alerts } from './alerts.ts';
+import { restrictNightshiftSource } from './bus-policy.ts';
 import type { NightshiftConfig } from './config/schema.ts';
 import { snapshotCapacityWarnings } from './config/snapshot-capacity.ts';
 import { EcsRollback } from './ecs-rollback.ts';
 import { acknowledgeNag } from './nag.ts';
 import { RdsSnapshots } from './rds-snapshots.ts';
 import { RestoreVerify } from './restore-verify.ts';
-import type { RunbookCommonProps } from './runbook-function.ts';
+import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
 import { StateTable } from './state-table.ts';
 
 /** Properties of {@link Nightshift}. */
@@ -114,5 +115,11 @@ export class Nightshift extends Construct {
         ecsRollback: rollback?.enabled ? rollback : undefined,
       });
     }
+
+    const roles = this.node
+      .findAll()
+      .filter((c): c is RunbookFunction<never> => c instanceof RunbookFunction)
+      .flatMap((f) => (f.function.role ? [f.function.role] : []));
+    if (roles.length > 0) restrictNightshiftSource(this, eventBus, roles);
   }
 }

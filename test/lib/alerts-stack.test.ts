@@ -121,6 +121,32 @@ describe('Alerts construct', () => {
     expect(json).not.toMatch(/hooks\.slack\.com|xox[bp]-/);
   });
 
+  it("denies PutEvents as source nightshift on the bus to every principal but Nightshift's roles", () => {
+    const policies = ofType('AWS::Events::EventBusPolicy');
+    expect(policies).toHaveLength(1);
+    const { Statement: statement, EventBusName } = policies[0]?.[1].Properties as {
+      EventBusName: string;
+      Statement: {
+        Effect: string;
+        Principal: unknown;
+        Action: string;
+        Condition: Record<string, Record<string, unknown>>;
+      };
+    };
+    expect(EventBusName).toBe('default');
+    expect(statement).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'events:PutEvents' });
+    expect(statement.Condition.StringEquals).toEqual({ 'events:source': 'nightshift' });
+    const allowed = JSON.stringify(statement.Condition.ArnNotEquals?.['aws:PrincipalArn']);
+    const roles = ofType('AWS::IAM::Role')
+      .map(([id]) => id)
+      .filter((id) => !id.includes('CustomResource') && !id.includes('LogRetention'));
+    const functionRoles = roles.filter((id) =>
+      ofType('AWS::Lambda::Function').some(([, f]) => JSON.stringify(f.Properties.Role).includes(`"${id}"`)),
+    );
+    expect(functionRoles.length).toBeGreaterThanOrEqual(5);
+    for (const id of functionRoles) expect(allowed).toContain(`"${id}"`);
+  });
+
   it('warns at synth that a receiver without a sender yet only feeds the digest', () => {
     Annotations.fromStack(stack).hasWarning(
       '*',
