@@ -1,6 +1,6 @@
 import { actionInfo, arnFromFormat } from '../iam/actions.ts';
 import { evaluate } from '../iam/evaluate.ts';
-import type { PolicyDocument } from '../iam/policy.ts';
+import type { PolicyDocument, PolicyStatement } from '../iam/policy.ts';
 import { AwsServiceError } from './errors.ts';
 
 /** Who is calling: a function's role (its policies apply) or the sandbox operator (unrestricted). */
@@ -10,6 +10,8 @@ export interface Caller {
   readonly secretAccessKey: string;
   /** `arn:aws:sts::<acct>:assumed-role/<role>/<session>` for roles, or the operator's ARN. */
   readonly principalArn: string;
+  /** For a role's session, the role's ARN (`aws:PrincipalArn`). */
+  readonly roleArn?: string;
   /** Identity policies that apply, or `unrestricted` for the operator that plays the world. */
   readonly policies: readonly PolicyDocument[] | 'unrestricted';
 }
@@ -32,6 +34,61 @@ export interface AuthorizationNeed {
 export interface Partition {
   readonly region: string;
   readonly account: string;
+  /**
+   * Resource-based policies by resource ARN (e.g. an event bus's policy statements). Their explicit denies
+   * apply to every caller whose principal they name, the operator included, as on AWS.
+   */
+  readonly resourcePolicies?: ReadonlyMap<string, readonly ResourcePolicyStatement[]>;
+}
+
+/** A statement of a resource-based policy: an identity statement plus whom it is about. */
+export interface ResourcePolicyStatement extends PolicyStatement {
+  readonly Principal?: '*' | { readonly AWS?: string | readonly string[] };
+}
+
+/** Whether a resource policy statement's `Principal` names the caller (`*`, its account, or its ARN). */
+function namesPrincipal(statement: ResourcePolicyStatement, caller: Caller, principalArn: string): boolean {
+  const p = statement.Principal;
+  if (p === '*') return true;
+  const listed = p?.AWS === undefined ? [] : Array.isArray(p.AWS) ? p.AWS : [p.AWS as string];
+  const account = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(caller.principalArn)?.[1];
+  return listed.some(
+    (v) =>
+      v === '*' ||
+      v === principalArn ||
+      v === caller.principalArn ||
+      v === account ||
+      v === `arn:aws:iam::${account}:root`,
+  );
+}
+
+/** Throws when a resource-based policy of one of the resources explicitly denies the call. */
+function checkResourceDenies(
+  caller: Caller,
+  need: AuthorizationNeed,
+  resources: readonly string[],
+  where: Partition,
+  context: Record<string, string | string[] | undefined>,
+): void {
+  for (const resource of resources) {
+    const principalArn = String(context['aws:PrincipalArn'] ?? caller.principalArn);
+    const denies = (where.resourcePolicies?.get(resource) ?? []).filter(
+      (s) => s.Effect === 'Deny' && namesPrincipal(s, caller, principalArn),
+    );
+    if (denies.length === 0) continue;
+    const statements = denies.map(({ Principal: _p, ...rest }) => rest as PolicyStatement);
+    const decision = evaluate([{ Version: '2012-10-17', Statement: statements }], {
+      action: need.action,
+      resources: [resource],
+      context,
+    });
+    if (decision.reason.startsWith('explicit deny')) {
+      throw new AwsServiceError(
+        'AccessDeniedException',
+        `User: ${caller.principalArn} is not authorized to perform: ${need.action} on resource: ${resource} with an explicit deny in a resource-based policy`,
+      );
+    }
+  }
 }
 
 /**
@@ -44,14 +101,14 @@ export async function authorize(
   needs: readonly AuthorizationNeed[],
   where: Partition,
 ): Promise<void> {
-  if (caller.policies === 'unrestricted') return;
   for (const need of needs) {
+    if (caller.policies === 'unrestricted' && !where.resourcePolicies?.size) return;
     const resources = await resourcesOf(need, where);
-    const decision = evaluate([...caller.policies], {
-      action: need.action,
-      resources,
-      context: { 'aws:PrincipalArn': caller.principalArn, ...need.context },
-    });
+    // For a role session AWS sets aws:PrincipalArn to the role's ARN, not the assumed-role session's.
+    const context = { 'aws:PrincipalArn': caller.roleArn ?? caller.principalArn, ...need.context };
+    checkResourceDenies(caller, need, resources, where, context);
+    if (caller.policies === 'unrestricted') continue;
+    const decision = evaluate([...caller.policies], { action: need.action, resources, context });
     if (!decision.allowed) {
       throw new AwsServiceError(
         'AccessDeniedException',
