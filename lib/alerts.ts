@@ -81,7 +81,7 @@ export class Alerts extends Construct {
     this.router = new RunbookFunction<RouterRuntimeConfig>(this, 'Router', {
       runbook: 'alert-router',
       common: props,
-      stateKeys: { own: ['alert-episode#*', 'alert-digest#*'] },
+      stateKeys: { own: ['alert-episodes', 'alert-digest#*'] },
       runbookConfig: {
         receivers: Object.fromEntries(
           [...receivers].map(([name, r]) => [
@@ -109,6 +109,25 @@ export class Alerts extends Construct {
         }),
       );
     }
+
+    // The reconciler reads the state of every alarm with an open episode; composite alarms are described
+    // only to a "*"-scoped permission, so the statement lives in a policy of its own.
+    const describeAlarms = new iam.Policy(this, 'DescribeAlarmsToReconcile', {
+      roles: [this.router.function.role as iam.IRole],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'DescribeAlarms',
+          actions: ['cloudwatch:DescribeAlarms'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    acknowledgeNag(
+      describeAlarms,
+      'IAM5',
+      'the reconciler reads the state of alarms with open episodes, composite ones included, which DescribeAlarms returns only to a "*"-scoped permission; it reads alarm state and changes nothing',
+      'Resource::*',
+    );
 
     const origin = { account: [stack.account], region: [stack.region] };
     const alarmNames = [...services, ...config.alarms].map((a) =>
@@ -154,6 +173,14 @@ export class Alerts extends Construct {
         }),
       );
     }
+    rules.push(
+      new events.Rule(this, 'Reconcile', {
+        description:
+          'Nightshift alerts: resolve open episodes whose alarm is OK or gone (an OK that was lost)',
+        schedule: events.Schedule.rate(Duration.minutes(5)),
+        targets: [this.router.ruleTarget()],
+      }),
+    );
     this.rules = rules;
   }
 

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { documentClient, ssmClient } from '#shared/clients';
+import { cloudWatchClient, documentClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
 import { observability, runbookHandler } from '#shared/middleware';
 import { systemClock } from '#shared/time';
@@ -18,6 +18,7 @@ export const handler = runbookHandler(o, async ({ event, redrive }) => {
   const result = await routeEvent(event, {
     sqs,
     ssm: ssmClient(),
+    cloudwatch: cloudWatchClient(),
     episodes: new EpisodeStore(documentClient(), env.stateTableName),
     digest: new DigestStore(documentClient(), env.stateTableName),
     clock: systemClock,

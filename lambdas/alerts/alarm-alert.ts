@@ -1,6 +1,6 @@
 /**
  * A `CloudWatch Alarm State Change` as an alert: which episode it opens, continues or resolves, and what
- * the people on call read. Pure: the open episode of the alarm comes from the state table (`episodes.ts`).
+ * the people on call read. Pure: the open episode of the alarm comes from the state table (`state.ts`).
  *
  * An episode is the alarm's ARN plus the time it entered ALARM (`<arn>@<timestamp>`, the id the ECS
  * rollback uses). An ALARM after ALARM (a composite whose triggering children changed) continues the open
@@ -18,6 +18,8 @@ export interface OpenEpisode {
   readonly key: string;
   readonly startedAt: number;
   readonly severity: Severity;
+  /** The service of the alarm when the episode opened (for the resolution a reconciler sends). */
+  readonly service?: string;
 }
 
 /** How the alert router treats alarms. */
@@ -39,7 +41,13 @@ export interface AlarmAlertConfig {
 
 /** What an alarm event means: an alert to send, or nothing and why. */
 export type AlarmVerdict =
-  | { readonly kind: 'alert'; readonly alert: Alert; readonly opens: boolean }
+  | {
+      readonly kind: 'alert';
+      readonly alert: Alert;
+      readonly opens: boolean;
+      /** An open episode this ALARM proves ended unseen (the alarm was OK in between): resolve it too. */
+      readonly supersedes?: OpenEpisode;
+    }
   | { readonly kind: 'ignored'; readonly reason: string };
 
 /** The triggering alarms a composite's `reasonData` lists, shortened to their names. */
@@ -85,13 +93,27 @@ export function alarmConsoleUrl(region: string, alarmName: string): string {
 export function alarmAlert(
   event: AlarmStateChange,
   stateAt: number,
-  open: OpenEpisode | undefined,
+  recorded: OpenEpisode | undefined,
   config: AlarmAlertConfig,
 ): AlarmVerdict {
   const { detail } = event;
   const arn = event.resources[0] ?? '';
   const state = detail.state.value;
   const firing = state === 'ALARM' || (state === 'INSUFFICIENT_DATA' && config.insufficientData === 'alert');
+  const ownKey = `${arn}@${detail.state.timestamp}`;
+  let open = recorded;
+  let supersedes: OpenEpisode | undefined;
+  if (firing && open && open.key !== ownKey && detail.previousState?.value === 'OK') {
+    if (stateAt < open.startedAt) {
+      return {
+        kind: 'ignored',
+        reason: `alarm ${detail.alarmName}: this ALARM of ${detail.state.timestamp} is older than the episode open since ${iso(open.startedAt)} (a late delivery)`,
+      };
+    }
+    // The alarm was OK in between and that OK never arrived: the recorded episode is over, this is a new one.
+    supersedes = open;
+    open = undefined;
+  }
   if (!firing && state === 'INSUFFICIENT_DATA') {
     return {
       kind: 'ignored',
@@ -112,7 +134,7 @@ export function alarmAlert(
     { alarmName: detail.alarmName, tags: detail.alarmTags, tagsStatus: detail.alarmTagsStatus },
     config.severity,
   );
-  const key = open?.key ?? `${arn}@${lastAlarm ?? detail.state.timestamp}`;
+  const key = open?.key ?? (lastAlarm ? `${arn}@${lastAlarm}` : ownKey);
   const startedAt = open?.startedAt ?? (lastAlarm ? (parseAwsTimestamp(lastAlarm) ?? stateAt) : stateAt);
   const children = triggeringAlarms(detail.state.reasonData);
   const description = detail.configuration?.description;
@@ -135,11 +157,13 @@ export function alarmAlert(
     ? `${detail.alarmName} is in ${state}${service ? ` (${service})` : ''}`
     : `${detail.alarmName} resolved after ${humanDuration(Math.max(0, stateAt - startedAt))}${service ? ` (${service})` : ''}`;
   const notes = [...decided.notes];
-  if (open && firing && open.key !== `${arn}@${detail.state.timestamp}`)
+  if (supersedes) notes.push(`the episode open since ${iso(supersedes.startedAt)} ended unseen: resolved`);
+  if (open && firing && open.key !== ownKey)
     notes.push(`continues the episode open since ${iso(open.startedAt)}`);
   return {
     kind: 'alert',
     opens: firing && !open,
+    ...(supersedes ? { supersedes } : {}),
     alert: {
       key,
       source: 'alarm',
@@ -157,5 +181,31 @@ export function alarmAlert(
       at: stateAt,
       notes,
     },
+  };
+}
+
+/**
+ * The resolution of an episode whose OK never arrived: CloudWatch shows the alarm OK (or gone), or a later
+ * ALARM proves it was OK in between. Same key and severity as the episode, so it closes what it opened.
+ */
+export function episodeResolved(
+  episode: OpenEpisode & { readonly alarmArn: string; readonly alarmName: string; readonly service?: string },
+  o: { readonly at: number; readonly why: string; readonly region: string },
+): Alert {
+  return {
+    key: episode.key,
+    source: 'alarm',
+    status: 'resolved',
+    severity: episode.severity,
+    severityOrigin: 'config',
+    title: `${episode.alarmName} resolved${episode.service ? ` (${episode.service})` : ''}`,
+    ...(episode.service ? { service: episode.service } : {}),
+    alarmName: episode.alarmName,
+    resource: episode.alarmArn,
+    reason: o.why,
+    links: [{ text: 'Alarm in the CloudWatch console', href: alarmConsoleUrl(o.region, episode.alarmName) }],
+    startedAt: episode.startedAt,
+    at: o.at,
+    notes: ['resolved by Nightshift: the OK state change was not delivered'],
   };
 }

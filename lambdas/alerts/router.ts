@@ -7,16 +7,20 @@
  * @module
  */
 
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { alarmStateChangeSchema, assertAlarmArn } from '#shared/alarm-event';
+import { describeAlarms } from '#shared/alarm-state';
 import type { StackOrigin } from '#shared/env';
 import { InvalidEventError } from '#shared/errors';
 import { boundedEventTime, type EventTimeBounds, type Redrive } from '#shared/event-time';
 import { assertOwnOrigin } from '#shared/origin';
 import { parseWith } from '#shared/parse';
+import { scheduledTime } from '#shared/scheduled-event';
+import { iso } from '#shared/time';
 import { deploymentStateChangeSchema } from '../ecs-rollback/events.ts';
-import { alarmAlert } from './alarm-alert.ts';
+import { alarmAlert, episodeResolved, type OpenEpisode } from './alarm-alert.ts';
 import type { RouterRuntimeConfig } from './config.ts';
 import type { Alert } from './model.ts';
 import { deploymentFailedAlert, nightshiftAlert, nightshiftEventSchema } from './nightshift-alert.ts';
@@ -35,6 +39,7 @@ export interface DeliveryRequest {
 export interface RouterDeps {
   readonly sqs: SQSClient;
   readonly ssm: SSMClient;
+  readonly cloudwatch: CloudWatchClient;
   readonly episodes: EpisodeStore;
   readonly digest: DigestStore;
   readonly clock: () => number;
@@ -47,6 +52,7 @@ export interface RouterDeps {
 /** What the router did with one event. */
 export type RouterResult =
   | { readonly outcome: 'ignored'; readonly reason: string }
+  | { readonly outcome: 'reconciled'; readonly resolved: readonly string[]; readonly open: number }
   | {
       readonly outcome: 'routed';
       readonly key: string;
@@ -58,7 +64,9 @@ export type RouterResult =
       readonly notes: readonly string[];
     };
 
-type Planned = { alert: Alert; alarmArn?: string; opens: boolean } | { ignored: string };
+type Planned =
+  | { alert: Alert; alarmArn?: string; opens: boolean; supersedes?: OpenEpisode }
+  | { ignored: string };
 
 function plan(event: unknown, deps: RouterDeps, episodes: EpisodeStore): Promise<Planned> | Planned {
   const e = (event ?? {}) as { source?: unknown; 'detail-type'?: unknown };
@@ -77,7 +85,7 @@ function plan(event: unknown, deps: RouterDeps, episodes: EpisodeStore): Promise
       const verdict = alarmAlert(alarm, stateAt, open, deps.config);
       return verdict.kind === 'ignored'
         ? { ignored: verdict.reason }
-        : { alert: verdict.alert, alarmArn: arn, opens: verdict.opens };
+        : { alert: verdict.alert, alarmArn: arn, opens: verdict.opens, supersedes: verdict.supersedes };
     });
   }
   if (e.source === 'nightshift') {
@@ -134,24 +142,19 @@ async function silences(deps: RouterDeps, notes: string[]): Promise<Silence[]> {
   }
 }
 
-/** Routes one event. Throws on a bad event (named field) or a failed write: the retry converges. */
-export async function routeEvent(event: unknown, deps: RouterDeps): Promise<RouterResult> {
-  const planned = await plan(event, deps, deps.episodes);
-  if ('ignored' in planned) return { outcome: 'ignored', reason: planned.ignored };
-  const now = deps.clock();
-  let { alert } = planned;
-  if (planned.opens && planned.alarmArn) {
-    // Recorded before anything is enqueued, so the OK that follows finds the episode to resolve.
-    const open = await deps.episodes.start(
-      planned.alarmArn,
-      { key: alert.key, startedAt: alert.startedAt, severity: alert.severity },
-      now,
-    );
-    if (open.key !== alert.key) alert = { ...alert, key: open.key, startedAt: open.startedAt };
-  }
+/** What dispatching one alert did. */
+interface Dispatched {
+  readonly receivers: readonly string[];
+  readonly kept: boolean;
+  readonly mutedBy?: string;
+  readonly alert: Alert;
+}
+
+/** Silences, routes, then one message per receiver; muted, info and undeliverable alerts kept for the digest. */
+async function dispatch(input: Alert, deps: RouterDeps, now: number): Promise<Dispatched> {
   const notes: string[] = [];
-  const silence = silencing(alert, await silences(deps, notes), now);
-  alert = { ...alert, notes: [...alert.notes, ...notes] };
+  const silence = silencing(input, await silences(deps, notes), now);
+  const alert = { ...input, notes: [...input.notes, ...notes] };
   const { config } = deps;
   const kinds = (kind: string) =>
     Object.keys(config.receivers).filter((n) => config.receivers[n]?.kind === kind);
@@ -161,7 +164,7 @@ export async function routeEvent(event: unknown, deps: RouterDeps): Promise<Rout
     defaultRoutes({ pagerduty: kinds('pagerduty'), slack: kinds('slack') }),
   );
   const sendTo = silence ? [] : decision.receivers.filter((r) => r !== DIGEST && config.receivers[r]);
-  const keep =
+  const kept =
     silence !== undefined ||
     decision.receivers.includes(DIGEST) ||
     decision.receivers.some((r) => config.undelivered.includes(r));
@@ -174,20 +177,96 @@ export async function routeEvent(event: unknown, deps: RouterDeps): Promise<Rout
       }),
     );
   }
-  if (keep) {
-    const why = silence ? `muted: ${silence.comment}` : 'routed to the digest';
-    await deps.digest.keep(alert, why, now);
+  if (kept)
+    await deps.digest.keep(alert, silence ? `muted: ${silence.comment}` : 'routed to the digest', now);
+  return { receivers: sendTo, kept, ...(silence ? { mutedBy: silence.comment } : {}), alert };
+}
+
+const routed = (d: Dispatched): RouterResult => ({
+  outcome: 'routed',
+  key: d.alert.key,
+  status: d.alert.status,
+  severity: d.alert.severity,
+  receivers: d.receivers,
+  kept: d.kept,
+  ...(d.mutedBy ? { mutedBy: d.mutedBy } : {}),
+  notes: d.alert.notes,
+});
+
+/** Routes one event. Throws on a bad event (named field) or a failed write: the retry converges. */
+export async function routeEvent(event: unknown, deps: RouterDeps): Promise<RouterResult> {
+  if ((event as { source?: unknown } | null)?.source === 'aws.events') return reconcile(event, deps);
+  const planned = await plan(event, deps, deps.episodes);
+  if ('ignored' in planned) return { outcome: 'ignored', reason: planned.ignored };
+  const now = deps.clock();
+  let { alert } = planned;
+  if (planned.supersedes && planned.alarmArn && alert.alarmName) {
+    // The recorded episode ended unseen: resolve it before the new one opens in its place.
+    const old = { ...planned.supersedes, alarmArn: planned.alarmArn, alarmName: alert.alarmName };
+    await dispatch(
+      episodeResolved(old, {
+        at: alert.at,
+        why: 'the alarm returned to OK before this new ALARM; that OK was not delivered',
+        region: deps.origin.region,
+      }),
+      deps,
+      now,
+    );
   }
+  if (planned.opens && planned.alarmArn && alert.alarmName) {
+    // Recorded before anything is enqueued, so the OK that follows finds the episode to resolve.
+    const open = await deps.episodes.start(
+      {
+        alarmArn: planned.alarmArn,
+        alarmName: alert.alarmName,
+        key: alert.key,
+        startedAt: alert.startedAt,
+        severity: alert.severity,
+        ...(alert.service ? { service: alert.service } : {}),
+      },
+      now,
+      planned.supersedes?.key,
+    );
+    if (open.key !== alert.key) alert = { ...alert, key: open.key, startedAt: open.startedAt };
+  }
+  const done = await dispatch(alert, deps, now);
   // The episode ends only once its resolves are queued: a failure before this retries the whole event.
   if (alert.status === 'resolved' && planned.alarmArn) await deps.episodes.close(planned.alarmArn, alert.key);
-  return {
-    outcome: 'routed',
-    key: alert.key,
-    status: alert.status,
-    severity: alert.severity,
-    receivers: sendTo,
-    kept: keep,
-    ...(silence ? { mutedBy: silence.comment } : {}),
-    notes: alert.notes,
-  };
+  return routed(done);
+}
+
+/**
+ * The reconciler (a schedule): every open episode whose alarm CloudWatch shows as OK, or no longer has, is
+ * resolved, so no incident stays open because an OK was lost. An alarm in ALARM or INSUFFICIENT_DATA keeps
+ * its episode.
+ */
+async function reconcile(event: unknown, deps: RouterDeps): Promise<RouterResult> {
+  scheduledTime(event, {
+    now: deps.clock(),
+    bounds: deps.bounds,
+    origin: deps.origin,
+    redrive: deps.redrive,
+  });
+  const open = await deps.episodes.list();
+  if (open.length === 0) return { outcome: 'reconciled', resolved: [], open: 0 };
+  const alarms = await describeAlarms(
+    deps.cloudwatch,
+    open.map((e) => e.alarmName),
+    { composite: true },
+  );
+  const resolved: string[] = [];
+  for (const episode of open) {
+    const alarm = alarms.get(episode.alarmName);
+    if (alarm && alarm.arn === episode.alarmArn && alarm.state !== 'OK') continue;
+    const now = deps.clock();
+    const why =
+      alarm && alarm.arn === episode.alarmArn
+        ? `CloudWatch shows the alarm OK since ${iso(alarm.transitionedAt)}`
+        : 'CloudWatch no longer has this alarm (deleted)';
+    const at = alarm && alarm.arn === episode.alarmArn ? alarm.transitionedAt : now;
+    await dispatch(episodeResolved(episode, { at, why, region: deps.origin.region }), deps, now);
+    await deps.episodes.close(episode.alarmArn, episode.key);
+    resolved.push(episode.key);
+  }
+  return { outcome: 'reconciled', resolved, open: open.length - resolved.length };
 }

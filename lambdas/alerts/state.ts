@@ -1,12 +1,13 @@
 /**
  * What the alert router keeps in the state table: the open episode of each alarm (partition
- * `alert-episode#<alarm ARN>`) and the alerts held for the digest (`alert-digest#<UTC day>`). Every item
- * has a TTL; only the router writes them.
+ * `alert-episodes`, sort key the alarm ARN, so the reconciler lists them in one query) and the alerts held
+ * for the digest (`alert-digest#<UTC day>`). Every item has a TTL; only the router writes them.
  *
  * @module
  */
 import { createHash } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '#shared/query';
 import type { OpenEpisode } from './alarm-alert.ts';
 import type { Alert } from './model.ts';
 
@@ -14,9 +15,28 @@ import type { Alert } from './model.ts';
 const EPISODE_TTL_DAYS = 30;
 /** Digest items outlive the day they are read on by a week, for a late or repeated digest. */
 const DIGEST_TTL_DAYS = 8;
+export const EPISODES_PARTITION = 'alert-episodes';
 
 const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
 const ttl = (nowMs: number, days: number) => Math.floor(nowMs / 1000) + days * 86_400;
+
+/** An open episode with the alarm it belongs to. */
+export interface StoredEpisode extends OpenEpisode {
+  readonly alarmArn: string;
+  readonly alarmName: string;
+}
+
+function episodeOf(item: Record<string, unknown> | undefined): StoredEpisode | undefined {
+  if (!item || typeof item.key !== 'string' || typeof item.sk !== 'string') return undefined;
+  return {
+    alarmArn: item.sk,
+    alarmName: String(item.alarmName ?? item.sk.slice(item.sk.indexOf(':alarm:') + 7)),
+    key: item.key,
+    startedAt: Number(item.startedAt),
+    severity: item.severity as OpenEpisode['severity'],
+    ...(typeof item.service === 'string' ? { service: item.service } : {}),
+  };
+}
 
 /** Open alarm episodes, one item per alarm ARN. */
 export class EpisodeStore {
@@ -26,39 +46,53 @@ export class EpisodeStore {
   ) {}
 
   private key(alarmArn: string) {
-    return { pk: `alert-episode#${alarmArn}`, sk: 'open' };
+    return { pk: EPISODES_PARTITION, sk: alarmArn };
   }
 
-  async open(alarmArn: string): Promise<OpenEpisode | undefined> {
+  async open(alarmArn: string): Promise<StoredEpisode | undefined> {
     const out = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: this.key(alarmArn), ConsistentRead: true }),
     );
-    const item = out.Item;
-    if (!item || typeof item.key !== 'string') return undefined;
-    return {
-      key: item.key,
-      startedAt: Number(item.startedAt),
-      severity: item.severity as OpenEpisode['severity'],
-    };
+    return episodeOf(out.Item);
+  }
+
+  /** Every open episode (the reconciler's list). */
+  async list(): Promise<StoredEpisode[]> {
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': EPISODES_PARTITION },
+      ConsistentRead: true,
+    });
+    return items.flatMap((i) => episodeOf(i) ?? []);
   }
 
   /**
-   * Records the episode as open unless one already is; returns the episode that is open afterwards (this
-   * one, or the one a concurrent delivery recorded first).
+   * Records the episode as open unless one already is (or, with `replacing`, unless another than that
+   * one is); returns the episode that is open afterwards (this one, or the one a concurrent delivery
+   * recorded first).
    */
-  async start(alarmArn: string, episode: OpenEpisode, nowMs: number): Promise<OpenEpisode> {
+  async start(episode: StoredEpisode, nowMs: number, replacing?: string): Promise<StoredEpisode> {
     try {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...this.key(alarmArn), ...episode, expiresAt: ttl(nowMs, EPISODE_TTL_DAYS) },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: { ...this.key(episode.alarmArn), ...episode, expiresAt: ttl(nowMs, EPISODE_TTL_DAYS) },
+          ConditionExpression: replacing
+            ? 'attribute_not_exists(pk) OR #key = :replacing'
+            : 'attribute_not_exists(pk)',
+          ...(replacing
+            ? {
+                ExpressionAttributeNames: { '#key': 'key' },
+                ExpressionAttributeValues: { ':replacing': replacing },
+              }
+            : {}),
         }),
       );
       return episode;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return (await this.open(alarmArn)) ?? episode;
+      return (await this.open(episode.alarmArn)) ?? episode;
     }
   }
 

@@ -55,7 +55,7 @@ describe('Alerts construct', () => {
     const own = (role: string) =>
       roleStatements(t, role).find((s) => s.Sid === 'StateOwnItems')?.Condition?.['ForAllValues:StringLike'];
     expect(own('AlertRoutingRouter')).toEqual({
-      'dynamodb:LeadingKeys': ['alert-episode#*', 'alert-digest#*'],
+      'dynamodb:LeadingKeys': ['alert-episodes', 'alert-digest#*'],
     });
     expect(own('Receiverslackops')).toEqual({
       'dynamodb:LeadingKeys': ['alert-delivery#slack-ops', 'alert-rate#slack-ops'],
@@ -114,6 +114,10 @@ describe('Alerts construct', () => {
     expect(patterns).toContainEqual(
       expect.objectContaining({ source: ['aws.ecs'], detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] } }),
     );
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Description: Match.stringLikeRegexp('resolve open episodes'),
+    });
   });
 
   it('PagerDuty EU by region; secrets only as parameter names', () => {

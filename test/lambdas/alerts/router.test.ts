@@ -1,3 +1,4 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -7,10 +8,11 @@ import { type DeliveryRequest, type RouterDeps, routeEvent } from '../../../lamb
 import { DigestStore, EpisodeStore } from '../../../lambdas/alerts/state.ts';
 import { InvalidEventError } from '../../../lambdas/shared/errors.ts';
 import { startStateTable } from '../../support/dynamo.ts';
-import { ACCOUNT, alarmChange, episodeOf, REGION, T0 } from './alarm-events.ts';
+import { ACCOUNT, alarmChange, arnOf, episodeOf, REGION, T0 } from './alarm-events.ts';
 
 const sqs = mockClient(SQSClient);
 const ssm = mockClient(SSMClient);
+const cw = mockClient(CloudWatchClient);
 let table: Awaited<ReturnType<typeof startStateTable>>;
 beforeAll(async () => {
   table = await startStateTable();
@@ -19,6 +21,7 @@ afterAll(() => table.stop());
 beforeEach(() => {
   sqs.reset();
   ssm.reset();
+  cw.reset();
   sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
   ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
 });
@@ -42,6 +45,7 @@ function deps(o: Partial<RouterDeps> = {}): RouterDeps {
   return {
     sqs: new SQSClient({ region: REGION }),
     ssm: new SSMClient({ region: REGION }),
+    cloudwatch: new CloudWatchClient({ region: REGION }),
     episodes: new EpisodeStore(table.documents, table.tableName),
     digest: new DigestStore(table.documents, table.tableName),
     clock: () => T0 + 60_000,
@@ -210,5 +214,88 @@ describe('routeEvent: other sources and bad input', () => {
       deps(),
     );
     expect(r).toMatchObject({ outcome: 'routed', severity: 'warning', receivers: ['slack'] });
+  });
+});
+
+describe('routeEvent: episodes whose OK was lost', () => {
+  const tick = (at: number) => ({
+    version: '0',
+    id: 'tick',
+    source: 'aws.events',
+    'detail-type': 'Scheduled Event',
+    account: ACCOUNT,
+    region: REGION,
+    time: new Date(at).toISOString(),
+    resources: [],
+    detail: {},
+  });
+  const metric = (name: string, state: 'OK' | 'ALARM', at: number) => ({
+    AlarmName: name,
+    AlarmArn: arnOf(name),
+    StateValue: state,
+    StateTransitionedTimestamp: new Date(at),
+  });
+
+  it('the reconciler resolves episodes CloudWatch shows OK or no longer has, and keeps the ones still in ALARM', async () => {
+    for (const name of ['rec-ok-critical', 'rec-gone-critical', 'rec-still-critical'])
+      await routeEvent(alarmChange(name), deps());
+    sqs.resetHistory();
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [metric('rec-ok-critical', 'OK', T0 + 30_000), metric('rec-still-critical', 'ALARM', T0)],
+    });
+    const r = await routeEvent(tick(T0 + 60_000), deps());
+    expect(r).toMatchObject({ outcome: 'reconciled' });
+    if (r.outcome !== 'reconciled') return;
+    expect([...r.resolved].filter((k) => k.includes('rec-')).sort()).toEqual([
+      episodeOf('rec-gone-critical'),
+      episodeOf('rec-ok-critical'),
+    ]);
+    expect(
+      queued()
+        .map((q) => q.request.deliveryKey)
+        .filter((k) => k.includes(':rec-'))
+        .sort(),
+    ).toEqual(
+      [`${episodeOf('rec-gone-critical')}#resolved`, `${episodeOf('rec-ok-critical')}#resolved`]
+        .flatMap((k) => [k, k])
+        .sort(),
+    );
+    const episodes = new EpisodeStore(table.documents, table.tableName);
+    expect(await episodes.open(arnOf('rec-ok-critical'))).toBeUndefined();
+    expect((await episodes.open(arnOf('rec-still-critical')))?.key).toBe(episodeOf('rec-still-critical'));
+  });
+
+  it('an ALARM after an OK that never arrived resolves the old episode and opens a new one', async () => {
+    await routeEvent(alarmChange('flap-critical'), deps());
+    sqs.resetHistory();
+    const again = alarmChange('flap-critical', {
+      at: T0 + 20 * 60_000,
+      previous: { value: 'OK', at: T0 + 10 * 60_000 },
+    });
+    const r = await routeEvent(again, deps({ clock: () => T0 + 21 * 60_000 }));
+    expect(r).toMatchObject({ key: episodeOf('flap-critical', T0 + 20 * 60_000), status: 'firing' });
+    expect(queued().map((q) => q.request.deliveryKey)).toEqual([
+      `${episodeOf('flap-critical')}#resolved`,
+      `${episodeOf('flap-critical')}#resolved`,
+      `${episodeOf('flap-critical', T0 + 20 * 60_000)}#firing`,
+      `${episodeOf('flap-critical', T0 + 20 * 60_000)}#firing`,
+    ]);
+    const open = await new EpisodeStore(table.documents, table.tableName).open(arnOf('flap-critical'));
+    expect(open?.key).toBe(episodeOf('flap-critical', T0 + 20 * 60_000));
+    // And the first episode's ALARM delivered late changes nothing.
+    sqs.resetHistory();
+    expect(
+      await routeEvent(
+        {
+          ...alarmChange('flap-critical'),
+          detail: {
+            ...alarmChange('flap-critical').detail,
+            previousState: { value: 'OK', timestamp: '2026-12-01T02:50:00.000+0000' },
+          },
+        },
+        deps({ clock: () => T0 + 21 * 60_000 }),
+      ),
+    ).toMatchObject({ outcome: 'ignored' });
+    expect(queued()).toEqual([]);
   });
 });
