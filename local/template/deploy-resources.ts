@@ -3,9 +3,11 @@
  *
  * @module
  */
+import type { ResourcePolicyStatement } from '../endpoint/authorize.ts';
 import type { TemplateResource } from './cloud-assembly.ts';
 import type {
   DeployedAlarm,
+  DeployedEventSourceMapping,
   DeployedFunction,
   DeployedQueue,
   DeployedRule,
@@ -101,10 +103,78 @@ export function deployTable(
   };
 }
 
-/** An `AWS::SQS::Queue`. */
-export function deployQueue(logicalId: string, world: TemplateWorld): DeployedQueue {
+/** An `AWS::SQS::Queue`, with the attributes SQS defaults when the template sets none. */
+export function deployQueue(
+  logicalId: string,
+  resource: TemplateResource,
+  world: TemplateWorld,
+): DeployedQueue {
   const { name, attributes } = world.identityOf(logicalId);
-  return { logicalId, queueName: name!, arn: attributes.Arn!, url: attributes.QueueUrl! };
+  const p = world.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+  const redrive = p.RedrivePolicy as { deadLetterTargetArn?: string; maxReceiveCount?: number } | undefined;
+  return {
+    logicalId,
+    queueName: name!,
+    arn: attributes.Arn!,
+    url: attributes.QueueUrl!,
+    visibilityTimeoutSeconds: Number(p.VisibilityTimeout ?? 30),
+    delaySeconds: Number(p.DelaySeconds ?? 0),
+    messageRetentionSeconds: Number(p.MessageRetentionPeriod ?? 345_600),
+    fifo: p.FifoQueue === true || p.FifoQueue === 'true',
+    ...(redrive?.deadLetterTargetArn
+      ? {
+          redrivePolicy: {
+            deadLetterTargetArn: redrive.deadLetterTargetArn,
+            maxReceiveCount: Number(redrive.maxReceiveCount ?? 10),
+          },
+        }
+      : {}),
+  };
+}
+
+/** An `AWS::Lambda::EventSourceMapping` from an SQS queue to one of the stack's functions. */
+export function deployEventSourceMapping(
+  logicalId: string,
+  resource: TemplateResource,
+  world: TemplateWorld,
+  functions: readonly DeployedFunction[],
+): DeployedEventSourceMapping {
+  const p = world.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+  const target = String(p.FunctionName ?? '');
+  const fn = functions.find((f) => f.functionName === target || f.arn === target || f.logicalId === target);
+  const scaling = p.ScalingConfig as { MaximumConcurrency?: number } | undefined;
+  return {
+    logicalId,
+    ...(fn ? { functionLogicalId: fn.logicalId } : {}),
+    eventSourceArn: String(p.EventSourceArn ?? ''),
+    batchSize: Number(p.BatchSize ?? 10),
+    maximumBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+    ...(scaling?.MaximumConcurrency === undefined
+      ? {}
+      : { maximumConcurrency: Number(scaling.MaximumConcurrency) }),
+    reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+      'ReportBatchItemFailures',
+    ),
+    enabled: p.Enabled !== false && p.Enabled !== 'false',
+  };
+}
+
+/** The statements of an `AWS::Events::EventBusPolicy`, keyed by the bus's ARN. */
+export function deployBusPolicy(
+  resource: TemplateResource,
+  world: TemplateWorld,
+  where: { account: string; region: string },
+): { busArn: string; statements: ResourcePolicyStatement[] } {
+  const p = world.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+  const bus = String(p.EventBusName ?? 'default');
+  const busArn = bus.startsWith('arn:')
+    ? bus
+    : `arn:aws:events:${where.region}:${where.account}:event-bus/${bus}`;
+  const statement = p.Statement as ResourcePolicyStatement | ResourcePolicyStatement[] | undefined;
+  return {
+    busArn,
+    statements: statement === undefined ? [] : Array.isArray(statement) ? statement : [statement],
+  };
 }
 
 /** An `AWS::SNS::Topic`. */

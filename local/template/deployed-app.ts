@@ -12,13 +12,22 @@
 import { join, resolve as resolvePath } from 'node:path';
 import { readFileAssets, readTemplate, rejectConditions, selectStack } from './cloud-assembly.ts';
 import { deployFunction } from './deploy-function.ts';
-import { deployAlarm, deployQueue, deployRule, deployTable, deployTopic } from './deploy-resources.ts';
+import {
+  deployAlarm,
+  deployBusPolicy,
+  deployEventSourceMapping,
+  deployQueue,
+  deployRule,
+  deployTable,
+  deployTopic,
+} from './deploy-resources.ts';
 import type { DeployedApp, LoadDeployedAppOptions } from './deployed-types.ts';
 import { TemplateWorld } from './template-world.ts';
 
 export type {
   DeployedAlarm,
   DeployedApp,
+  DeployedEventSourceMapping,
   DeployedFunction,
   DeployedQueue,
   DeployedRule,
@@ -51,6 +60,12 @@ const PARTITION = 'aws';
  *   {@link FunctionAssetError} when a function's handler module is missing from a bundled asset (or from
  *   any asset, with `requireAssets`).
  */
+function busPolicies(list: ReturnType<typeof deployBusPolicy>[]): DeployedApp['resourcePolicies'] {
+  const byArn = new Map<string, DeployedApp['resourcePolicies'] extends Map<string, infer S> ? S : never>();
+  for (const { busArn, statements } of list) byArn.set(busArn, [...(byArn.get(busArn) ?? []), ...statements]);
+  return byArn;
+}
+
 export function loadDeployedApp(cloudAssemblyDir: string, options: LoadDeployedAppOptions): DeployedApp {
   const dir = resolvePath(cloudAssemblyDir);
   const stack = selectStack(dir, options);
@@ -78,7 +93,13 @@ export function loadDeployedApp(cloudAssemblyDir: string, options: LoadDeployedA
     tables: ofType('AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable').map(([id, r]) =>
       deployTable(id, r, world),
     ),
-    queues: ofType('AWS::SQS::Queue').map(([id]) => deployQueue(id, world)),
+    queues: ofType('AWS::SQS::Queue').map(([id, r]) => deployQueue(id, r, world)),
+    eventSourceMappings: ofType('AWS::Lambda::EventSourceMapping').map(([id, r]) =>
+      deployEventSourceMapping(id, r, world, functions),
+    ),
+    resourcePolicies: busPolicies(
+      ofType('AWS::Events::EventBusPolicy').map(([, r]) => deployBusPolicy(r, world, options)),
+    ),
     topics: ofType('AWS::SNS::Topic').map(([id]) => deployTopic(id, world)),
     alarms: ofType('AWS::CloudWatch::Alarm').map(([id, r]) => deployAlarm(id, r, world)),
     context: world.context(),

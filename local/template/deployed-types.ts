@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ResourcePolicyStatement } from '../endpoint/authorize.ts';
 import type { PolicyDocument } from '../iam/policy.ts';
 import type { ResolveContext } from './resolve.ts';
 
@@ -101,6 +102,26 @@ export interface DeployedQueue {
   queueName: string;
   arn: string;
   url: string;
+  /** SQS's defaults when the template sets none: 30 s, 0 s, 4 days. */
+  visibilityTimeoutSeconds: number;
+  delaySeconds: number;
+  messageRetentionSeconds: number;
+  fifo: boolean;
+  redrivePolicy?: { deadLetterTargetArn: string; maxReceiveCount: number };
+}
+
+/** An SQS event source mapping of one of the stack's functions. */
+export interface DeployedEventSourceMapping {
+  logicalId: string;
+  /** The stack's function it invokes; absent for a function outside the stack. */
+  functionLogicalId?: string;
+  eventSourceArn: string;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  /** `ScalingConfig.MaximumConcurrency` (2–1000); unlimited when absent. */
+  maximumConcurrency?: number;
+  reportBatchItemFailures: boolean;
+  enabled: boolean;
 }
 
 /** An SNS topic. */
@@ -128,6 +149,9 @@ export interface DeployedApp {
   rules: DeployedRule[];
   tables: DeployedTable[];
   queues: DeployedQueue[];
+  eventSourceMappings: DeployedEventSourceMapping[];
+  /** Resource-based policy statements by resource ARN (the event bus's policy). */
+  resourcePolicies: Map<string, ResourcePolicyStatement[]>;
   topics: DeployedTopic[];
   alarms: DeployedAlarm[];
   /** `Ref` and `Fn::GetAtt` values of every resource, for resolving more of the template. */

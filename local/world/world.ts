@@ -132,6 +132,7 @@ export class LocalWorld {
         accessKeyId: keyOf(fn.logicalId),
         secretAccessKey: secretOf(fn.logicalId),
         principalArn: `arn:aws:sts::${account}:assumed-role/${fn.roleName}/${fn.functionName}`,
+        roleArn: fn.roleArn,
         policies: fn.policies,
       });
     }
@@ -139,6 +140,7 @@ export class LocalWorld {
       account,
       region,
       services: [ecs, ssm, cloudwatch, events],
+      resourcePolicies: app.resourcePolicies,
       queryServices: [rds],
       callerFor: (key) => callers.get(key),
       dynamoPort,

@@ -70,6 +70,11 @@ describe('loadDeployedApp', () => {
         queueName: 'Tiny-Queue',
         arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:Tiny-Queue`,
         url: `http://sqs.${REGION}.localhost/${ACCOUNT}/Tiny-Queue`,
+        // SQS's own defaults, as the template sets none.
+        visibilityTimeoutSeconds: 30,
+        delaySeconds: 0,
+        messageRetentionSeconds: 345_600,
+        fifo: false,
       });
       expect(app.functions[0]).toMatchObject({
         roleLogicalId: 'Role',
