@@ -9,6 +9,9 @@ export class VirtualClock {
   private readonly view = new Float64Array(this.buffer);
   private timers: { at: number; seq: number; run: () => unknown }[] = [];
   private seq = 0;
+  /** Real time (performance.now) when the virtual value last changed. */
+  private changedAt = performance.now();
+  private lastLive = Number.NEGATIVE_INFINITY;
   /**
    * Awaited after each timer: the world waits here for the deliveries a timer set off (an event it emitted),
    * so time never moves on beneath an invocation that is still running — a handler reading `Date` sees the
@@ -22,6 +25,21 @@ export class VirtualClock {
 
   now(): number {
     return this.view[0] ?? 0;
+  }
+
+  /**
+   * Time as a Lambda worker reads it: the virtual value plus the real milliseconds since it last changed,
+   * never going backwards. For parts of the world that a running function talks to while time stands still
+   * (the alert sink's rate limits: a sender that waits a real second must find a second has passed).
+   */
+  liveNow(): number {
+    this.lastLive = Math.max(this.lastLive, Math.floor(this.now() + performance.now() - this.changedAt));
+    return this.lastLive;
+  }
+
+  private set(value: number): void {
+    if (value !== this.view[0]) this.changedAt = performance.now();
+    this.view[0] = value;
   }
 
   /** Runs `run` when the clock reaches `at` (at once on the next advance if `at` is not in the future). */
@@ -39,11 +57,11 @@ export class VirtualClock {
       const next = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!next) break;
       this.timers = this.timers.filter((t) => t !== next);
-      this.view[0] = Math.max(this.now(), next.at);
+      this.set(Math.max(this.now(), next.at));
       await next.run();
       await this.afterTimer();
     }
-    this.view[0] = target;
+    this.set(target);
   }
 
   /** Number of timers not yet fired. */

@@ -42,6 +42,11 @@ export interface WorldOptions {
    * bundling: its functions cannot run, but their roles can call the endpoint (IAM tests). @default true
    */
   readonly requireAssets?: boolean;
+  /**
+   * A CA bundle the functions trust besides the public CAs, as `NODE_EXTRA_CA_CERTS` (e.g. the alert
+   * sink's, whose HTTPS certificate the world's CA issued). @default none
+   */
+  readonly extraCaBundle?: string;
 }
 
 /** One delivery of an event to a function by a rule, and how the function answered. */
@@ -212,6 +217,7 @@ export class LocalWorld {
               // Retries with the SDK's standard strategy; the endpoint's faults are what it copes with.
               AWS_MAX_ATTEMPTS: '5',
               ...(postgres ? { [RDS_CA_BUNDLE_ENV]: postgres.caBundlePath } : {}),
+              ...(options.extraCaBundle ? { NODE_EXTRA_CA_CERTS: options.extraCaBundle } : {}),
             },
           },
         ),
