@@ -7,7 +7,7 @@
  */
 import { type HttpAnswer, HttpFailure, postJson, retryAfterMs } from './http.ts';
 import type { Alert } from './model.ts';
-import { pagerDutyEvent } from './pagerduty-event.ts';
+import { pagerDutyChangeEvent, pagerDutyEpisodeNote, pagerDutyEvent } from './pagerduty-event.ts';
 import { slackMessage } from './slack-message.ts';
 
 export type SendResult =
@@ -52,17 +52,37 @@ async function exchange(
   return judge(answer);
 }
 
+/** A PagerDuty delivery: the alert, a note on an open episode, or a change event. */
+export type PagerDutyDelivery =
+  | { readonly kind: 'alert' }
+  | {
+      readonly kind: 'episode-note';
+      readonly episode: { readonly key: string; readonly severity: Alert['severity'] };
+    }
+  | { readonly kind: 'change' };
+
 /** PagerDuty Events API v2: 202 is accepted; 400 is PagerDuty refusing the event (its `message` and `errors`). */
-export function sendToPagerDuty(alert: Alert, routingKey: string, baseUrl: string): Promise<SendResult> {
-  const event: Record<string, unknown> = { routing_key: routingKey, ...pagerDutyEvent(alert) };
+export function sendToPagerDuty(
+  alert: Alert,
+  routingKey: string,
+  baseUrl: string,
+  delivery: PagerDutyDelivery = { kind: 'alert' },
+): Promise<SendResult> {
+  const body =
+    delivery.kind === 'change'
+      ? pagerDutyChangeEvent(alert)
+      : delivery.kind === 'episode-note'
+        ? pagerDutyEpisodeNote(alert, delivery.episode)
+        : pagerDutyEvent(alert);
+  const event: Record<string, unknown> = { routing_key: routingKey, ...body };
+  const path = delivery.kind === 'change' ? '/v2/change/enqueue' : '/v2/enqueue';
   return exchange(
-    () => postJson(new URL(`${baseUrl}/v2/enqueue`), event, { timeoutMs: TIMEOUT_MS }),
+    () => postJson(new URL(`${baseUrl}${path}`), event, { timeoutMs: TIMEOUT_MS }),
     (answer) => {
       if (answer.status === 202) {
-        return {
-          kind: 'sent',
-          receipt: `pagerduty ${String(event.event_action)} ${String(event.dedup_key)}`,
-        };
+        const what =
+          delivery.kind === 'change' ? 'change' : `${String(event.event_action)} ${String(event.dedup_key)}`;
+        return { kind: 'sent', receipt: `pagerduty ${what}` };
       }
       let detail = said(answer);
       try {

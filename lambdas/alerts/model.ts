@@ -64,4 +64,8 @@ export interface Alert {
   readonly at: number;
   /** Things the reader should know about the alert itself, e.g. "tags not propagated: severity from name". */
   readonly notes: readonly string[];
+  /** For a `nightshift` event about an alarm episode (a rollback for it): that episode's key. */
+  readonly episode?: string;
+  /** Nightshift changed something (rolled back, skipped a snapshot…): PagerDuty shows it as a change event. */
+  readonly automated?: boolean;
 }

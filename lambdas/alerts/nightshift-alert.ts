@@ -44,6 +44,16 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'Restore Verification Failed': 'Nightshift could not prove this backup restores: a person must look',
 };
 
+/** What Nightshift changed (or decided not to, on purpose): these also go to PagerDuty as change events. */
+const AUTOMATED = new Set([
+  'Rollback Performed',
+  'Rollback Skipped',
+  'Rollback Ineffective',
+  'Rollback Failed',
+  'Snapshot Skipped',
+  'Restore Verification Failed',
+]);
+
 /** Detail fields shown as they are, each shortened; the rest of the detail stays in the event. */
 function detailFacts(detail: Record<string, unknown>): string[] {
   const skip = new Set(['severity', 'eventKey', 'reason', 'service', 'database']);
@@ -78,6 +88,8 @@ export function nightshiftAlert(
     startedAt: at,
     at,
     notes: detail.episode ? [`about alarm episode ${detail.episode}`] : [],
+    ...(detail.episode ? { episode: detail.episode } : {}),
+    ...(AUTOMATED.has(detailType) ? { automated: true } : {}),
   };
 }
 

@@ -45,3 +45,55 @@ export function pagerDutyEvent(alert: Alert): Record<string, unknown> {
     links: alert.links.map((l) => ({ href: l.href, text: l.text })),
   };
 }
+
+/**
+ * What Nightshift did about an open episode, as another `trigger` with the episode's `dedup_key`:
+ * PagerDuty appends it to that alert's log (no new incident, no new notification), so the responder reads
+ * "Rollback Performed: api" on the incident.
+ */
+export function pagerDutyEpisodeNote(
+  alert: Alert,
+  episode: { readonly key: string; readonly severity: Alert['severity'] },
+): Record<string, unknown> {
+  return {
+    event_action: 'trigger',
+    dedup_key: dedupKey(episode.key),
+    client: 'Nightshift',
+    payload: {
+      summary: truncate(
+        `Nightshift: ${alert.title}${alert.action ? ` — ${alert.action}` : ''}`,
+        PAGERDUTY_LIMITS.summary,
+      ),
+      source: truncate(alert.resource, PAGERDUTY_LIMITS.source),
+      // The episode's severity: a note must not lower (or raise) the incident's urgency.
+      severity: episode.severity,
+      timestamp: iso(alert.at),
+      ...(alert.service ? { component: alert.service } : {}),
+      class: 'nightshift-action',
+      custom_details: {
+        what_nightshift_did: alert.action ?? alert.title,
+        why: alert.reason,
+        event_key: alert.key,
+      },
+    },
+  };
+}
+
+/**
+ * An automated action as a PagerDuty change event (`/v2/change/enqueue`): shown among the service's recent
+ * changes, never notifying. Change events have no `dedup_key`: once-only comes from the delivery record.
+ */
+export function pagerDutyChangeEvent(alert: Alert): Record<string, unknown> {
+  return {
+    payload: {
+      summary: truncate(
+        `${alert.title}${alert.action ? ` — ${alert.action}` : ''}`,
+        PAGERDUTY_LIMITS.summary,
+      ),
+      source: truncate(alert.resource, PAGERDUTY_LIMITS.source),
+      timestamp: iso(alert.at),
+      custom_details: { what_happened: alert.reason, event_key: alert.key, severity: alert.severity },
+    },
+    links: alert.links.map((l) => ({ href: l.href, text: l.text })),
+  };
+}

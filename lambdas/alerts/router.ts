@@ -28,12 +28,22 @@ import { DIGEST, defaultRoutes, routeAlert } from './routing.ts';
 import { parseSilences, parseSilencesJson, type Silence, silencing } from './silences.ts';
 import type { DigestStore, EpisodeStore } from './state.ts';
 
+/**
+ * What a receiver is sent: the alert itself; for PagerDuty, what Nightshift did about an open episode (a
+ * trigger with the episode's `dedup_key`, which PagerDuty appends to that alert's log); and a change event
+ * for each automated action.
+ */
+export type DeliveryKind = 'alert' | 'episode-note' | 'change';
+
 /** What goes on a receiver's queue: the alert, and the key its delivery is recorded under. */
 export interface DeliveryRequest {
   readonly receiver: string;
-  /** `<alert key>#<status>`: one trigger and one resolve per episode and receiver. */
+  /** `<alert key>#<status>` (one trigger and one resolve per episode and receiver), `#note` or `#change`. */
   readonly deliveryKey: string;
+  readonly kind?: DeliveryKind;
   readonly alert: Alert;
+  /** For an episode note: the episode it is added to. */
+  readonly episode?: { readonly key: string; readonly severity: Alert['severity'] };
 }
 
 export interface RouterDeps {
@@ -168,14 +178,36 @@ async function dispatch(input: Alert, deps: RouterDeps, now: number): Promise<Di
     silence !== undefined ||
     decision.receivers.includes(DIGEST) ||
     decision.receivers.some((r) => config.undelivered.includes(r));
-  for (const receiver of sendTo) {
-    const request: DeliveryRequest = { receiver, deliveryKey: `${alert.key}#${alert.status}`, alert };
-    await deps.sqs.send(
+  const enqueue = (request: DeliveryRequest) =>
+    deps.sqs.send(
       new SendMessageCommand({
-        QueueUrl: config.receivers[receiver]?.queueUrl,
+        QueueUrl: config.receivers[request.receiver]?.queueUrl,
         MessageBody: JSON.stringify(request),
       }),
     );
+  for (const receiver of sendTo) {
+    await enqueue({ receiver, kind: 'alert', deliveryKey: `${alert.key}#${alert.status}`, alert });
+  }
+  // Context for the responder, never a new page: sent whatever the silences say.
+  const pagerduty = kinds('pagerduty');
+  if (alert.episode) {
+    const at = alert.episode.lastIndexOf('@');
+    const open = at > 0 ? await deps.episodes.open(alert.episode.slice(0, at)) : undefined;
+    if (open?.key === alert.episode) {
+      for (const receiver of (open.receivers ?? []).filter((r) => pagerduty.includes(r))) {
+        await enqueue({
+          receiver,
+          kind: 'episode-note',
+          deliveryKey: `${alert.key}#note`,
+          alert,
+          episode: { key: open.key, severity: open.severity },
+        });
+      }
+    }
+  }
+  if (alert.automated) {
+    for (const receiver of pagerduty)
+      await enqueue({ receiver, kind: 'change', deliveryKey: `${alert.key}#change`, alert });
   }
   if (kept)
     await deps.digest.keep(alert, silence ? `muted: ${silence.comment}` : 'routed to the digest', now);
@@ -230,6 +262,9 @@ export async function routeEvent(event: unknown, deps: RouterDeps): Promise<Rout
     if (open.key !== alert.key) alert = { ...alert, key: open.key, startedAt: open.startedAt };
   }
   const done = await dispatch(alert, deps, now);
+  if (alert.status === 'firing' && planned.alarmArn) {
+    await deps.episodes.addReceivers(planned.alarmArn, alert.key, done.receivers);
+  }
   // The episode ends only once its resolves are queued: a failure before this retries the whole event.
   if (alert.status === 'resolved' && planned.alarmArn) await deps.episodes.close(planned.alarmArn, alert.key);
   return routed(done);

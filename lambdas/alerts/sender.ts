@@ -11,7 +11,13 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } fr
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { describeIssues } from '#shared/parse';
-import { pagerDutyBaseUrl, type SendResult, sendToPagerDuty, sendToSlackWebhook } from './channels.ts';
+import {
+  type PagerDutyDelivery,
+  pagerDutyBaseUrl,
+  type SendResult,
+  sendToPagerDuty,
+  sendToSlackWebhook,
+} from './channels.ts';
 import type { SenderRuntimeConfig } from './config.ts';
 import type { DeliveryLedger, Pacer } from './deliveries.ts';
 import type { Alert } from './model.ts';
@@ -43,6 +49,8 @@ const backoffSeconds = (attempt: number) => Math.min(900, 10 * 2 ** Math.max(0, 
 const requestSchema = z.object({
   receiver: z.string().check(z.minLength(1), z.maxLength(64)),
   deliveryKey: z.string().check(z.minLength(1), z.maxLength(2100)),
+  kind: z.optional(z.enum(['alert', 'episode-note', 'change'])),
+  episode: z.optional(z.object({ key: z.string(), severity: z.enum(['critical', 'warning', 'info']) })),
   alert: z.object({
     key: z.string(),
     source: z.string(),
@@ -90,6 +98,23 @@ async function deliver(record: SQSRecord, deps: SenderDeps): Promise<Step> {
     };
   }
   const alert = parsed as { alert: Alert };
+  const kind = request.kind ?? 'alert';
+  if (kind !== 'alert' && config.channel.kind !== 'pagerduty') {
+    return {
+      outcome: 'dead-lettered',
+      reason: `a ${kind} delivery is for PagerDuty only, not ${config.receiver}`,
+    };
+  }
+  if (kind === 'episode-note' && !request.episode) {
+    return {
+      outcome: 'dead-lettered',
+      reason: 'malformed delivery request: an episode note without its episode',
+    };
+  }
+  const delivery: PagerDutyDelivery =
+    kind === 'episode-note' && request.episode
+      ? { kind, episode: request.episode }
+      : { kind: kind === 'change' ? 'change' : 'alert' };
   const leaseMs = config.leaseSeconds * 1000;
   const claim = await deps.ledger.claim(request.deliveryKey, deps.owner, deps.clock(), leaseMs);
   if (claim.kind === 'sent') return { outcome: 'already-sent' };
@@ -99,7 +124,7 @@ async function deliver(record: SQSRecord, deps: SenderDeps): Promise<Step> {
   }
   let result: SendResult;
   try {
-    result = await send(alert.alert, deps);
+    result = await send(alert.alert, deps, delivery);
   } catch (error) {
     await deps.ledger.release(request.deliveryKey, deps.owner);
     throw error;
@@ -124,11 +149,11 @@ async function deliver(record: SQSRecord, deps: SenderDeps): Promise<Step> {
   };
 }
 
-async function send(alert: Alert, deps: SenderDeps): Promise<SendResult> {
+async function send(alert: Alert, deps: SenderDeps, delivery: PagerDutyDelivery): Promise<SendResult> {
   const { channel } = deps.config;
   if (channel.kind === 'pagerduty') {
     const key = await deps.secret(channel.routingKeyParameter);
-    const result = await sendToPagerDuty(alert, key, channel.baseUrl);
+    const result = await sendToPagerDuty(alert, key, channel.baseUrl, delivery);
     if (result.kind === 'rejected')
       await deps.secret(channel.routingKeyParameter, { fresh: true }).catch(() => undefined);
     return result;

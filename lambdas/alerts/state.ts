@@ -6,7 +6,13 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '#shared/query';
 import type { OpenEpisode } from './alarm-alert.ts';
 import type { Alert } from './model.ts';
@@ -24,6 +30,8 @@ const ttl = (nowMs: number, days: number) => Math.floor(nowMs / 1000) + days * 8
 export interface StoredEpisode extends OpenEpisode {
   readonly alarmArn: string;
   readonly alarmName: string;
+  /** The receivers its firing alert was queued for (what Nightshift did is added to their incidents). */
+  readonly receivers?: readonly string[];
 }
 
 function episodeOf(item: Record<string, unknown> | undefined): StoredEpisode | undefined {
@@ -35,6 +43,9 @@ function episodeOf(item: Record<string, unknown> | undefined): StoredEpisode | u
     startedAt: Number(item.startedAt),
     severity: item.severity as OpenEpisode['severity'],
     ...(typeof item.service === 'string' ? { service: item.service } : {}),
+    ...(item.receivers instanceof Set || Array.isArray(item.receivers)
+      ? { receivers: [...(item.receivers as Iterable<string>)].map(String) }
+      : {}),
   };
 }
 
@@ -93,6 +104,25 @@ export class EpisodeStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       return (await this.open(episode.alarmArn)) ?? episode;
+    }
+  }
+
+  /** Records the receivers the episode's firing alert was queued for (while it is the open one). */
+  async addReceivers(alarmArn: string, key: string, receivers: readonly string[]): Promise<void> {
+    if (receivers.length === 0) return;
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(alarmArn),
+          UpdateExpression: 'ADD receivers :receivers',
+          ConditionExpression: '#key = :key',
+          ExpressionAttributeNames: { '#key': 'key' },
+          ExpressionAttributeValues: { ':receivers': new Set(receivers), ':key': key },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
     }
   }
 

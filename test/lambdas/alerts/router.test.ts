@@ -299,3 +299,43 @@ describe('routeEvent: episodes whose OK was lost', () => {
     expect(queued()).toEqual([]);
   });
 });
+
+describe('routeEvent: what Nightshift did, on the incident', () => {
+  const performed = (episode: string) => ({
+    version: '0',
+    id: crypto.randomUUID(),
+    source: 'nightshift',
+    'detail-type': 'Rollback Performed',
+    account: ACCOUNT,
+    region: REGION,
+    time: new Date(T0 + 120_000).toISOString(),
+    resources: [],
+    detail: {
+      severity: 'warning',
+      eventKey: `ecs-rollback#svc#${episode}#performed`,
+      service: 'api',
+      episode,
+      reason: 'rolled back to :1',
+    },
+  });
+
+  it('a rollback for an open episode adds a note to its PagerDuty incident and a change event; Slack gets the alert', async () => {
+    await routeEvent(alarmChange('note-5xx-critical'), deps());
+    sqs.resetHistory();
+    await routeEvent(performed(episodeOf('note-5xx-critical')), deps({ clock: () => T0 + 130_000 }));
+    expect(queued().map((q) => [q.request.receiver, q.request.kind, q.request.episode?.key])).toEqual([
+      ['slack', 'alert', undefined],
+      ['pagerduty', 'episode-note', episodeOf('note-5xx-critical')],
+      ['pagerduty', 'change', undefined],
+    ]);
+    expect(queued()[1]?.request.episode?.severity).toBe('critical');
+  });
+
+  it('no note once the episode is over (a trigger would open a new incident); the change event still goes', async () => {
+    await routeEvent(alarmChange('note-over-critical'), deps());
+    await routeEvent(alarmChange('note-over-critical', { value: 'OK', at: T0 + 60_000 }), deps());
+    sqs.resetHistory();
+    await routeEvent(performed(episodeOf('note-over-critical')), deps({ clock: () => T0 + 130_000 }));
+    expect(queued().map((q) => q.request.kind)).toEqual(['alert', 'change']);
+  });
+});

@@ -181,6 +181,59 @@ describe('sendBatch: PagerDuty', () => {
   }, 20_000);
 });
 
+describe('sendBatch: PagerDuty notes and change events', () => {
+  it("a note is a trigger with the episode's dedup_key and severity; a change event goes to /v2/change/enqueue", async () => {
+    const d = deps('pagerduty');
+    const a = alert({
+      key: 'ecs-rollback#svc#ep#performed',
+      severity: 'warning',
+      title: 'Rollback Performed: api',
+      action: 'rolled back',
+    });
+    const episode = {
+      key: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx@2026-12-01T03:00:00.000+0000',
+      severity: 'critical' as const,
+    };
+    const out = await sendBatch(
+      [
+        record({
+          receiver: d.config.receiver,
+          kind: 'episode-note',
+          deliveryKey: `${a.key}#note`,
+          alert: a,
+          episode,
+        }),
+        record({ receiver: d.config.receiver, kind: 'change', deliveryKey: `${a.key}#change`, alert: a }),
+      ],
+      d,
+    );
+    expect(out.outcomes.map((o) => o.outcome)).toEqual(['sent', 'sent']);
+    expect(received[0]).toMatchObject({
+      path: '/v2/enqueue',
+      body: {
+        event_action: 'trigger',
+        dedup_key: episode.key,
+        payload: { severity: 'critical', summary: 'Nightshift: Rollback Performed: api — rolled back' },
+      },
+    });
+    expect(received[1]).toMatchObject({
+      path: '/v2/change/enqueue',
+      body: { routing_key: ROUTING_KEY, payload: { summary: 'Rollback Performed: api — rolled back' } },
+    });
+    expect(received[1]?.body).not.toHaveProperty('dedup_key');
+  });
+
+  it('a note or change event on a Slack queue goes to the DLQ, naming why', async () => {
+    const d = deps('slack');
+    const a = alert();
+    const out = await sendBatch(
+      [record({ receiver: d.config.receiver, kind: 'change', deliveryKey: `${a.key}#change`, alert: a })],
+      d,
+    );
+    expect(out.outcomes[0]?.reason).toContain('a change delivery is for PagerDuty only');
+  });
+});
+
 describe('sendBatch: Slack webhooks', () => {
   it('200 ok is sent; a 200 with another body is not taken for success; a revoked hook (404) goes to the DLQ', async () => {
     const d = deps('slack');
