@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { pagerDutyBaseUrl } from '../lambdas/alerts/channels.ts';
 import type { RouterRuntimeConfig, SenderRuntimeConfig } from '../lambdas/alerts/config.ts';
+import type { Severity } from '../lambdas/alerts/model.ts';
 import type { AlertsConfig } from './config/alerts.ts';
 import type { EcsRollbackConfig } from './config/schema.ts';
 import { acknowledgeNag } from './nag.ts';
@@ -18,6 +19,14 @@ export interface AlertsProps extends RunbookCommonProps {
   readonly config: AlertsConfig;
   /** The ECS rollback's services: the alarms that guard them are alerted on, under their service's name. */
   readonly ecsRollback?: EcsRollbackConfig;
+  /** Nightshift's own alarms outside this construct (function errors, the DLQ, dead-man's switches). */
+  readonly ownAlarms?: readonly OwnAlarm[];
+}
+
+/** One of Nightshift's own alarms and the severity its alert has. */
+export interface OwnAlarm {
+  readonly alarm: cloudwatch.Alarm;
+  readonly severity: Severity;
 }
 
 /** One receiver's delivery path: its queue, its dead-letter queue (with an alarm) and its sender. */
@@ -31,6 +40,15 @@ export interface ReceiverDelivery {
 /** Attempts per alert and receiver before it goes to the DLQ with its last failure. */
 const MAX_ATTEMPTS = 8;
 const SENDER_TIMEOUT = Duration.seconds(60);
+
+/** The name an alarm was given (a plain string: own alarms are named at synth, see RunbookFunction). */
+function physicalAlarmName(alarm: cloudwatch.Alarm): string {
+  const name = (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName;
+  if (!name || Token.isUnresolved(name)) {
+    throw new Error(`alarm ${alarm.node.path} needs a name known at synth to be routed as Nightshift's own`);
+  }
+  return name;
+}
 
 const parameterArn = (stack: Stack, name: string) =>
   stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
@@ -78,6 +96,7 @@ export class Alerts extends Construct {
     const services = (props.ecsRollback?.services ?? []).flatMap((s) =>
       s.alarms.map((a) => ({ ...a, service: s.name })),
     );
+    const ownAlarmConfig: RouterRuntimeConfig['ownAlarms'] = [];
     this.router = new RunbookFunction<RouterRuntimeConfig>(this, 'Router', {
       runbook: 'alert-router',
       common: props,
@@ -97,8 +116,21 @@ export class Alerts extends Construct {
         insufficientData: config.insufficientData,
         services,
         runbookUrl: config.runbookUrl,
+        ownAlarms: ownAlarmConfig,
       },
     });
+    // Its own alarms are known only now (the router's among them): the config is completed in place.
+    const ownAlarms: OwnAlarm[] = [
+      ...(props.ownAlarms ?? []),
+      { alarm: this.router.errorAlarm, severity: 'warning' },
+      ...[...receivers.values()].flatMap((r) => [
+        { alarm: r.sender.errorAlarm, severity: 'warning' as const },
+        { alarm: r.deadLetterAlarm, severity: 'warning' as const },
+      ]),
+    ];
+    const ownNames = ownAlarms.map((a) => ({ name: physicalAlarmName(a.alarm), severity: a.severity }));
+    // The runtime config is serialised when the template is synthesized, so filling the list now is enough.
+    ownAlarmConfig.push(...ownNames);
     for (const r of receivers.values()) r.queue.grantSendMessages(this.router.function);
     if (config.silencesParameter) {
       this.router.function.addToRolePolicy(
@@ -130,9 +162,10 @@ export class Alerts extends Construct {
     );
 
     const origin = { account: [stack.account], region: [stack.region] };
-    const alarmNames = [...services, ...config.alarms].map((a) =>
-      'name' in a ? a.name : { prefix: a.prefix },
-    ) as unknown as string[];
+    const alarmNames = [
+      ...[...services, ...config.alarms].map((a) => ('name' in a ? a.name : { prefix: a.prefix })),
+      ...ownNames.map((a) => a.name),
+    ] as unknown as string[];
     const target = this.router.ruleTarget();
     const rules: events.Rule[] = [
       new events.Rule(this, 'NightshiftEvents', {
@@ -208,6 +241,7 @@ export class Alerts extends Construct {
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_ATTEMPTS + 2 },
     });
     const deadLetterAlarm = new cloudwatch.Alarm(scope, 'DeadLettersWaiting', {
+      alarmName: `${Names.uniqueResourceName(scope, { separator: '-', maxLength: 230 })}-dead-letters-waiting`,
       alarmDescription: `Nightshift alerts for receiver ${name} failed and wait in its DLQ with their reason: fix the cause, then redrive (README: Alerts)`,
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
       threshold: 1,

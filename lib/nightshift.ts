@@ -1,4 +1,4 @@
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Names } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -67,6 +67,7 @@ export class Nightshift extends Construct {
       'this queue is the dead-letter queue of the runbooks and their rules',
     );
     const dlqAlarm = new cloudwatch.Alarm(this, 'DeadLettersWaiting', {
+      alarmName: `${Names.uniqueResourceName(this, { separator: '-', maxLength: 230 })}-dead-letters-waiting`,
       alarmDescription: 'Nightshift events failed after all retries and wait in the DLQ: inspect and redrive',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
       threshold: 1,
@@ -112,6 +113,16 @@ export class Nightshift extends Construct {
       this.alerts = new Alerts(this, 'AlertRouting', {
         ...common,
         config: config.alerts,
+        ownAlarms: [
+          { alarm: dlqAlarm, severity: 'warning' },
+          ...[this.ecsRollback, this.rdsSnapshots, this.restoreVerify].flatMap((r) =>
+            r ? [{ alarm: r.handler.errorAlarm, severity: 'warning' as const }] : [],
+          ),
+          // A missed snapshot run means no backup for a day: that pages.
+          ...(this.rdsSnapshots
+            ? [{ alarm: this.rdsSnapshots.noRecentRunAlarm, severity: 'critical' as const }]
+            : []),
+        ],
         ecsRollback: rollback?.enabled ? rollback : undefined,
       });
     }

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -137,6 +137,7 @@ export class RdsSnapshots extends Construct {
 
     // Dead-man's switch: no successful snapshot run in 26 hours (a daily schedule plus slack) pages.
     this.noRecentRunAlarm = new cloudwatch.Alarm(this, 'NoSuccessfulRun', {
+      alarmName: `${Names.uniqueResourceName(this, { separator: '-', maxLength: 230 })}-no-successful-run`,
       alarmDescription: 'Nightshift RDS snapshots: no successful snapshot run in 26 hours',
       metric: new cloudwatch.Metric({
         namespace: 'Nightshift',

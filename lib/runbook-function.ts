@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -182,6 +182,8 @@ export class RunbookFunction<C extends CommonRuntimeConfig = never> extends Cons
       },
     });
     this.errorAlarm = new cloudwatch.Alarm(this, 'Errors', {
+      // A name known at synth: the alert router's rule and config name Nightshift's own alarms.
+      alarmName: `${Names.uniqueResourceName(this, { separator: '-', maxLength: 240 })}-errors`,
       alarmDescription: `Nightshift ${props.runbook} failed: see its logs; failed events are in the DLQ`,
       metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,

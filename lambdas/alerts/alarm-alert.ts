@@ -35,6 +35,8 @@ export interface AlarmAlertConfig {
     readonly prefix?: string;
     readonly service: string;
   }[];
+  /** Nightshift's own alarms (function errors, DLQs, dead-man's switches): source `self`, their severity. */
+  readonly ownAlarms?: readonly { readonly name: string; readonly severity: Severity }[];
   /** A runbook URL for every alarm alert (`{alarm}` is replaced by the alarm's name). */
   readonly runbookUrl?: string;
 }
@@ -130,10 +132,13 @@ export function alarmAlert(
       reason: `alarm ${detail.alarmName} is OK and has no open episode: nothing to resolve`,
     };
   }
-  const decided = resolveSeverity(
-    { alarmName: detail.alarmName, tags: detail.alarmTags, tagsStatus: detail.alarmTagsStatus },
-    config.severity,
-  );
+  const own = config.ownAlarms?.find((a) => a.name === detail.alarmName);
+  const decided = own
+    ? { severity: own.severity, origin: 'config' as const, notes: [] }
+    : resolveSeverity(
+        { alarmName: detail.alarmName, tags: detail.alarmTags, tagsStatus: detail.alarmTagsStatus },
+        config.severity,
+      );
   const key = open?.key ?? (lastAlarm ? `${arn}@${lastAlarm}` : ownKey);
   const startedAt = open?.startedAt ?? (lastAlarm ? (parseAwsTimestamp(lastAlarm) ?? stateAt) : stateAt);
   const children = triggeringAlarms(detail.state.reasonData);
@@ -166,7 +171,7 @@ export function alarmAlert(
     ...(supersedes ? { supersedes } : {}),
     alert: {
       key,
-      source: 'alarm',
+      source: own ? 'self' : 'alarm',
       status: firing ? 'firing' : 'resolved',
       // A resolution keeps the episode's severity, so it reaches whoever the firing alert reached.
       severity: !firing && open ? open.severity : decided.severity,

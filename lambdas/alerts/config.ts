@@ -50,6 +50,8 @@ export const routerRuntimeConfigSchema = z.object({
     z.object({ name: z.optional(z.string()), prefix: z.optional(z.string()), service: z.string() }),
   ),
   runbookUrl: z.optional(z.string()),
+  /** Nightshift's own alarms, by name, and the severity each has. */
+  ownAlarms: z.array(z.object({ name: z.string(), severity })),
 });
 export type RouterRuntimeConfig = z.infer<typeof routerRuntimeConfigSchema>;
 

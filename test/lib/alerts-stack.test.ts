@@ -120,6 +120,20 @@ describe('Alerts construct', () => {
     });
   });
 
+  it("Nightshift's own alarms are routed too, by name, with their severity (a missed snapshot run pages)", () => {
+    const router = ofType('AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('NightshiftAlertRoutingRouter'),
+    );
+    const env = JSON.stringify(router?.[1].Properties.Environment);
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => String(a.Properties.AlarmName));
+    const own = alarms.filter((n) => /-errors$|-dead-letters-waiting$|-no-successful-run$/.test(n));
+    expect(own.length).toBe(alarms.length);
+    for (const name of own) expect(env).toContain(name);
+    expect(env).toMatch(/no-successful-run\\",\\"severity\\":\\"critical/);
+    const rule = ofType('AWS::Events::Rule').find(([id]) => id.includes('AlertRoutingAlarmStateChange'));
+    expect(JSON.stringify(rule?.[1].Properties.EventPattern)).toContain(own[0]);
+  });
+
   it('PagerDuty EU by region; secrets only as parameter names', () => {
     expect(json).toContain('https://events.eu.pagerduty.com');
     expect(json).not.toMatch(/hooks\.slack\.com|xox[bp]-/);

@@ -39,6 +39,9 @@ const config: RouterRuntimeConfig = {
   silencesParameter: '/nightshift/silences',
   insufficientData: 'ignore',
   services: [{ prefix: 'api-', service: 'api' }],
+  ownAlarms: [
+    { name: 'Nightshift-RdsSnapshots-NoSuccessfulRun-1A2B3C4D-no-successful-run', severity: 'critical' },
+  ],
 };
 
 function deps(o: Partial<RouterDeps> = {}): RouterDeps {
@@ -93,6 +96,15 @@ describe('routeEvent: alarm episodes to receivers', () => {
       `https://sqs/q-pagerduty ${episodeOf('api-latency-critical')}#firing`,
       `https://sqs/q-slack ${episodeOf('api-latency-critical')}#firing`,
     ]);
+  });
+
+  it("Nightshift's own alarm is a `self` alert with its configured severity", async () => {
+    const r = await routeEvent(
+      alarmChange('Nightshift-RdsSnapshots-NoSuccessfulRun-1A2B3C4D-no-successful-run'),
+      deps(),
+    );
+    expect(r).toMatchObject({ outcome: 'routed', severity: 'critical', receivers: ['pagerduty', 'slack'] });
+    expect(queued()[0]?.request.alert).toMatchObject({ source: 'self', severityOrigin: 'config' });
   });
 
   it('a warning reaches Slack only; an info alarm is kept for the digest, not sent', async () => {
