@@ -15,10 +15,13 @@ import { EcsWorld } from '../services/ecs.ts';
 import { type AwsEvent, envelope } from '../services/envelope.ts';
 import { EventBridgeWorld } from '../services/eventbridge.ts';
 import { RdsWorld } from '../services/rds.ts';
+import { SqsWorld } from '../services/sqs.ts';
 import { SsmWorld } from '../services/ssm.ts';
 import { type DeployedApp, loadDeployedApp } from '../template/deployed-app.ts';
 import { VirtualClock } from './clock.ts';
+import { type SqsDelivery, SqsEventSources } from './event-source-mappings.ts';
 import { ImageRegistry } from './registry.ts';
+import { onFailureRecord, withLocalQueueUrls } from './sqs-destinations.ts';
 
 export interface WorldOptions {
   /** The cloud assembly (`cdk.out`) whose functions, policies and rules the world runs. */
@@ -78,6 +81,8 @@ export class LocalWorld {
   /** Messages in each dead-letter queue (by queue ARN). */
   readonly deadLetters = new Map<string, unknown[]>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** The pollers of the app's SQS event source mappings (and the mappings refused for their role). */
+  readonly eventSources: SqsEventSources;
 
   private constructor(
     readonly options: WorldOptions,
@@ -89,10 +94,19 @@ export class LocalWorld {
     readonly cloudwatch: CloudWatchWorld,
     readonly events: EventBridgeWorld,
     readonly rds: RdsWorld,
+    readonly sqs: SqsWorld,
     readonly registry: ImageRegistry,
     readonly lambdas: Map<string, LocalLambda>,
     private readonly stopDynamo: () => Promise<void>,
-  ) {}
+  ) {
+    this.eventSources = new SqsEventSources({
+      sqs,
+      app,
+      lambdas,
+      lambdaConcurrency: options.lambdaConcurrency ?? 10,
+      track: (work) => this.track(work),
+    });
+  }
 
   static async start(options: WorldOptions): Promise<LocalWorld> {
     const { account, region } = options;
@@ -120,6 +134,7 @@ export class LocalWorld {
     const postgres = options.postgres ? await PostgresFleet.start() : undefined;
     const rds = new RdsWorld({ account, region, clock, postgres });
     const events = new EventBridgeWorld({ account, region, clock, emit });
+    const sqs = new SqsWorld({ account, region, clock, queues: app.queues });
 
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
@@ -144,7 +159,7 @@ export class LocalWorld {
     const endpoint = new LocalEndpoint({
       account,
       region,
-      services: [ecs, ssm, cloudwatch, events],
+      services: [ecs, ssm, cloudwatch, events, sqs],
       resourcePolicies: app.resourcePolicies,
       queryServices: [rds],
       callerFor: (key) => callers.get(key),
@@ -157,6 +172,7 @@ export class LocalWorld {
       ),
     });
     const url = await endpoint.listen();
+    sqs.endpointUrl = url;
 
     const operator = new DynamoDBClient({
       endpoint: `http://127.0.0.1:${dynamoPort}`,
@@ -200,7 +216,7 @@ export class LocalWorld {
             name: fn.functionName,
             entryFile: fn.entryFile,
             exportName: fn.exportName,
-            environment: fn.environment,
+            environment: withLocalQueueUrls(fn.environment, region, url),
             timeoutSeconds: fn.timeoutSeconds,
             memoryMb: fn.memoryMb,
           },
@@ -234,6 +250,7 @@ export class LocalWorld {
       cloudwatch,
       events,
       rds,
+      sqs,
       registry,
       lambdas,
       async () => {
@@ -242,7 +259,13 @@ export class LocalWorld {
     );
     const started = world;
     clock.afterTimer = () => started.settle();
+    started.eventSources.start();
     return world;
+  }
+
+  /** Every invocation by an SQS event source mapping, in order. */
+  get sqsDeliveries(): readonly SqsDelivery[] {
+    return this.eventSources.deliveries;
   }
 
   /** Environment for SDK clients acting as the operator (the user and their pipeline), unrestricted. */
@@ -335,6 +358,10 @@ export class LocalWorld {
             const messages = this.deadLetters.get(queue) ?? [];
             messages.push({ requestPayload: failed, responsePayload: last.error, attempts });
             this.deadLetters.set(queue, messages);
+            this.sqs.queue(queue)?.send({
+              body: JSON.stringify(onFailureRecord(fn, failed, last, attempts, this.clock.now())),
+              senderId: `${fn.roleArn}:${fn.functionName}`,
+            });
           },
         })
         .then((result) => {
