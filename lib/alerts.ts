@@ -40,6 +40,8 @@ export interface ReceiverDelivery {
 /** Attempts per alert and receiver before it goes to the DLQ with its last failure. */
 const MAX_ATTEMPTS = 8;
 const SENDER_TIMEOUT = Duration.seconds(60);
+/** Receives before SQS itself moves a message to the DLQ: pacing a storm gives messages back many times. */
+const MAX_RECEIVES = 100;
 
 /** The name an alarm was given (a plain string: own alarms are named at synth, see RunbookFunction). */
 function physicalAlarmName(alarm: cloudwatch.Alarm): string {
@@ -236,9 +238,10 @@ export class Alerts extends Construct {
       retentionPeriod: Duration.days(4),
       // Six times the sender's timeout, as AWS advises for an event source; retries set their own backoff.
       visibilityTimeout: Duration.seconds(SENDER_TIMEOUT.toSeconds() * 6),
-      // The sender moves an alert to the DLQ itself, with its reason, after MAX_ATTEMPTS; this catches a
-      // sender that crashes on a message every time.
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_ATTEMPTS + 2 },
+      // The sender moves an alert to the DLQ itself, with its reason, after MAX_ATTEMPTS failed sends
+      // (counted in its delivery record: a message given back for Slack pacing is received again without
+      // an attempt). This only catches a sender that crashes on a message every time.
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVES },
     });
     const deadLetterAlarm = new cloudwatch.Alarm(scope, 'DeadLettersWaiting', {
       alarmName: `${Names.uniqueResourceName(scope, { separator: '-', maxLength: 230 })}-dead-letters-waiting`,

@@ -26,8 +26,8 @@ const ttl = (nowMs: number, days: number) => Math.floor(nowMs / 1000) + days * 8
 
 /** The outcome of claiming a delivery. */
 export type Claim =
-  /** This sender holds the delivery until `leaseUntil`: send, then mark. */
-  | { readonly kind: 'claimed'; readonly leaseUntil: number }
+  /** This sender holds the delivery until `leaseUntil`: send, then mark. `failures`: failed sends so far. */
+  | { readonly kind: 'claimed'; readonly leaseUntil: number; readonly failures: number }
   /** Already sent: nothing to do. */
   | { readonly kind: 'sent'; readonly sentAt: number }
   /** Another sender holds a live lease: try again after it. */
@@ -52,25 +52,30 @@ export class DeliveryLedger {
   async claim(deliveryKey: string, owner: string, nowMs: number, leaseMs: number): Promise<Claim> {
     const leaseUntil = nowMs + leaseMs;
     try {
-      await this.documents.send(
-        new PutCommand({
+      const out = await this.documents.send(
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: {
-            ...this.key(deliveryKey),
-            deliveryKey: deliveryKey.slice(0, 1024),
-            state: 'sending',
-            owner,
-            leaseUntil,
-            claimedAt: nowMs,
-            expiresAt: ttl(nowMs, RECORD_TTL_DAYS),
+          Key: this.key(deliveryKey),
+          UpdateExpression:
+            'SET deliveryKey = :dk, #state = :sending, #owner = :owner, leaseUntil = :lease, claimedAt = :now, expiresAt = :ttl, failures = if_not_exists(failures, :zero)',
+          // New, waiting for a retry, or a stale claim (its sender died between send and mark): take it.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #state = :retrying OR (#state = :sending AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':dk': deliveryKey.slice(0, 1024),
+            ':sending': 'sending',
+            ':retrying': 'retrying',
+            ':owner': owner,
+            ':lease': leaseUntil,
+            ':now': nowMs,
+            ':ttl': ttl(nowMs, RECORD_TTL_DAYS),
+            ':zero': 0,
           },
-          // New, or a stale claim (its sender died between send and mark): take it over.
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :sending AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':sending': 'sending', ':now': nowMs },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return { kind: 'claimed', leaseUntil };
+      return { kind: 'claimed', leaseUntil, failures: Number(out.Attributes?.failures ?? 0) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
@@ -79,7 +84,7 @@ export class DeliveryLedger {
     );
     const item = out.Item;
     if (item?.state === 'sent') return { kind: 'sent', sentAt: Number(item.sentAt) };
-    // Gone between the two calls (released), or still held: either way, not ours now; retry decides.
+    // Released between the two calls, or still held: either way, not ours now; the retry decides.
     return { kind: 'busy', leaseUntil: Number(item?.leaseUntil ?? nowMs) };
   }
 
@@ -109,8 +114,40 @@ export class DeliveryLedger {
     }
   }
 
-  /** Gives the claim up after a failed send, so a retry (or a replay from the DLQ) may claim it at once. */
-  async release(deliveryKey: string, owner: string): Promise<void> {
+  /**
+   * Gives the claim back for a retry, counting a failed send (`failed`) or not (paced, or the send never
+   * started). Returns the failures counted so far; undefined when the claim was no longer this sender's.
+   */
+  async release(deliveryKey: string, owner: string, o: { failed: boolean }): Promise<number | undefined> {
+    try {
+      const out = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(deliveryKey),
+          UpdateExpression: 'SET #state = :retrying REMOVE #owner, leaseUntil ADD failures :inc',
+          ConditionExpression: '#owner = :owner AND #state = :sending',
+          ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':owner': owner,
+            ':sending': 'sending',
+            ':retrying': 'retrying',
+            ':inc': o.failed ? 1 : 0,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Number(out.Attributes?.failures ?? 0);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return undefined;
+    }
+  }
+
+  /**
+   * Drops the record of a delivery that goes to the DLQ (refused, or out of attempts), so a replay after
+   * the fix is a fresh delivery with a fresh count.
+   */
+  async forget(deliveryKey: string, owner: string): Promise<void> {
     try {
       await this.documents.send(
         new DeleteCommand({

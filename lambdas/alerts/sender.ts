@@ -39,10 +39,13 @@ export interface SenderDeps {
   readonly owner: string;
 }
 
-/** One second between messages per Slack hook or channel. */
-const SLACK_INTERVAL_MS = 1_000;
-/** A sender waits this long at most for its Slack slot; beyond, the message comes back later. */
-const MAX_PACING_WAIT_MS = 5_000;
+/** One second between messages per Slack hook or channel, and a little more for clocks that differ. */
+const SLACK_INTERVAL_MS = 1_050;
+/**
+ * A sender sleeps this long at most for its Slack slot; beyond, the message comes back at its slot (a
+ * storm is paced by the queue, not by senders sleeping through it).
+ */
+const MAX_PACING_WAIT_MS = 1_100;
 /** Backoff between attempts: 10 s, 20 s, 40 s … at most 15 minutes (SQS allows 12 hours). */
 const backoffSeconds = (attempt: number) => Math.min(900, 10 * 2 ** Math.max(0, attempt - 1));
 
@@ -122,34 +125,48 @@ async function deliver(record: SQSRecord, deps: SenderDeps): Promise<Step> {
     const wait = Math.ceil(Math.max(1_000, claim.leaseUntil - deps.clock()) / 1000);
     return { outcome: 'retry', reason: 'another sender holds this delivery', retryInSeconds: wait };
   }
-  let result: SendResult;
+  let result: SendResult | { kind: 'paced'; untilMs: number };
   try {
     result = await send(alert.alert, deps, delivery);
   } catch (error) {
-    await deps.ledger.release(request.deliveryKey, deps.owner);
+    await deps.ledger.release(request.deliveryKey, deps.owner, { failed: false });
     throw error;
   }
   if (result.kind === 'sent') {
     await deps.ledger.markSent(request.deliveryKey, deps.owner, deps.clock(), result.receipt);
     return { outcome: 'sent' };
   }
-  await deps.ledger.release(request.deliveryKey, deps.owner);
-  if (result.kind === 'rejected') return { outcome: 'dead-lettered', reason: result.reason };
+  if (result.kind === 'paced') {
+    // Not an attempt: the message comes back when its slot has come.
+    await deps.ledger.release(request.deliveryKey, deps.owner, { failed: false });
+    const seconds = Math.max(1, Math.ceil((result.untilMs - deps.clock()) / 1000));
+    return { outcome: 'retry', reason: `Slack pacing: next slot in ${seconds} s`, retryInSeconds: seconds };
+  }
+  if (result.kind === 'rejected') {
+    await deps.ledger.forget(request.deliveryKey, deps.owner);
+    return { outcome: 'dead-lettered', reason: result.reason };
+  }
   if (result.retryAfterMs !== undefined)
     await deps.pacer.holdUntil(deps.clock() + result.retryAfterMs, deps.clock());
-  const attempt = Number(record.attributes.ApproximateReceiveCount ?? '1');
-  if (attempt >= config.maxAttempts) {
-    return { outcome: 'dead-lettered', reason: `${result.reason} (gave up after ${attempt} attempts)` };
+  const failures = claim.failures + 1;
+  if (failures >= config.maxAttempts) {
+    await deps.ledger.forget(request.deliveryKey, deps.owner);
+    return { outcome: 'dead-lettered', reason: `${result.reason} (gave up after ${failures} attempts)` };
   }
+  await deps.ledger.release(request.deliveryKey, deps.owner, { failed: true });
   const retryAfter = result.retryAfterMs === undefined ? 0 : Math.ceil(result.retryAfterMs / 1000);
   return {
     outcome: 'retry',
     reason: result.reason,
-    retryInSeconds: Math.max(backoffSeconds(attempt), retryAfter),
+    retryInSeconds: Math.max(backoffSeconds(failures), retryAfter),
   };
 }
 
-async function send(alert: Alert, deps: SenderDeps, delivery: PagerDutyDelivery): Promise<SendResult> {
+async function send(
+  alert: Alert,
+  deps: SenderDeps,
+  delivery: PagerDutyDelivery,
+): Promise<SendResult | { kind: 'paced'; untilMs: number }> {
   const { channel } = deps.config;
   if (channel.kind === 'pagerduty') {
     const key = await deps.secret(channel.routingKeyParameter);
@@ -162,13 +179,8 @@ async function send(alert: Alert, deps: SenderDeps, delivery: PagerDutyDelivery)
     const slot = await deps.pacer.take(deps.clock(), SLACK_INTERVAL_MS);
     if (slot === true) break;
     const wait = slot - deps.clock();
-    if (wait > MAX_PACING_WAIT_MS) {
-      return {
-        kind: 'retry',
-        reason: `Slack pacing: next slot in ${Math.ceil(wait / 1000)} s`,
-        retryAfterMs: 0,
-      };
-    }
+    // A short wait is slept through; a longer one gives the message back until its slot (not an attempt).
+    if (wait > MAX_PACING_WAIT_MS) return { kind: 'paced', untilMs: slot };
     await deps.sleep(Math.max(10, wait));
   }
   const url = await deps.secret(channel.webhookUrlParameter);

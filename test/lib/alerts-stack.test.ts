@@ -87,7 +87,7 @@ describe('Alerts construct', () => {
     });
     t.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
-      RedrivePolicy: { maxReceiveCount: 10, deadLetterTargetArn: Match.anyValue() },
+      RedrivePolicy: { maxReceiveCount: 100, deadLetterTargetArn: Match.anyValue() },
     });
     const dlqAlarms = ofType('AWS::CloudWatch::Alarm').filter(([id]) =>
       /Receiver.*DeadLettersWaiting/.test(id),

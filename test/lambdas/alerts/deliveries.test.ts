@@ -50,10 +50,19 @@ describe('DeliveryLedger: exactly once per delivery key', () => {
   it('a released claim (the send failed) can be claimed at once; a resolve is its own delivery', async () => {
     const ledger = new DeliveryLedger(table.documents, table.tableName, 'slack');
     await ledger.claim('episode-3#firing', 'a', T, LEASE);
-    await ledger.release('episode-3#firing', 'someone-else');
+    await ledger.release('episode-3#firing', 'someone-else', { failed: true });
     expect(await ledger.claim('episode-3#firing', 'b', T + 1, LEASE)).toMatchObject({ kind: 'busy' });
-    await ledger.release('episode-3#firing', 'a');
-    expect(await ledger.claim('episode-3#firing', 'b', T + 2, LEASE)).toMatchObject({ kind: 'claimed' });
+    expect(await ledger.release('episode-3#firing', 'a', { failed: true })).toBe(1);
+    expect(await ledger.claim('episode-3#firing', 'b', T + 2, LEASE)).toMatchObject({
+      kind: 'claimed',
+      failures: 1,
+    });
+    // Dropped when it goes to the DLQ: a replay starts a fresh count.
+    await ledger.forget('episode-3#firing', 'b');
+    expect(await ledger.claim('episode-3#firing', 'c', T + 2, LEASE)).toMatchObject({
+      kind: 'claimed',
+      failures: 0,
+    });
     expect(await ledger.claim('episode-3#resolved', 'c', T + 3, LEASE)).toMatchObject({ kind: 'claimed' });
   });
 
