@@ -24,8 +24,18 @@ import type { Alert } from './model.ts';
 
 export { pagerDutyBaseUrl };
 
-/** Reads a secret by parameter name (cached); `fresh` skips the cache after the API refused the old value. */
+/** Reads a secret by parameter name (cached); `fresh` skips the cache. */
 export type SecretReader = (name: string, o?: { fresh?: boolean }) => Promise<string>;
+
+/**
+ * Parameters whose value the API refused (a revoked hook, a wrong key): the next read skips the cache, so
+ * the replay after someone puts the new value in finds it, not the refused one. Per container.
+ */
+const refused = new Set<string>();
+const readSecret = async (deps: SenderDeps, name: string) => {
+  const fresh = refused.delete(name);
+  return deps.secret(name, { fresh });
+};
 
 export interface SenderDeps {
   readonly sqs: SQSClient;
@@ -169,10 +179,9 @@ async function send(
 ): Promise<SendResult | { kind: 'paced'; untilMs: number }> {
   const { channel } = deps.config;
   if (channel.kind === 'pagerduty') {
-    const key = await deps.secret(channel.routingKeyParameter);
+    const key = await readSecret(deps, channel.routingKeyParameter);
     const result = await sendToPagerDuty(alert, key, channel.baseUrl, delivery);
-    if (result.kind === 'rejected')
-      await deps.secret(channel.routingKeyParameter, { fresh: true }).catch(() => undefined);
+    if (result.kind === 'rejected') refused.add(channel.routingKeyParameter);
     return result;
   }
   for (;;) {
@@ -183,11 +192,10 @@ async function send(
     if (wait > MAX_PACING_WAIT_MS) return { kind: 'paced', untilMs: slot };
     await deps.sleep(Math.max(10, wait));
   }
-  const url = await deps.secret(channel.webhookUrlParameter);
+  const url = await readSecret(deps, channel.webhookUrlParameter);
   const result = await sendToSlackWebhook(alert, url);
   // A revoked hook is replaced in the parameter; the replay must read the new one, not the cache.
-  if (result.kind === 'rejected')
-    await deps.secret(channel.webhookUrlParameter, { fresh: true }).catch(() => undefined);
+  if (result.kind === 'rejected') refused.add(channel.webhookUrlParameter);
   return result;
 }
 

@@ -92,6 +92,17 @@ function callHandler(fn, event, context) {
   });
 }
 
+// Node reads NODE_EXTRA_CA_CERTS once, when the process starts; this environment is a worker thread of a
+// process that started long before its function's environment existed. Do what Node does at start for a
+// Lambda process given the variable: trust those CAs besides the bundled roots (for https.request through
+// the global agent, as the functions use it).
+if (process.env.NODE_EXTRA_CA_CERTS) {
+  const { globalAgent } = await import('node:https');
+  const { rootCertificates } = await import('node:tls');
+  const { readFileSync } = await import('node:fs');
+  globalAgent.options.ca = [...rootCertificates, readFileSync(process.env.NODE_EXTRA_CA_CERTS, 'utf8')];
+}
+
 let handler;
 try {
   const module = await import(pathToFileURL(entryFile).href);

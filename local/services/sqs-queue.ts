@@ -198,7 +198,13 @@ export class LocalQueue {
     return taken;
   }
 
-  /** `ApproximateNumberOfMessages`, `…NotVisible` and `…Delayed`. */
+  /** Every message the queue holds, as sent (tests and the sandbox read a DLQ's reasons here). */
+  peek(): readonly QueuedMessage[] {
+    this.refresh();
+    return this.messages;
+  }
+
+    /** `ApproximateNumberOfMessages`, `…NotVisible` and `…Delayed`. */
   counts(): { visible: number; inFlight: number; delayed: number } {
     const now = this.refresh();
     const inFlight = this.messages.filter((m) => m.inFlight).length;
