@@ -212,7 +212,7 @@ export class Alerts extends Construct {
       new events.Rule(this, 'Reconcile', {
         description:
           'Nightshift alerts: resolve open episodes whose alarm is OK or gone (an OK that was lost)',
-        schedule: events.Schedule.rate(Duration.minutes(5)),
+        schedule: events.Schedule.rate(Duration.minutes(config.reconcileMinutes)),
         targets: [this.router.ruleTarget()],
       }),
     );

@@ -172,6 +172,8 @@ export const alertsSchema = z
     alarms: z.array(alarmSelectorSchema).default([]),
     /** A runbook page for every alarm alert; `{alarm}` is replaced by the alarm's name. */
     runbookUrl: httpsBaseUrl.optional(),
+    /** Minutes between reconciler runs (open episodes whose OK was lost). @default 5 */
+    reconcileMinutes: z.number().int().min(1).max(1440).default(5),
     /** What an INSUFFICIENT_DATA state does. @default 'ignore' */
     insufficientData: z.enum(['ignore', 'alert']).default('ignore'),
   })

@@ -85,15 +85,49 @@ export const exampleAppConfig = defineConfig({
   },
 });
 
+/** Where the sandbox's alerts go: secrets by parameter name, as a user configures them. */
+export const SANDBOX_ALERT_PARAMETERS = {
+  pagerdutyRoutingKey: '/nightshift/alerts/pagerduty-routing-key',
+  slackWebhook: '/nightshift/alerts/slack-webhook',
+} as const;
+
+/**
+ * The example app's alerting: PagerDuty (its Events API at `pagerdutyBaseUrl`) and a Slack webhook; the
+ * api's alarms are critical unless their name says otherwise.
+ */
+export function exampleAlerts(
+  pagerdutyBaseUrl = 'https://events.eu.pagerduty.com',
+): NonNullable<NightshiftConfigInput['alerts']> {
+  return {
+    receivers: {
+      pagerduty: {
+        kind: 'pagerduty',
+        routingKeyParameter: SANDBOX_ALERT_PARAMETERS.pagerdutyRoutingKey,
+        region: 'eu',
+        eventsBaseUrl: pagerdutyBaseUrl,
+      },
+      slack: { kind: 'slack', webhookUrlParameter: SANDBOX_ALERT_PARAMETERS.slackWebhook },
+    },
+    severity: { alarms: [{ prefix: 'webhooks-api-', severity: 'critical' }] },
+    // Alarms of the platform team that no runbook acts on: alerted only.
+    alarms: [{ prefix: 'webhooks-platform-' }],
+    runbookUrl: 'https://wiki.example.com/runbooks/{alarm}',
+    // 40 virtual days run quickly with an hourly reconciler; 5 minutes is the default.
+    reconcileMinutes: 60,
+  };
+}
+
 /**
  * The story's configuration: the example app with restore verification on, trusting the local world's RDS
- * CA (`caBundleFile`, made when the sandbox starts), on an hourly tick so 40 virtual days run quickly.
+ * CA (`caBundleFile`, made when the sandbox starts), on an hourly tick so 40 virtual days run quickly; and,
+ * given the alert sink's URL, alerting to it.
  */
-export function sandboxStoryConfig(caBundleFile: string): NightshiftConfigInput {
+export function sandboxStoryConfig(caBundleFile: string, pagerdutyBaseUrl?: string): NightshiftConfigInput {
   const { restoreVerify } = exampleAppConfig;
   if (!restoreVerify) throw new Error('the example app configures restore verification');
   return {
     ...exampleAppConfig,
     restoreVerify: { ...restoreVerify, enabled: true, caBundleFile, tickMinutes: 60 },
+    ...(pagerdutyBaseUrl ? { alerts: exampleAlerts(pagerdutyBaseUrl) } : {}),
   };
 }

@@ -6,7 +6,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AuditLog } from '../../lambdas/shared/audit.ts';
 import { exitOnInvalidConfig } from '../../lib/config/load-config.ts';
 import { LocalCertificateAuthority } from '../postgres/tls.ts';
+import { AlertSink } from '../sink/sink.ts';
 import { LocalWorld } from '../world/world.ts';
+import { installAlertSecrets, runAlertsStory } from './alerts-story.ts';
 import { runEcsRollbackStory, type StoryCheck } from './ecs-rollback-story.ts';
 import { sandboxStoryConfig } from './example-config.ts';
 import { runSnapshotStory } from './rds-snapshots-story.ts';
@@ -28,8 +30,11 @@ const localCa = await LocalCertificateAuthority.create('Nightshift sandbox RDS C
 const caBundleFile = join(outdir, 'sandbox-rds-ca.pem');
 mkdirSync(outdir, { recursive: true });
 writeFileSync(caBundleFile, localCa.certificatePem);
+// The alert sink (Slack, PagerDuty) serves HTTPS with a certificate from the same local CA.
+let liveClock: (() => number) | undefined;
+const sink = await AlertSink.start({ ca: localCa, now: () => liveClock?.() ?? START });
 const { config, stackName } = await exitOnInvalidConfig(() =>
-  synthesize(outdir, sandboxStoryConfig(caBundleFile)),
+  synthesize(outdir, sandboxStoryConfig(caBundleFile, sink.url)),
 );
 
 const world = await LocalWorld.start({
@@ -39,7 +44,10 @@ const world = await LocalWorld.start({
   stackName,
   start: START,
   postgres: true,
+  extraCaBundle: caBundleFile,
 });
+liveClock = () => world.clock.liveNow();
+const { webhookUrl } = await installAlertSecrets(world, sink);
 say(
   `local AWS endpoint ${world.endpoint.url}: ${world.app.functions.length} function(s), ${world.app.rules.length} rule(s) from the template\n`,
 );
@@ -81,10 +89,14 @@ try {
   say('\n── Restore verification ─────────────────────────────────────');
   checks.push(...(await runRestoreVerifyStory(world, narrate)));
 
+  say('\n── Alerts ───────────────────────────────────────────────────');
+  checks.push(...(await runAlertsStory(world, sink, webhookUrl, narrate, say)));
+
   say('\nChecks:');
   for (const c of checks) say(`  ${c.ok ? '✓' : '✗'} ${c.what} — ${c.detail}`);
 } finally {
   await world.close();
+  await sink.close();
 }
 const failed = checks.filter((c) => !c.ok);
 say(

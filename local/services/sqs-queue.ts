@@ -204,7 +204,7 @@ export class LocalQueue {
     return this.messages;
   }
 
-    /** `ApproximateNumberOfMessages`, `…NotVisible` and `…Delayed`. */
+  /** `ApproximateNumberOfMessages`, `…NotVisible` and `…Delayed`. */
   counts(): { visible: number; inFlight: number; delayed: number } {
     const now = this.refresh();
     const inFlight = this.messages.filter((m) => m.inFlight).length;

@@ -142,7 +142,7 @@ describe('Alerts construct', () => {
   it("denies PutEvents as source nightshift on the bus to every principal but Nightshift's roles", () => {
     const policies = ofType('AWS::Events::EventBusPolicy');
     expect(policies).toHaveLength(1);
-    const { Statement: statement, EventBusName } = policies[0]?.[1].Properties as {
+    const { Statement: statement, EventBusName } = (policies[0]?.[1].Properties ?? {}) as {
       EventBusName: string;
       Statement: {
         Effect: string;

@@ -259,7 +259,12 @@ describe('sendBatch: Slack webhooks', () => {
   it('messages to one hook are at least a second apart, across two senders', async () => {
     const d = deps('slack');
     const times: number[] = [];
-    const at = { ...d, sleep: async (ms: number) => void (now += ms) };
+    const at = {
+      ...d,
+      sleep: async (ms: number) => {
+        now += ms;
+      },
+    };
     answers.push(...Array.from({ length: 6 }, () => ({ status: 200, body: 'ok' })));
     const recordTime = server.listeners('request')[0];
     server.prependListener('request', () => times.push(now));

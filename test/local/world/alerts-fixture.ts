@@ -6,7 +6,7 @@ import type { NightshiftConfigInput } from '../../../lib/config/schema.ts';
 import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
 import { exampleAppConfig } from '../../../local/sandbox/example-config.ts';
 import { synthesize } from '../../../local/sandbox/synth.ts';
-import { AlertSink } from '../../../local/sink/alert-sink.ts';
+import { AlertSink } from '../../../local/sink/sink.ts';
 import { LocalWorld } from '../../../local/world/world.ts';
 import { START } from './world-fixture.ts';
 

@@ -1,0 +1,223 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { AlertSink } from '../sink/sink.ts';
+import type { LocalWorld } from '../world/world.ts';
+import type { Narrate, StoryCheck } from './ecs-rollback-story.ts';
+import { SANDBOX_ALERT_PARAMETERS } from './example-config.ts';
+
+const MIN = 60_000;
+export const SLACK_CHANNEL = '#webhooks-ops';
+export const PAGERDUTY_SERVICE = 'webhooks (PagerDuty service)';
+
+/** Puts the alert secrets where a user would (SSM SecureStrings), before anything can fire. */
+export async function installAlertSecrets(
+  world: LocalWorld,
+  sink: AlertSink,
+): Promise<{ webhookUrl: string }> {
+  const ssm = new SSMClient(world.operatorConfig());
+  const webhookUrl = sink.slack.createWebhook({ channel: SLACK_CHANNEL });
+  const routingKey = sink.pagerduty.createIntegration({ service: PAGERDUTY_SERVICE });
+  for (const [Name, Value] of [
+    [SANDBOX_ALERT_PARAMETERS.slackWebhook, webhookUrl],
+    [SANDBOX_ALERT_PARAMETERS.pagerdutyRoutingKey, routingKey],
+  ] as const) {
+    await ssm.send(new PutParameterCommand({ Name, Value, Type: 'SecureString', Overwrite: true }));
+  }
+  return { webhookUrl };
+}
+
+/** Lets the senders finish: advances in steps until no alert waits in a receiver's queue. */
+export async function drainAlerts(world: LocalWorld, maxMs = 30 * MIN): Promise<void> {
+  for (let spent = 0; spent < maxMs; spent += 5_000) {
+    await world.settle();
+    const waiting = world.app.queues.some((q) => {
+      if (!q.logicalId.includes('Receiver') || q.logicalId.includes('DeadLetters')) return false;
+      const c = world.sqs.queue(q.arn)?.counts();
+      return (c?.visible ?? 0) + (c?.inFlight ?? 0) + (c?.delayed ?? 0) > 0;
+    });
+    if (!waiting) return;
+    await world.advance(5_000);
+  }
+}
+
+const hhmm = (at: number) => new Date(at).toISOString().slice(11, 16);
+
+/** What the person on call saw in PagerDuty, and the channel in Slack, since `from`. */
+export function whatPeopleSaw(sink: AlertSink, from: number, say: (line: string) => void): void {
+  say('  PagerDuty (the person on call):');
+  for (const a of sink.pagerduty.alerts(PAGERDUTY_SERVICE)) {
+    for (const l of a.log.filter((x) => x.at >= from)) {
+      const what = l.action === 'trigger' && l !== a.log[0] ? 'note on the incident' : l.action;
+      say(
+        `    ${hhmm(l.at)}  ${what.padEnd(20)} ${l.summary ?? a.dedupKey.slice(a.dedupKey.lastIndexOf(':') + 1)}`,
+      );
+    }
+  }
+  for (const c of sink.pagerduty.changes(PAGERDUTY_SERVICE).filter((x) => x.at >= from)) {
+    say(`    ${hhmm(c.at)}  change event         ${c.summary}`);
+  }
+  say(`  Slack ${SLACK_CHANNEL}:`);
+  for (const m of sink.slack.messages(SLACK_CHANNEL).filter((x) => x.at >= from)) {
+    say(`    ${hhmm(m.at)}  ${m.text.slice(0, 110)}`);
+  }
+}
+
+/**
+ * The alert story, after the runbooks' stories (whose alarms and events were routed as they happened):
+ * what each person saw; a warning that reaches Slack only; PagerDuty down for two minutes; a revoked Slack
+ * webhook, its DLQ and the replay after the fix; info events kept for the digest.
+ */
+export async function runAlertsStory(
+  world: LocalWorld,
+  sink: AlertSink,
+  webhookUrl: string,
+  narrate: Narrate,
+  say: (line: string) => void,
+): Promise<StoryCheck[]> {
+  await drainAlerts(world);
+  say('\nWhat each person saw during the runbooks’ stories:');
+  whatPeopleSaw(sink, 0, say);
+  const storyStart = world.clock.now();
+
+  narrate('webhooks-platform-cpu-75-warning enters ALARM (CPU at 75 %)');
+  world.cloudwatch.putAlarm('webhooks-platform-cpu-75-warning');
+  world.cloudwatch.setState(
+    'webhooks-platform-cpu-75-warning',
+    'ALARM',
+    'Threshold Crossed: CPU 75.3 % > 70 %',
+  );
+  await drainAlerts(world);
+
+  narrate('PagerDuty answers 503 for two minutes; webhooks-platform-queue-depth-critical enters ALARM');
+  sink.inject({ service: 'pagerduty', kind: 'status', status: 503 });
+  world.cloudwatch.putAlarm('webhooks-platform-queue-depth-critical');
+  world.cloudwatch.setState(
+    'webhooks-platform-queue-depth-critical',
+    'ALARM',
+    'Threshold Crossed: 12,400 messages',
+  );
+  await world.settle();
+  await world.advance(2 * MIN);
+  sink.clearFaults();
+  narrate('PagerDuty is back');
+  await drainAlerts(world);
+  const refusedBy503 = sink.requests.filter((r) => r.at >= storyStart && r.status === 503).length;
+
+  narrate('someone revokes the Slack webhook; webhooks-platform-disk-80-warning enters ALARM');
+  sink.slack.revokeWebhook(webhookUrl);
+  world.cloudwatch.putAlarm('webhooks-platform-disk-80-warning');
+  world.cloudwatch.setState(
+    'webhooks-platform-disk-80-warning',
+    'ALARM',
+    'Threshold Crossed: disk 81 % > 80 %',
+  );
+  await drainAlerts(world);
+  const dlq = world.app.queues.find((q) => /Receiverslack.*DeadLetters/.test(q.logicalId));
+  const parked = world.sqs.queue(dlq?.arn ?? '')?.peek() ?? [];
+  for (const m of parked) {
+    narrate(`Slack DLQ holds the alert: ${m.attributes.failureReason?.StringValue ?? '(no reason)'}`);
+  }
+  narrate(
+    'the team puts a new webhook URL in its parameter and redrives the DLQ (aws sqs start-message-move-task)',
+  );
+  const fresh = sink.slack.createWebhook({ channel: SLACK_CHANNEL });
+  await new SSMClient(world.operatorConfig()).send(
+    new PutParameterCommand({
+      Name: SANDBOX_ALERT_PARAMETERS.slackWebhook,
+      Value: fresh,
+      Type: 'SecureString',
+      Overwrite: true,
+    }),
+  );
+  const queue = world.app.queues.find(
+    (q) => /Receiverslack/.test(q.logicalId) && !q.logicalId.includes('DeadLetters'),
+  );
+  await new SQSClient(world.operatorConfig()).send(
+    new StartMessageMoveTaskCommand({ SourceArn: dlq?.arn, DestinationArn: queue?.arn }),
+  );
+  await drainAlerts(world);
+
+  say('\nWhat each person saw during the alert story:');
+  whatPeopleSaw(sink, storyStart, say);
+
+  const table = world.app.tables[0]?.tableName ?? '';
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(world.operatorConfig()));
+  const days = new Set(world.routed.map((e) => e.time.slice(0, 10)));
+  let kept = 0;
+  for (const day of days) {
+    const out = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `alert-digest#${day}` },
+      }),
+    );
+    kept += out.Items?.length ?? 0;
+  }
+  const deliveries = await documents.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'alert-delivery#pagerduty' },
+    }),
+  );
+  const slackRecords = await documents.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'alert-delivery#slack' },
+    }),
+  );
+  const records = [...(deliveries.Items ?? []), ...(slackRecords.Items ?? [])];
+  const unsent = records.filter((r) => r.state !== 'sent');
+  const triggers = sink.pagerduty.alerts(PAGERDUTY_SERVICE).map((a) => a.dedupKey);
+  const texts = sink.slack.messages(SLACK_CHANNEL).map((m) => m.text);
+  const dlqLeft = world.app.queues
+    .filter((q) => q.logicalId.includes('Receiver') && q.logicalId.includes('DeadLetters'))
+    .reduce((n, q) => n + (world.sqs.queue(q.arn)?.peek().length ?? 0), 0);
+  const cpu = texts.filter((t) => t.includes('webhooks-platform-cpu-75-warning'));
+  const queueDepth = sink.pagerduty
+    .alerts(PAGERDUTY_SERVICE)
+    .filter((a) => a.log[0]?.summary?.includes('queue-depth'));
+  return [
+    {
+      what: 'nothing lost: every delivery sent, no alert left in a queue or DLQ',
+      ok: unsent.length === 0 && dlqLeft === 0 && records.length > 0,
+      detail: `${records.length} delivery records, ${unsent.length} not sent, ${dlqLeft} in DLQs`,
+    },
+    {
+      what: 'nothing twice: one PagerDuty alert per episode, no Slack message repeated',
+      ok: new Set(triggers).size === triggers.length && new Set(texts).size === texts.length,
+      detail: `${triggers.length} PagerDuty alerts, ${texts.length} Slack messages`,
+    },
+    {
+      what: 'never more than one Slack message per second per hook',
+      ok: sink.maxPerSecond(SLACK_CHANNEL) <= 1,
+      detail: `at most ${sink.maxPerSecond(SLACK_CHANNEL)} in any second`,
+    },
+    {
+      what: 'the CPU warning reached Slack only',
+      ok:
+        cpu.length === 1 &&
+        !sink.pagerduty.alerts(PAGERDUTY_SERVICE).some((a) => a.log[0]?.summary?.includes('cpu-75')),
+      detail: `${cpu.length} Slack message(s), no page`,
+    },
+    {
+      what: 'PagerDuty down for two minutes: the page was delivered once when it was back',
+      ok: queueDepth.length === 1 && queueDepth[0]?.log.length === 1 && refusedBy503 > 0,
+      detail: `${refusedBy503} request(s) answered 503, then ${queueDepth.length} alert`,
+    },
+    {
+      what: 'the revoked webhook’s alert went to the DLQ with its reason, and the replay posted it once',
+      ok: parked.length === 1 && texts.filter((t) => t.includes('disk-80')).length === 1,
+      detail: `${parked.length} parked; ${texts.filter((t) => t.includes('disk-80')).length} posted after the fix`,
+    },
+    {
+      what: 'info events kept for the digest',
+      ok: kept > 0,
+      detail: `${kept} alert(s) kept in alert-digest#<day> items`,
+    },
+  ];
+}
