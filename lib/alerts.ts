@@ -41,7 +41,7 @@ export interface ReceiverDelivery {
 const MAX_ATTEMPTS = 8;
 const SENDER_TIMEOUT = Duration.seconds(60);
 /** Receives before SQS itself moves a message to the DLQ: pacing a storm gives messages back many times. */
-const MAX_RECEIVES = 100;
+const MAX_RECEIVES = 1000;
 
 /** The name an alarm was given (a plain string: own alarms are named at synth, see RunbookFunction). */
 function physicalAlarmName(alarm: cloudwatch.Alarm): string {
@@ -263,6 +263,7 @@ export class Alerts extends Construct {
         queueUrl: queue.queueUrl,
         deadLetterQueueUrl: deadLetterQueue.queueUrl,
         maxAttempts: MAX_ATTEMPTS,
+        maxReceives: MAX_RECEIVES,
         leaseSeconds: SENDER_TIMEOUT.toSeconds() + 30,
         channel,
       },

@@ -1,22 +1,26 @@
 import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
 /** The statement id of the bus policy statement Nightshift adds (one per bus and stack). */
 export const NIGHTSHIFT_SOURCE_STATEMENT = 'OnlyNightshiftSpeaksAsNightshift';
 
 /**
+ * The IAM path of every Nightshift role, in every stack. The bus statement exempts roles by this path, so
+ * two Nightshift stacks on one bus (staging and production, two apps) never deny each other: explicit
+ * denies add up, and a statement naming only its own stack's roles would lock the other stack out.
+ * Creating a role under a path takes `iam:CreateRole`, which only administrators have.
+ */
+export const NIGHTSHIFT_ROLE_PATH = '/nightshift/';
+
+/**
  * Only Nightshift may speak as Nightshift. The `nightshift` source is not reserved as `aws.*` is, so any
  * principal allowed PutEvents on the bus could page on-call with a forged `Restore Verification Failed`. The
  * bus gets a statement denying PutEvents with `events:source` `nightshift` to every principal but
- * Nightshift's roles. It is one statement beside whatever else the bus policy holds (its own id).
+ * Nightshift's roles (those under {@link NIGHTSHIFT_ROLE_PATH}). It is one statement beside whatever else
+ * the bus policy holds (its own id).
  */
-export function restrictNightshiftSource(
-  scope: Construct,
-  bus: events.IEventBus,
-  roles: readonly iam.IRole[],
-): events.CfnEventBusPolicy {
+export function restrictNightshiftSource(scope: Construct, bus: events.IEventBus): events.CfnEventBusPolicy {
   const stack = Stack.of(scope);
   return new events.CfnEventBusPolicy(scope, 'NightshiftSourceOnlyFromNightshift', {
     eventBusName: bus.eventBusName,
@@ -29,7 +33,9 @@ export function restrictNightshiftSource(
       Resource: bus.eventBusArn,
       Condition: {
         StringEquals: { 'events:source': 'nightshift' },
-        ArnNotEquals: { 'aws:PrincipalArn': roles.map((r) => r.roleArn) },
+        ArnNotLike: {
+          'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role${NIGHTSHIFT_ROLE_PATH}*`,
+        },
       },
     },
   });

@@ -15,7 +15,7 @@ import { EcsRollback } from './ecs-rollback.ts';
 import { acknowledgeNag } from './nag.ts';
 import { RdsSnapshots } from './rds-snapshots.ts';
 import { RestoreVerify } from './restore-verify.ts';
-import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
+import type { RunbookCommonProps } from './runbook-function.ts';
 import { StateTable } from './state-table.ts';
 
 /** Properties of {@link Nightshift}. */
@@ -127,10 +127,6 @@ export class Nightshift extends Construct {
       });
     }
 
-    const roles = this.node
-      .findAll()
-      .filter((c): c is RunbookFunction<never> => c instanceof RunbookFunction)
-      .flatMap((f) => (f.function.role ? [f.function.role] : []));
-    if (roles.length > 0) restrictNightshiftSource(this, eventBus, roles);
+    restrictNightshiftSource(this, eventBus);
   }
 }

@@ -13,6 +13,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RUNBOOK_ENV, type RunbookEnvVariables } from '#shared/env';
+import { NIGHTSHIFT_ROLE_PATH } from './bus-policy.ts';
 import type { StateTable } from './state-table.ts';
 
 /** What every runbook shares: where it keeps state, publishes, reads the kill switch, parks failures, alerts. */
@@ -127,6 +128,8 @@ export class RunbookFunction<C extends CommonRuntimeConfig = never> extends Cons
     // Its own role with write access to its own log group only, instead of the managed basic-execution policy.
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      // The path the event bus policy exempts: only Nightshift's roles may publish as source nightshift.
+      path: NIGHTSHIFT_ROLE_PATH,
       description: `Nightshift ${props.runbook} runbook`,
     });
     role.addToPolicy(

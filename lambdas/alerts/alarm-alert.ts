@@ -97,6 +97,8 @@ export function alarmAlert(
   stateAt: number,
   recorded: OpenEpisode | undefined,
   config: AlarmAlertConfig,
+  /** Episode keys already resolved (the state table's closed markers): never opened or resolved again. */
+  closed: ReadonlySet<string> = new Set(),
 ): AlarmVerdict {
   const { detail } = event;
   const arn = event.resources[0] ?? '';
@@ -116,6 +118,18 @@ export function alarmAlert(
     supersedes = open;
     open = undefined;
   }
+  if (firing && !open && closed.has(ownKey)) {
+    return {
+      kind: 'ignored',
+      reason: `alarm ${detail.alarmName}: the episode of ${detail.state.timestamp} was already resolved (a late or repeated ALARM)`,
+    };
+  }
+  if (!firing && open && state === 'OK' && stateAt < open.startedAt) {
+    return {
+      kind: 'ignored',
+      reason: `alarm ${detail.alarmName}: this OK of ${detail.state.timestamp} is older than the episode open since ${iso(open.startedAt)} (a late delivery)`,
+    };
+  }
   if (!firing && state === 'INSUFFICIENT_DATA') {
     return {
       kind: 'ignored',
@@ -126,7 +140,7 @@ export function alarmAlert(
   // ALARM still names the episode it ends; PagerDuty drops a resolve for a key it never saw.
   const previous = detail.previousState;
   const lastAlarm = !firing && !open && previous?.value === 'ALARM' ? previous.timestamp : undefined;
-  if (!firing && !open && lastAlarm === undefined) {
+  if (!firing && !open && (lastAlarm === undefined || closed.has(`${arn}@${lastAlarm}`))) {
     return {
       kind: 'ignored',
       reason: `alarm ${detail.alarmName} is OK and has no open episode: nothing to resolve`,

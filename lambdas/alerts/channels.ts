@@ -28,7 +28,27 @@ export function pagerDutyBaseUrl(o: { region: 'us' | 'eu'; eventsBaseUrl?: strin
 /** An answer's body shortened for a reason (error bodies are short; a proxy's HTML page is not). */
 const said = (answer: HttpAnswer) => answer.body.replace(/\s+/g, ' ').trim().slice(0, 500);
 
+/**
+ * A reason with every secret taken out: an API (or a proxy in front of it) may echo the request path or
+ * body in its answer, and reasons reach the DLQ and the logs.
+ */
+function redact(result: SendResult, secrets: readonly string[]): SendResult {
+  if (result.kind === 'sent') return result;
+  let reason = result.reason;
+  for (const secret of secrets.filter((x) => x.length >= 8)) reason = reason.replaceAll(secret, '[redacted]');
+  return { ...result, reason };
+}
+
 async function exchange(
+  send: () => Promise<HttpAnswer>,
+  judge: (answer: HttpAnswer) => SendResult,
+  what: string,
+  secrets: readonly string[],
+): Promise<SendResult> {
+  return redact(await rawExchange(send, judge, what), secrets);
+}
+
+async function rawExchange(
   send: () => Promise<HttpAnswer>,
   judge: (answer: HttpAnswer) => SendResult,
   what: string,
@@ -94,6 +114,7 @@ export function sendToPagerDuty(
       return { kind: 'rejected', reason: `PagerDuty answered ${answer.status}: ${detail.slice(0, 1000)}` };
     },
     'PagerDuty',
+    [routingKey],
   );
 }
 
@@ -115,5 +136,6 @@ export function sendToSlackWebhook(alert: Alert, webhookUrl: string): Promise<Se
         ? { kind: 'sent', receipt: 'slack webhook ok' }
         : { kind: 'rejected', reason: `Slack answered ${answer.status}: ${said(answer)}` },
     'Slack',
+    [webhookUrl, url.pathname, url.pathname.split('/').pop() ?? ''],
   );
 }

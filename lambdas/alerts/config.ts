@@ -63,6 +63,8 @@ export const senderRuntimeConfigSchema = z.object({
   deadLetterQueueUrl: z.string(),
   /** Attempts before an alert goes to the DLQ with its last failure. */
   maxAttempts: z.number(),
+  /** The queue's maxReceiveCount: on the last receive the sender parks the message itself, with a reason. */
+  maxReceives: z.number(),
   /** How long a claim holds before another sender may take it over (longer than one send can take). */
   leaseSeconds: z.number(),
   channel: z.union([

@@ -12,12 +12,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 const RECORD_TTL_DAYS = 30;
 const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';

@@ -78,13 +78,15 @@ export function postJson(
   });
 }
 
-/** `Retry-After` in milliseconds (seconds or an HTTP date), or undefined. */
+/** The longest `Retry-After` honoured: a hostile or broken answer cannot park a receiver for days. */
+export const MAX_RETRY_AFTER_MS = 900_000;
+
+/** `Retry-After` in milliseconds (seconds or an HTTP date), at most 15 minutes, or undefined. */
 export function retryAfterMs(headers: HttpAnswer['headers'], nowMs: number): number | undefined {
   const raw = headers['retry-after'];
   const text = Array.isArray(raw) ? raw[0] : raw;
   if (!text) return undefined;
   const seconds = Number(text);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+  const ms = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : Date.parse(text) - nowMs;
+  return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }

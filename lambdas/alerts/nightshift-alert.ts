@@ -60,7 +60,7 @@ function detailFacts(detail: Record<string, unknown>): string[] {
   return Object.entries(detail)
     .filter(([k, v]) => !skip.has(k) && v !== undefined && v !== null && typeof v !== 'object')
     .slice(0, 20)
-    .map(([k, v]) => `${k}: ${String(v).slice(0, 300)}`);
+    .map(([k, v]) => `${k.slice(0, 64)}: ${String(v).slice(0, 300)}`);
 }
 
 /** The alert a `nightshift` event makes. */

@@ -75,7 +75,13 @@ export type RouterResult =
     };
 
 type Planned =
-  | { alert: Alert; alarmArn?: string; opens: boolean; supersedes?: OpenEpisode }
+  | {
+      alert: Alert;
+      alarmArn?: string;
+      opens: boolean;
+      supersedes?: OpenEpisode & { receivers?: readonly string[] };
+      receivers?: readonly string[];
+    }
   | { ignored: string };
 
 function plan(event: unknown, deps: RouterDeps, episodes: EpisodeStore): Promise<Planned> | Planned {
@@ -91,11 +97,21 @@ function plan(event: unknown, deps: RouterDeps, episodes: EpisodeStore): Promise
     time('time', alarm.time);
     const stateAt = time('detail.state.timestamp', alarm.detail.state.timestamp);
     const arn = alarm.resources[0] ?? '';
-    return episodes.open(arn).then((open) => {
-      const verdict = alarmAlert(alarm, stateAt, open, deps.config);
+    const candidates = [alarm.detail.state.timestamp, alarm.detail.previousState?.timestamp].flatMap((t) =>
+      t ? [`${arn}@${t}`] : [],
+    );
+    return Promise.all([episodes.open(arn), episodes.closedAmong(candidates)]).then(([open, closed]) => {
+      const verdict = alarmAlert(alarm, stateAt, open, deps.config, closed);
       return verdict.kind === 'ignored'
         ? { ignored: verdict.reason }
-        : { alert: verdict.alert, alarmArn: arn, opens: verdict.opens, supersedes: verdict.supersedes };
+        : {
+            alert: verdict.alert,
+            alarmArn: arn,
+            opens: verdict.opens,
+            supersedes: verdict.supersedes,
+            // A resolve goes where the firing alert went, whatever routes and silences say now.
+            ...(verdict.alert.status === 'resolved' && open?.receivers ? { receivers: open.receivers } : {}),
+          };
     });
   }
   if (e.source === 'nightshift') {
@@ -161,9 +177,15 @@ interface Dispatched {
 }
 
 /** Silences, routes, then one message per receiver; muted, info and undeliverable alerts kept for the digest. */
-async function dispatch(input: Alert, deps: RouterDeps, now: number): Promise<Dispatched> {
+async function dispatch(
+  input: Alert,
+  deps: RouterDeps,
+  now: number,
+  /** The receivers an episode's firing alert reached: its resolve goes to them, never muted or re-routed. */
+  episodeReceivers?: readonly string[],
+): Promise<Dispatched> {
   const notes: string[] = [];
-  const silence = silencing(input, await silences(deps, notes), now);
+  const silence = episodeReceivers ? undefined : silencing(input, await silences(deps, notes), now);
   const alert = { ...input, notes: [...input.notes, ...notes] };
   const { config } = deps;
   const kinds = (kind: string) =>
@@ -173,7 +195,11 @@ async function dispatch(input: Alert, deps: RouterDeps, now: number): Promise<Di
     config.routes,
     defaultRoutes({ pagerduty: kinds('pagerduty'), slack: kinds('slack') }),
   );
-  const sendTo = silence ? [] : decision.receivers.filter((r) => r !== DIGEST && config.receivers[r]);
+  const sendTo = episodeReceivers
+    ? episodeReceivers.filter((r) => config.receivers[r])
+    : silence
+      ? []
+      : decision.receivers.filter((r) => r !== DIGEST && config.receivers[r]);
   const kept =
     silence !== undefined ||
     decision.receivers.includes(DIGEST) ||
@@ -243,7 +269,9 @@ export async function routeEvent(event: unknown, deps: RouterDeps): Promise<Rout
       }),
       deps,
       now,
+      planned.supersedes.receivers,
     );
+    await deps.episodes.markClosed(old.key, now);
   }
   if (planned.opens && planned.alarmArn && alert.alarmName) {
     // Recorded before anything is enqueued, so the OK that follows finds the episode to resolve.
@@ -261,12 +289,16 @@ export async function routeEvent(event: unknown, deps: RouterDeps): Promise<Rout
     );
     if (open.key !== alert.key) alert = { ...alert, key: open.key, startedAt: open.startedAt };
   }
-  const done = await dispatch(alert, deps, now);
+  const done = await dispatch(alert, deps, now, planned.receivers);
   if (alert.status === 'firing' && planned.alarmArn) {
     await deps.episodes.addReceivers(planned.alarmArn, alert.key, done.receivers);
   }
   // The episode ends only once its resolves are queued: a failure before this retries the whole event.
-  if (alert.status === 'resolved' && planned.alarmArn) await deps.episodes.close(planned.alarmArn, alert.key);
+  if (alert.status === 'resolved' && planned.alarmArn) {
+    // Closed for good first: a late or repeated ALARM of this episode never opens it again.
+    await deps.episodes.markClosed(alert.key, now);
+    await deps.episodes.close(planned.alarmArn, alert.key);
+  }
   return routed(done);
 }
 
@@ -293,13 +325,21 @@ async function reconcile(event: unknown, deps: RouterDeps): Promise<RouterResult
   for (const episode of open) {
     const alarm = alarms.get(episode.alarmName);
     if (alarm && alarm.arn === episode.alarmArn && alarm.state !== 'OK') continue;
+    // An OK older than the episode is a read that lags the ALARM it opened on: wait for the next run.
+    if (alarm && alarm.state === 'OK' && alarm.transitionedAt < episode.startedAt) continue;
     const now = deps.clock();
     const why =
       alarm && alarm.arn === episode.alarmArn
         ? `CloudWatch shows the alarm OK since ${iso(alarm.transitionedAt)}`
         : 'CloudWatch no longer has this alarm (deleted)';
     const at = alarm && alarm.arn === episode.alarmArn ? alarm.transitionedAt : now;
-    await dispatch(episodeResolved(episode, { at, why, region: deps.origin.region }), deps, now);
+    await dispatch(
+      episodeResolved(episode, { at, why, region: deps.origin.region }),
+      deps,
+      now,
+      episode.receivers,
+    );
+    await deps.episodes.markClosed(episode.key, now);
     await deps.episodes.close(episode.alarmArn, episode.key);
     resolved.push(episode.key);
   }

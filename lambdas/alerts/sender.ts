@@ -86,7 +86,13 @@ export interface MessageOutcome {
   readonly reason?: string;
 }
 
-type Step = { outcome: MessageOutcome['outcome']; reason?: string; retryInSeconds?: number };
+type Step = {
+  outcome: MessageOutcome['outcome'];
+  reason?: string;
+  retryInSeconds?: number;
+  /** The delivery record to drop once the message is safely in the DLQ (a replay starts afresh). */
+  forget?: string;
+};
 
 async function deliver(record: SQSRecord, deps: SenderDeps): Promise<Step> {
   const { config } = deps;
@@ -139,8 +145,8 @@ async function deliver(record: SQSRecord, deps: SenderDeps): Promise<Step> {
   try {
     result = await send(alert.alert, deps, delivery);
   } catch (error) {
-    await deps.ledger.release(request.deliveryKey, deps.owner, { failed: false });
-    throw error;
+    // The secret could not be read (denied, missing, empty): an attempt like any failed send.
+    result = { kind: 'retry', reason: `${(error as Error).name}: ${(error as Error).message.slice(0, 300)}` };
   }
   if (result.kind === 'sent') {
     await deps.ledger.markSent(request.deliveryKey, deps.owner, deps.clock(), result.receipt);
@@ -152,16 +158,17 @@ async function deliver(record: SQSRecord, deps: SenderDeps): Promise<Step> {
     const seconds = Math.max(1, Math.ceil((result.untilMs - deps.clock()) / 1000));
     return { outcome: 'retry', reason: `Slack pacing: next slot in ${seconds} s`, retryInSeconds: seconds };
   }
-  if (result.kind === 'rejected') {
-    await deps.ledger.forget(request.deliveryKey, deps.owner);
-    return { outcome: 'dead-lettered', reason: result.reason };
-  }
+  if (result.kind === 'rejected')
+    return { outcome: 'dead-lettered', reason: result.reason, forget: request.deliveryKey };
   if (result.retryAfterMs !== undefined)
     await deps.pacer.holdUntil(deps.clock() + result.retryAfterMs, deps.clock());
   const failures = claim.failures + 1;
   if (failures >= config.maxAttempts) {
-    await deps.ledger.forget(request.deliveryKey, deps.owner);
-    return { outcome: 'dead-lettered', reason: `${result.reason} (gave up after ${failures} attempts)` };
+    return {
+      outcome: 'dead-lettered',
+      reason: `${result.reason} (gave up after ${failures} attempts)`,
+      forget: request.deliveryKey,
+    };
   }
   await deps.ledger.release(request.deliveryKey, deps.owner, { failed: true });
   const retryAfter = result.retryAfterMs === undefined ? 0 : Math.ceil(result.retryAfterMs / 1000);
@@ -221,18 +228,36 @@ export async function sendBatch(
         retryInSeconds: 30,
       };
     }
+    const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
+    if (step.outcome === 'retry' && receives >= deps.config.maxReceives - 1) {
+      // SQS would move it on the next receive without a word: park it now, saying why.
+      step = {
+        outcome: 'dead-lettered',
+        reason: `still not sent after ${receives} receives: ${step.reason ?? ''}`,
+      };
+    }
     if (step.outcome === 'dead-lettered') {
-      await deps.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: deps.config.deadLetterQueueUrl,
-          MessageBody: record.body,
-          MessageAttributes: {
-            failureReason: { DataType: 'String', StringValue: (step.reason ?? 'unknown').slice(0, 1000) },
-            receiver: { DataType: 'String', StringValue: deps.config.receiver },
-            attempts: { DataType: 'Number', StringValue: record.attributes.ApproximateReceiveCount ?? '1' },
-          },
-        }),
-      );
+      try {
+        await deps.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: deps.config.deadLetterQueueUrl,
+            MessageBody: record.body,
+            MessageAttributes: {
+              failureReason: { DataType: 'String', StringValue: (step.reason ?? 'unknown').slice(0, 1000) },
+              receiver: { DataType: 'String', StringValue: deps.config.receiver },
+              receives: { DataType: 'Number', StringValue: record.attributes.ApproximateReceiveCount ?? '1' },
+            },
+          }),
+        );
+        if (step.forget) await deps.ledger.forget(step.forget, deps.owner);
+      } catch (error) {
+        // Not parked: keep the message (and its count) and try again; never drop it.
+        step = {
+          outcome: 'retry',
+          reason: `could not move to the DLQ (${(error as Error).name}); ${step.reason ?? ''}`,
+          retryInSeconds: 30,
+        };
+      }
     }
     if (step.outcome === 'retry') {
       failures.push({ itemIdentifier: record.messageId });

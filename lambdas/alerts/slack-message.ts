@@ -61,7 +61,11 @@ export function slackMessage(alert: Alert): SlackMessage {
   }
   const firstLine = alert.reason.split('\n')[0] ?? '';
   return {
-    text: truncate(`[${alert.severity.toUpperCase()}] ${title} — ${firstLine}`, SLACK_LIMITS.fallback),
+    // The fallback is mrkdwn too (notifications show it): escaped, so no `<!channel>` or link is injected.
+    text: truncate(
+      escapeMrkdwn(`[${alert.severity.toUpperCase()}] ${title} — ${firstLine}`),
+      SLACK_LIMITS.fallback,
+    ),
     blocks,
   };
 }

@@ -126,6 +126,32 @@ export class EpisodeStore {
     }
   }
 
+  private closedKey(key: string) {
+    return { pk: EPISODES_PARTITION, sk: `closed#${createHash('sha256').update(key).digest('hex')}` };
+  }
+
+  /** Records that an episode was resolved, for as long as an episode is kept: it never opens again. */
+  async markClosed(key: string, nowMs: number): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...this.closedKey(key), closedAt: nowMs, expiresAt: ttl(nowMs, EPISODE_TTL_DAYS) },
+      }),
+    );
+  }
+
+  /** Which of `keys` were resolved already. */
+  async closedAmong(keys: readonly string[]): Promise<Set<string>> {
+    const closed = new Set<string>();
+    for (const key of new Set(keys)) {
+      const out = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: this.closedKey(key), ConsistentRead: true }),
+      );
+      if (out.Item) closed.add(key);
+    }
+    return closed;
+  }
+
   /** Closes the episode if it is still the open one (a newer episode is left alone). */
   async close(alarmArn: string, key: string): Promise<void> {
     try {

@@ -42,25 +42,27 @@ export async function drainAlerts(world: LocalWorld, maxMs = 30 * MIN): Promise<
   }
 }
 
-const hhmm = (at: number) => new Date(at).toISOString().slice(11, 16);
+const when = (at: number) => new Date(at).toISOString().slice(5, 16).replace('T', ' ');
 
-/** What the person on call saw in PagerDuty, and the channel in Slack, since `from`. */
+/** What the person on call saw in PagerDuty, and the channel in Slack, since `from`, in time order. */
 export function whatPeopleSaw(sink: AlertSink, from: number, say: (line: string) => void): void {
+  const paged = sink.pagerduty.alerts(PAGERDUTY_SERVICE).flatMap((a) =>
+    a.log.map((l, i) => ({
+      at: l.at,
+      what: l.action === 'trigger' ? (i === 0 ? 'incident opened' : 'note on the incident') : l.action,
+      text: i === 0 || l.action !== 'trigger' ? (a.log[0]?.summary ?? a.dedupKey) : (l.summary ?? ''),
+    })),
+  );
+  const changes = sink.pagerduty
+    .changes(PAGERDUTY_SERVICE)
+    .map((c) => ({ at: c.at, what: 'change event', text: c.summary }));
   say('  PagerDuty (the person on call):');
-  for (const a of sink.pagerduty.alerts(PAGERDUTY_SERVICE)) {
-    for (const l of a.log.filter((x) => x.at >= from)) {
-      const what = l.action === 'trigger' && l !== a.log[0] ? 'note on the incident' : l.action;
-      say(
-        `    ${hhmm(l.at)}  ${what.padEnd(20)} ${l.summary ?? a.dedupKey.slice(a.dedupKey.lastIndexOf(':') + 1)}`,
-      );
-    }
-  }
-  for (const c of sink.pagerduty.changes(PAGERDUTY_SERVICE).filter((x) => x.at >= from)) {
-    say(`    ${hhmm(c.at)}  change event         ${c.summary}`);
+  for (const e of [...paged, ...changes].filter((x) => x.at >= from).sort((a, b) => a.at - b.at)) {
+    say(`    ${when(e.at)}  ${e.what.padEnd(20)} ${e.text.slice(0, 100)}`);
   }
   say(`  Slack ${SLACK_CHANNEL}:`);
   for (const m of sink.slack.messages(SLACK_CHANNEL).filter((x) => x.at >= from)) {
-    say(`    ${hhmm(m.at)}  ${m.text.slice(0, 110)}`);
+    say(`    ${when(m.at)}  ${m.text.slice(0, 110)}`);
   }
 }
 

@@ -72,6 +72,7 @@ function deps(kind: 'pagerduty' | 'slack', o: Partial<SenderDeps> = {}): SenderD
     queueUrl: 'https://sqs/queue',
     deadLetterQueueUrl: 'https://sqs/dlq',
     maxAttempts: 3,
+    maxReceives: 1000,
     leaseSeconds: 90,
     channel:
       kind === 'pagerduty'

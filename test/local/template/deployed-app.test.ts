@@ -91,7 +91,8 @@ describe('loadDeployedApp', () => {
       expect(all.some((s) => allows(s, 'iam:PassRole', '*'))).toBe(false);
       expect(all.some((s) => allows(s, 'ecs:DescribeTaskDefinition', '*'))).toBe(true);
       expect(fn.managedPolicyArns).toEqual([]);
-      expect(fn.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/${fn.roleName}`);
+      // Nightshift's roles live under /nightshift/ (the path the bus policy exempts).
+      expect(fn.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/nightshift/${fn.roleName}`);
     });
 
     it('takes retries and the on-failure destination from the EventInvokeConfig', () => {
