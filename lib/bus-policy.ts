@@ -1,5 +1,5 @@
-import { Stack } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 
 /** The statement id of the bus policy statement Nightshift adds (one per bus and stack). */
@@ -20,21 +20,27 @@ export const NIGHTSHIFT_ROLE_PATH = '/nightshift/';
  * Nightshift's roles (those under {@link NIGHTSHIFT_ROLE_PATH}). It is one statement beside whatever else
  * the bus policy holds (its own id).
  */
-export function restrictNightshiftSource(scope: Construct, bus: events.IEventBus): events.CfnEventBusPolicy {
+export function restrictNightshiftSource(scope: Construct, bus: events.IEventBus): CfnResource {
   const stack = Stack.of(scope);
-  return new events.CfnEventBusPolicy(scope, 'NightshiftSourceOnlyFromNightshift', {
-    eventBusName: bus.eventBusName,
-    statementId: `${NIGHTSHIFT_SOURCE_STATEMENT}-${stack.stackName}`.slice(0, 64),
-    statement: {
-      Sid: `${NIGHTSHIFT_SOURCE_STATEMENT}-${stack.stackName}`.slice(0, 64),
-      Effect: 'Deny',
-      Principal: { AWS: '*' },
-      Action: 'events:PutEvents',
-      Resource: bus.eventBusArn,
-      Condition: {
-        StringEquals: { 'events:source': 'nightshift' },
-        ArnNotLike: {
-          'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role${NIGHTSHIFT_ROLE_PATH}*`,
+  const sid = `${NIGHTSHIFT_SOURCE_STATEMENT}-${stack.stackName}`.slice(0, 64);
+  // A plain CfnResource: CfnEventBusPolicy's constructor touches its deprecated `principal` and prints a
+  // deprecation warning on every synth, whether or not it is used.
+  return new CfnResource(scope, 'NightshiftSourceOnlyFromNightshift', {
+    type: 'AWS::Events::EventBusPolicy',
+    properties: {
+      EventBusName: bus.eventBusName,
+      StatementId: sid,
+      Statement: {
+        Sid: sid,
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'events:PutEvents',
+        Resource: bus.eventBusArn,
+        Condition: {
+          StringEquals: { 'events:source': 'nightshift' },
+          ArnNotLike: {
+            'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role${NIGHTSHIFT_ROLE_PATH}*`,
+          },
         },
       },
     },

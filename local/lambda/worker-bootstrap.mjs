@@ -9,9 +9,10 @@
  * received, exactly one `{ type: 'result', requestId, ok, result? , error? }`. stdout/stderr are flushed to
  * the parent before every reply, so the parent can attribute every line written so far to the invocation.
  *
- * Time: `Date.now()` and `new Date()` read the world's virtual clock (index 0 of a Float64Array over
- * `timeBuffer`) plus the real milliseconds elapsed since this worker last saw that value change (or since the
- * invocation started), never going backwards. Everything else about `Date` is the real one.
+ * Time: `Date.now()` and `new Date()` read the world's virtual clock: index 0 of a Float64Array over
+ * `timeBuffer` (virtual epoch ms) plus the real milliseconds since the world last moved it (index 1: the real
+ * epoch ms of that move), so every worker and the world agree on "now" while time stands still; never going
+ * backwards. Everything else about `Date` is the real one.
  */
 
 import { basename } from 'node:path';
@@ -22,18 +23,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 const { entryFile, exportName, timeBuffer } = workerData;
 const virtual = new Float64Array(timeBuffer);
-let seen = virtual[0];
-let seenAt = performance.now();
 let last = Number.NEGATIVE_INFINITY;
 
-/** Virtual epoch ms: the shared value plus real time since it last changed; monotonic. */
+/**
+ * Virtual epoch ms: the shared value plus the real time since the world last moved it (index 1: the real
+ * epoch ms of that move), the same for every worker and for the world itself; monotonic.
+ */
 function virtualNow() {
-  const value = virtual[0];
-  if (value !== seen) {
-    seen = value;
-    seenAt = performance.now();
-  }
-  last = Math.max(last, Math.floor(seen + performance.now() - seenAt));
+  last = Math.max(last, Math.floor(virtual[0] + Math.max(0, RealDate.now() - virtual[1])));
   return last;
 }
 
@@ -126,8 +123,6 @@ try {
 }
 
 parentPort.on('message', async ({ requestId, event, context, timeoutMs }) => {
-  seen = virtual[0]; // idle real time between invocations does not leak into virtual time
-  seenAt = performance.now();
   const deadline = performance.now() + timeoutMs;
   const fullContext = {
     ...context,

@@ -62,7 +62,9 @@ export function whatPeopleSaw(sink: AlertSink, from: number, say: (line: string)
   }
   say(`  Slack ${SLACK_CHANNEL}:`);
   for (const m of sink.slack.messages(SLACK_CHANNEL).filter((x) => x.at >= from)) {
-    say(`    ${when(m.at)}  ${m.text.slice(0, 110)}`);
+    // As Slack shows it: mrkdwn entities rendered.
+    const shown = m.text.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+    say(`    ${when(m.at)}  ${shown.slice(0, 110)}`);
   }
 }
 

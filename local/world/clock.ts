@@ -5,12 +5,10 @@
  */
 export class VirtualClock {
   /** Shared with Lambda workers: one float64, the current virtual epoch milliseconds. */
-  readonly buffer = new SharedArrayBuffer(8);
+  readonly buffer = new SharedArrayBuffer(16);
   private readonly view = new Float64Array(this.buffer);
   private timers: { at: number; seq: number; run: () => unknown }[] = [];
   private seq = 0;
-  /** Real time (performance.now) when the virtual value last changed. */
-  private changedAt = performance.now();
   private lastLive = Number.NEGATIVE_INFINITY;
   /**
    * Awaited after each timer: the world waits here for the deliveries a timer set off (an event it emitted),
@@ -21,6 +19,7 @@ export class VirtualClock {
 
   constructor(start: number) {
     this.view[0] = start;
+    this.view[1] = Date.now();
   }
 
   now(): number {
@@ -33,13 +32,21 @@ export class VirtualClock {
    * (the alert sink's rate limits: a sender that waits a real second must find a second has passed).
    */
   liveNow(): number {
-    this.lastLive = Math.max(this.lastLive, Math.floor(this.now() + performance.now() - this.changedAt));
+    this.lastLive = Math.max(
+      this.lastLive,
+      Math.floor(this.now() + Math.max(0, Date.now() - (this.view[1] ?? 0))),
+    );
     return this.lastLive;
   }
 
+  /**
+   * Moves the clock to `value`, or to the live time if that is later: while time stood still, running
+   * functions saw it pass with real time, and the world's time never goes back behind what they saw.
+   */
   private set(value: number): void {
-    if (value !== this.view[0]) this.changedAt = performance.now();
-    this.view[0] = value;
+    const next = Math.max(value, this.liveNow());
+    if (next !== this.view[0]) this.view[1] = Date.now();
+    this.view[0] = next;
   }
 
   /** Runs `run` when the clock reaches `at` (at once on the next advance if `at` is not in the future). */
