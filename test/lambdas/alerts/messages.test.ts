@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { alarmAlert } from '../../../lambdas/alerts/alarm-alert.ts';
-import { dedupKey, PAGERDUTY_LIMITS, pagerDutyEvent } from '../../../lambdas/alerts/pagerduty-event.ts';
+import {
+  dedupKey,
+  PAGERDUTY_LIMITS,
+  pagerDutyChangeEvent,
+  pagerDutyEvent,
+} from '../../../lambdas/alerts/pagerduty-event.ts';
 import { SLACK_LIMITS, slackMessage } from '../../../lambdas/alerts/slack-message.ts';
 import { escapeMrkdwn, truncate } from '../../../lambdas/alerts/text.ts';
+import { validateAlert, validateChange } from '../../../local/sink/pagerduty-validation.ts';
+import { blockKitProblem } from '../../../local/sink/slack-block-kit.ts';
 import { alarmChange, T0 } from './alarm-events.ts';
 import { alert } from './alert-fixture.ts';
 
@@ -112,5 +119,19 @@ describe('pagerDutyEvent', () => {
     expect(dedupKey(long)).toBe(dedupKey(long));
     expect(dedupKey(`${long}y`)).not.toBe(dedupKey(long));
     expect(dedupKey('short')).toBe('short');
+  });
+});
+
+describe("the largest real content passes the sink's validation (Slack's and PagerDuty's rules)", () => {
+  it('Block Kit, the trigger and the change event of a 1,024-character description, 4,000 characters of reason data and 60 triggering alarms', () => {
+    const a = { ...largestAlert(), action: 'Nightshift rolled api back' };
+    expect(blockKitProblem(slackMessage(a).blocks)).toBeUndefined();
+    const key = { routing_key: 'R'.repeat(32) };
+    const errors: string[] = [];
+    validateAlert({ ...key, ...pagerDutyEvent(a) }, errors);
+    validateChange({ ...key, ...pagerDutyChangeEvent(a) }, errors);
+    expect(errors).toEqual([]);
+    // And the cut is visible to the reader.
+    expect(JSON.stringify(slackMessage(a).blocks)).toContain('[truncated:');
   });
 });
