@@ -121,7 +121,13 @@ sink.inject({ service: 'pagerduty', kind: 'status', status: 500, probability: 0.
 sink.inject({ service: 'pagerduty', kind: 'status', status: 429, retryAfterSeconds: 5, probability: 0.14 });
 sink.inject({ service: 'pagerduty', kind: 'timeout', probability: 0.02 });
 sink.inject({ service: 'slack-webhook', kind: 'status', status: 500, probability: 0.14 });
-sink.inject({ service: 'slack-webhook', kind: 'status', status: 429, retryAfterSeconds: 2, probability: 0.14 });
+sink.inject({
+  service: 'slack-webhook',
+  kind: 'status',
+  status: 429,
+  retryAfterSeconds: 2,
+  probability: 0.14,
+});
 sink.inject({ service: 'slack-webhook', kind: 'timeout', probability: 0.02 });
 const t0 = performance.now();
 const v0 = world.clock.now();
