@@ -195,6 +195,21 @@ export class Pacer {
     return Number(out.Item?.nextAt ?? nowMs);
   }
 
+  /**
+   * Ends this sender's turn: the next slot is `untilMs` (its message's answer plus the interval), so the
+   * interval is kept between arrivals at the API however long a request took.
+   */
+  async finish(untilMs: number, nowMs: number): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.key(),
+        UpdateExpression: 'SET nextAt = :until, expiresAt = :ttl',
+        ExpressionAttributeValues: { ':until': untilMs, ':ttl': ttl(nowMs, 1) },
+      }),
+    );
+  }
+
   /** Holds every sender back until `untilMs` (a 429's `Retry-After`), unless they already wait longer. */
   async holdUntil(untilMs: number, nowMs: number): Promise<void> {
     try {

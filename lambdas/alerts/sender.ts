@@ -50,12 +50,16 @@ export interface SenderDeps {
 }
 
 /** One second between messages per Slack hook or channel, and a little more for clocks that differ. */
-const SLACK_INTERVAL_MS = 1_050;
+const SLACK_INTERVAL_MS = 1_100;
+/** A send's longest time (the request deadline in channels.ts) plus a margin. */
+const SLACK_TIMEOUT_MS = 11_000;
 /**
  * A sender sleeps this long at most for its Slack slot; beyond, the message comes back at its slot (a
  * storm is paced by the queue, not by senders sleeping through it).
  */
-const MAX_PACING_WAIT_MS = 1_100;
+const MAX_PACING_WAIT_MS = 2_500;
+/** How often a waiting sender looks at the pacing item again. */
+const PACING_POLL_MS = 250;
 /** Backoff between attempts: 10 s, 20 s, 40 s … at most 15 minutes (SQS allows 12 hours). */
 const backoffSeconds = (attempt: number) => Math.min(900, 10 * 2 ** Math.max(0, attempt - 1));
 
@@ -191,16 +195,25 @@ async function send(
     if (result.kind === 'rejected') refused.add(channel.routingKeyParameter);
     return result;
   }
-  for (;;) {
-    const slot = await deps.pacer.take(deps.clock(), SLACK_INTERVAL_MS);
-    if (slot === true) break;
-    const wait = slot - deps.clock();
-    // A short wait is slept through; a longer one gives the message back until its slot (not an attempt).
-    if (wait > MAX_PACING_WAIT_MS) return { kind: 'paced', untilMs: slot };
-    await deps.sleep(Math.max(10, wait));
-  }
+  // The secret first: between taking a slot and sending nothing slow may happen (a cold read of the
+  // parameter would let the next sender's message arrive less than a second after this one).
   const url = await readSecret(deps, channel.webhookUrlParameter);
-  const result = await sendToSlackWebhook(alert, url);
+  const waitUntil = deps.clock() + MAX_PACING_WAIT_MS;
+  for (;;) {
+    // The turn is held for as long as a request may take; answered, the next one is an interval later.
+    const slot = await deps.pacer.take(deps.clock(), SLACK_TIMEOUT_MS + SLACK_INTERVAL_MS);
+    if (slot === true) break;
+    // While another sender's message is in flight the slot may come sooner than it says: look again
+    // shortly, for a little while; then give the message back (not an attempt) until about its slot.
+    if (deps.clock() >= waitUntil) return { kind: 'paced', untilMs: Math.min(slot, deps.clock() + 3_000) };
+    await deps.sleep(Math.max(10, Math.min(slot - deps.clock(), PACING_POLL_MS)));
+  }
+  let result: SendResult;
+  try {
+    result = await sendToSlackWebhook(alert, url);
+  } finally {
+    await deps.pacer.finish(deps.clock() + SLACK_INTERVAL_MS, deps.clock());
+  }
   // A revoked hook is replaced in the parameter; the replay must read the new one, not the cache.
   if (result.kind === 'rejected') refused.add(channel.webhookUrlParameter);
   return result;

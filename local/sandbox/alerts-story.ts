@@ -42,6 +42,12 @@ export async function drainAlerts(world: LocalWorld, maxMs = 30 * MIN): Promise<
   }
 }
 
+/** The smallest gap between two of the times, in ms. */
+function minGap(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted.slice(1).reduce((min, t, i) => Math.min(min, t - (sorted[i] ?? t)), Number.POSITIVE_INFINITY);
+}
+
 const when = (at: number) => new Date(at).toISOString().slice(5, 16).replace('T', ' ');
 
 /** What the person on call saw in PagerDuty, and the channel in Slack, since `from`, in time order. */
@@ -199,7 +205,7 @@ export async function runAlertsStory(
     {
       what: 'never more than one Slack message per second per hook',
       ok: sink.maxPerSecond(SLACK_CHANNEL) <= 1,
-      detail: `at most ${sink.maxPerSecond(SLACK_CHANNEL)} in any second`,
+      detail: `at most ${sink.maxPerSecond(SLACK_CHANNEL)} in any second; closest two ${minGap(sink.slack.messages(SLACK_CHANNEL).map((m) => m.at))} ms apart`,
     },
     {
       what: 'the CPU warning reached Slack only',

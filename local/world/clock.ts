@@ -45,8 +45,11 @@ export class VirtualClock {
    */
   private set(value: number): void {
     const next = Math.max(value, this.liveNow());
-    if (next !== this.view[0]) this.view[1] = Date.now();
+    if (next === this.view[0]) return;
+    // Value first, then its stamp: a worker reading between the two sees the new value a little late,
+    // never an old value with a new stamp (which would be time running backwards).
     this.view[0] = next;
+    this.view[1] = Date.now();
   }
 
   /** Runs `run` when the clock reaches `at` (at once on the next advance if `at` is not in the future). */
