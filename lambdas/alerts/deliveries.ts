@@ -13,10 +13,10 @@
  */
 import { createHash } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { expiresAt, isConditionFailure } from '#shared/dynamo';
 
 const RECORD_TTL_DAYS = 30;
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
-const ttl = (nowMs: number, days: number) => Math.floor(nowMs / 1000) + days * 86_400;
+const ttl = expiresAt;
 
 /** The outcome of claiming a delivery. */
 export type Claim =

@@ -13,6 +13,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { expiresAt, isConditionFailure } from '#shared/dynamo';
 import { queryAll } from '#shared/query';
 import type { OpenEpisode } from './alarm-alert.ts';
 import type { Alert } from './model.ts';
@@ -23,8 +24,7 @@ const EPISODE_TTL_DAYS = 30;
 const DIGEST_TTL_DAYS = 8;
 export const EPISODES_PARTITION = 'alert-episodes';
 
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
-const ttl = (nowMs: number, days: number) => Math.floor(nowMs / 1000) + days * 86_400;
+const ttl = expiresAt;
 
 /** An open episode with the alarm it belongs to. */
 export interface StoredEpisode extends OpenEpisode {

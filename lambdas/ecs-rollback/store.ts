@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { expiresAt, isConditionFailure } from '#shared/dynamo';
 import { queryAll } from '#shared/query';
 import { iso } from '#shared/time';
 import type { AlarmWindow, RevisionRecord, RollbackClaim } from './model.ts';
@@ -387,14 +387,7 @@ function windowKey(window: AlarmWindow): string {
 }
 
 function expiry(nowMs: number): number {
-  return Math.floor(nowMs / 1000) + RECORD_TTL_DAYS * 86_400;
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as Error | undefined)?.name === 'ConditionalCheckFailedException'
-  );
+  return expiresAt(nowMs, RECORD_TTL_DAYS);
 }
 
 function falseOnConditionFailure(error: unknown): false {

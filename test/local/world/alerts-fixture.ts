@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { NightshiftConfigInput } from '../../../lib/config/schema.ts';
 import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
+import { drainAlerts } from '../../../local/sandbox/alerts-story.ts';
 import { exampleAppConfig } from '../../../local/sandbox/example-config.ts';
 import { synthesize } from '../../../local/sandbox/synth.ts';
 import { AlertSink } from '../../../local/sink/sink.ts';
@@ -78,18 +79,7 @@ export async function startAlertsWorld() {
   };
 }
 
-/** Advances the world in steps until no message waits in any queue and nothing runs (at most `maxMs`). */
-export async function drain(world: LocalWorld, stepMs = 5_000, maxMs = 30 * 60_000): Promise<number> {
-  let spent = 0;
-  for (; spent < maxMs; spent += stepMs) {
-    await world.settle();
-    const waiting = world.app.queues.some((q) => {
-      if (q.queueName.includes('DeadLetters')) return false;
-      const counts = world.sqs.queue(q.arn)?.counts();
-      return (counts?.visible ?? 0) + (counts?.inFlight ?? 0) + (counts?.delayed ?? 0) > 0;
-    });
-    if (!waiting) return spent;
-    await world.advance(stepMs);
-  }
-  return spent;
+/** Advances the world until no alert waits in a receiver's queue (the sandbox story's own drain). */
+export async function drain(world: LocalWorld): Promise<void> {
+  await drainAlerts(world);
 }
