@@ -4,10 +4,12 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { pagerDutyBaseUrl } from '../lambdas/alerts/channels.ts';
 import type { RouterRuntimeConfig, SenderRuntimeConfig } from '../lambdas/alerts/config.ts';
+import { EMAIL_FEEDBACK_TYPES } from '../lambdas/alerts/email-feedback.ts';
 import type { Severity } from '../lambdas/alerts/model.ts';
 import type { AlertsConfig } from './config/alerts.ts';
 import type { EcsRollbackConfig } from './config/schema.ts';
@@ -35,7 +37,13 @@ export interface ReceiverDelivery {
   readonly deadLetterQueue: sqs.Queue;
   readonly deadLetterAlarm: cloudwatch.Alarm;
   readonly sender: RunbookFunction<SenderRuntimeConfig>;
+  /** Email receivers: the configuration set whose bounces and complaints come back as alerts. */
+  readonly configurationSet?: ses.ConfigurationSet;
+  /** Its name, known at synth (the router and the feedback rule match it). */
+  readonly configurationSetName?: string;
 }
+
+type ReceiverConfig = AlertsConfig['receivers'][string];
 
 /** Attempts per alert and receiver before it goes to the DLQ with its last failure. */
 const MAX_ATTEMPTS = 8;
@@ -55,11 +63,42 @@ function physicalAlarmName(alarm: cloudwatch.Alarm): string {
 const parameterArn = (stack: Stack, name: string) =>
   stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
 
+/** The sender's channel for a receiver (parameter names and addresses only; secrets are read at run time). */
+function channelOf(receiver: ReceiverConfig, configurationSetName?: string): SenderRuntimeConfig['channel'] {
+  switch (receiver.kind) {
+    case 'pagerduty':
+      return {
+        kind: 'pagerduty',
+        routingKeyParameter: receiver.routingKeyParameter,
+        baseUrl: pagerDutyBaseUrl(receiver),
+      };
+    case 'slack':
+      return receiver.webhookUrlParameter
+        ? { kind: 'slack-webhook', webhookUrlParameter: receiver.webhookUrlParameter }
+        : {
+            kind: 'slack-api',
+            botTokenParameter: receiver.botTokenParameter ?? '',
+            channel: receiver.channel ?? '',
+            baseUrl: receiver.apiBaseUrl.replace(/\/+$/, ''),
+          };
+    case 'email':
+      return {
+        kind: 'email',
+        from: receiver.from,
+        to: receiver.to,
+        ...(configurationSetName ? { configurationSetName } : {}),
+      };
+    case 'sns':
+      return { kind: 'sns', topicArn: receiver.topicArn };
+  }
+}
+
 /**
  * Alerts onward: EventBridge rules → the router → one SQS queue per receiver → that receiver's sender, so
- * one slow or failing receiver never holds up another. Each sender reads only its own secret's parameter;
- * the router only the silences parameter. Receivers without a sender yet (email, SNS, Slack bot tokens)
- * are warned about at synth, and what is routed to them is kept for the digest.
+ * one slow or failing receiver never holds up another. Each sender reads only its own secret's parameter,
+ * sends email only from its identity and publishes only to its topic; the router reads only the silences
+ * parameter. An email receiver's bounces and complaints come back (its configuration set → EventBridge →
+ * the router) as a warning to the other receivers.
  */
 export class Alerts extends Construct {
   readonly router: RunbookFunction<RouterRuntimeConfig>;
@@ -71,29 +110,13 @@ export class Alerts extends Construct {
     const stack = Stack.of(this);
     const { config } = props;
     const receivers = new Map<string, ReceiverDelivery>();
-    const undelivered: string[] = [];
     for (const [name, receiver] of Object.entries(config.receivers)) {
-      const channel: SenderRuntimeConfig['channel'] | undefined =
-        receiver.kind === 'pagerduty'
-          ? {
-              kind: 'pagerduty',
-              routingKeyParameter: receiver.routingKeyParameter,
-              baseUrl: pagerDutyBaseUrl(receiver),
-            }
-          : receiver.kind === 'slack' && receiver.webhookUrlParameter
-            ? { kind: 'slack-webhook', webhookUrlParameter: receiver.webhookUrlParameter }
-            : undefined;
-      if (!channel) {
-        undelivered.push(name);
-        Annotations.of(this).addWarningV2(
-          'nightshift:alerts-receiver-not-delivered',
-          `receiver ${name} (${receiver.kind}${receiver.kind === 'slack' ? ' with a bot token' : ''}) has no sender yet: alerts routed to it are kept for the digest only`,
-        );
-        continue;
-      }
-      receivers.set(name, this.receiver(name, channel, props));
+      receivers.set(name, this.receiver(name, receiver, props));
     }
     this.receivers = receivers;
+    const emailFeedback = [...receivers].flatMap(([receiver, r]) =>
+      r.configurationSetName ? [{ receiver, configurationSetName: r.configurationSetName }] : [],
+    );
 
     const services = (props.ecsRollback?.services ?? []).flatMap((s) =>
       s.alarms.map((a) => ({ ...a, service: s.name })),
@@ -110,7 +133,7 @@ export class Alerts extends Construct {
             { kind: config.receivers[name]?.kind ?? 'slack', queueUrl: r.queue.queueUrl },
           ]),
         ),
-        undelivered,
+        emailFeedback,
         routes: config.routes,
         severity: config.severity,
         silences: config.silences,
@@ -208,6 +231,22 @@ export class Alerts extends Construct {
         }),
       );
     }
+    if (emailFeedback.length > 0) {
+      rules.push(
+        new events.Rule(this, 'EmailFeedback', {
+          description: "Nightshift alerts: bounces and complaints of Nightshift's alert emails",
+          eventPattern: {
+            source: ['aws.ses'],
+            detailType: [...EMAIL_FEEDBACK_TYPES],
+            ...origin,
+            detail: {
+              mail: { tags: { 'ses:configuration-set': emailFeedback.map((f) => f.configurationSetName) } },
+            },
+          },
+          targets: [target],
+        }),
+      );
+    }
     rules.push(
       new events.Rule(this, 'Reconcile', {
         description:
@@ -219,13 +258,18 @@ export class Alerts extends Construct {
     this.rules = rules;
   }
 
-  private receiver(
-    name: string,
-    channel: SenderRuntimeConfig['channel'],
-    props: AlertsProps,
-  ): ReceiverDelivery {
+  private receiver(name: string, receiver: ReceiverConfig, props: AlertsProps): ReceiverDelivery {
     const stack = Stack.of(this);
     const scope = new Construct(this, `Receiver-${name}`);
+    // Named at synth: the router and the feedback rule match the name SES puts in each event's tags.
+    const configurationSetName =
+      receiver.kind === 'email'
+        ? Names.uniqueResourceName(scope, { separator: '-', maxLength: 64 })
+        : undefined;
+    const configurationSet = configurationSetName
+      ? this.configurationSet(scope, configurationSetName)
+      : undefined;
+    const channel = channelOf(receiver, configurationSetName);
     const deadLetterQueue = new sqs.Queue(scope, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -268,14 +312,9 @@ export class Alerts extends Construct {
         channel,
       },
     });
-    const secret = channel.kind === 'pagerduty' ? channel.routingKeyParameter : channel.webhookUrlParameter;
-    sender.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadOwnSecret',
-        actions: ['ssm:GetParameter'],
-        resources: [parameterArn(stack, secret)],
-      }),
-    );
+    for (const statement of senderStatements(stack, receiver, channel, configurationSetName)) {
+      sender.function.addToRolePolicy(statement);
+    }
     deadLetterQueue.grantSendMessages(sender.function);
     sender.function.addEventSource(
       new SqsEventSource(queue, {
@@ -285,6 +324,94 @@ export class Alerts extends Construct {
         maxConcurrency: 2,
       }),
     );
-    return { queue, deadLetterQueue, deadLetterAlarm, sender };
+    return {
+      queue,
+      deadLetterQueue,
+      deadLetterAlarm,
+      sender,
+      ...(configurationSet ? { configurationSet, configurationSetName } : {}),
+    };
+  }
+
+  /**
+   * An email receiver's configuration set: bounces and complaints go to the default bus (SES's EventBridge
+   * destination can only use it), where the EmailFeedback rule takes them to the router.
+   */
+  private configurationSet(scope: Construct, name: string): ses.ConfigurationSet {
+    const set = new ses.ConfigurationSet(scope, 'ConfigurationSet', { configurationSetName: name });
+    set.addEventDestination('Feedback', {
+      destination: ses.EventDestination.eventBus(
+        events.EventBus.fromEventBusName(scope, 'DefaultBus', 'default'),
+      ),
+      events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+    });
+    return set;
+  }
+}
+
+/** What one sender may do besides its queues: read its own secret, or send as its identity, or publish to its topic. */
+function senderStatements(
+  stack: Stack,
+  receiver: ReceiverConfig,
+  channel: SenderRuntimeConfig['channel'],
+  configurationSetName?: string,
+): iam.PolicyStatement[] {
+  const readSecret = (name: string) =>
+    new iam.PolicyStatement({
+      sid: 'ReadOwnSecret',
+      actions: ['ssm:GetParameter'],
+      resources: [parameterArn(stack, name)],
+    });
+  switch (channel.kind) {
+    case 'pagerduty':
+      return [readSecret(channel.routingKeyParameter)];
+    case 'slack-webhook':
+      return [readSecret(channel.webhookUrlParameter)];
+    case 'slack-api':
+      return [readSecret(channel.botTokenParameter)];
+    case 'email': {
+      const identity = receiver.kind === 'email' ? receiver.identity : '';
+      return [
+        new iam.PolicyStatement({
+          sid: 'SendAsOwnIdentity',
+          actions: ['ses:SendEmail'],
+          resources: [
+            stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+            ...(configurationSetName
+              ? [
+                  stack.formatArn({
+                    service: 'ses',
+                    resource: 'configuration-set',
+                    resourceName: configurationSetName,
+                  }),
+                ]
+              : []),
+          ],
+          conditions: {
+            StringEquals: { 'ses:FromAddress': channel.from },
+            'ForAllValues:StringEquals': { 'ses:Recipients': channel.to },
+          },
+        }),
+      ];
+    }
+    case 'sns': {
+      const key = receiver.kind === 'sns' ? receiver.kmsKeyArn : undefined;
+      return [
+        new iam.PolicyStatement({
+          sid: 'PublishToOwnTopic',
+          actions: ['sns:Publish'],
+          resources: [channel.topicArn],
+        }),
+        ...(key
+          ? [
+              new iam.PolicyStatement({
+                sid: 'EncryptForOwnTopic',
+                actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+                resources: [key],
+              }),
+            ]
+          : []),
+      ];
+    }
   }
 }

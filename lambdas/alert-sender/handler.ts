@@ -1,5 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { documentClient } from '#shared/clients';
@@ -9,11 +11,15 @@ import { systemClock } from '#shared/time';
 import { parseSenderRuntimeConfig } from '../alerts/config.ts';
 import { DeliveryLedger, Pacer } from '../alerts/deliveries.ts';
 import { type SecretReader, sendBatch } from '../alerts/sender.ts';
+import { SlackThreads } from '../alerts/threads.ts';
 
 const env = readRunbookEnvironment();
 const config = parseSenderRuntimeConfig(env.runbookConfig);
 const o = observability('alert-sender');
 const sqs = new SQSClient({});
+const { kind } = config.channel;
+const ses = kind === 'email' ? new SESv2Client({}) : undefined;
+const sns = kind === 'sns' ? new SNSClient({}) : undefined;
 const parameters = new SSMProvider();
 /** Secrets are cached five minutes per container: a rotated webhook is picked up without a deploy. */
 const secret: SecretReader = async (name, options) => {
@@ -33,6 +39,11 @@ export const handler = runbookHandler(o, async ({ event }, context) => {
     sqs,
     ledger: new DeliveryLedger(documentClient(), env.stateTableName, config.receiver),
     pacer: new Pacer(documentClient(), env.stateTableName, config.receiver),
+    ...(kind === 'slack-api'
+      ? { threads: new SlackThreads(documentClient(), env.stateTableName, config.receiver) }
+      : {}),
+    ...(ses ? { ses } : {}),
+    ...(sns ? { sns } : {}),
     secret,
     clock: systemClock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -139,3 +139,72 @@ export function sendToSlackWebhook(alert: Alert, webhookUrl: string): Promise<Se
     [webhookUrl, url.pathname, url.pathname.split('/').pop() ?? ''],
   );
 }
+
+/** Slack Web API errors a later try may cure; every other `ok: false` is the request or the token at fault. */
+const SLACK_TRANSIENT = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/** Errors that refuse the token itself: the next read of its parameter skips the cache. */
+export const SLACK_TOKEN_REFUSED = new Set([
+  'not_authed',
+  'invalid_auth',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+]);
+
+/** A Web API answer: sent with the message's `ts` and channel id, or why not (Slack's `error`). */
+export type SlackApiResult =
+  | { readonly kind: 'sent'; readonly receipt: string; readonly ts: string; readonly channel: string }
+  | (Exclude<SendResult, { kind: 'sent' }> & { readonly error?: string });
+
+/**
+ * One Slack Web API call (`chat.postMessage`, `chat.update`) with a bot token. Slack answers 200 with
+ * `ok: true` and the message's `ts`, or 200 with `ok: false` and an `error`; 429 with `Retry-After` when
+ * rate limited.
+ */
+export async function callSlackApi(
+  baseUrl: string,
+  method: 'chat.postMessage' | 'chat.update',
+  token: string,
+  body: Record<string, unknown>,
+): Promise<SlackApiResult> {
+  let url: URL;
+  try {
+    url = new URL(`${baseUrl.replace(/\/+$/, '')}/${method}`);
+  } catch {
+    return { kind: 'rejected', reason: `the Slack API base URL is not a URL (${method})` };
+  }
+  let error: string | undefined;
+  const result = await exchange(
+    () => postJson(url, body, { timeoutMs: TIMEOUT_MS, headers: { authorization: `Bearer ${token}` } }),
+    (answer) => {
+      let parsed: { ok?: unknown; error?: unknown; ts?: unknown; channel?: unknown } = {};
+      try {
+        parsed = JSON.parse(answer.body) as typeof parsed;
+      } catch {
+        // not JSON: judged below as an answer without ok
+      }
+      if (answer.status === 200 && parsed.ok === true && typeof parsed.ts === 'string') {
+        const channel = typeof parsed.channel === 'string' ? parsed.channel : String(body.channel);
+        return {
+          kind: 'sent',
+          receipt: `slack ${method} ts=${parsed.ts}`,
+          ts: parsed.ts,
+          channel,
+        } as SendResult;
+      }
+      error = typeof parsed.error === 'string' ? parsed.error.slice(0, 100) : undefined;
+      const reason = `Slack ${method} answered ${answer.status}${error ? ` ${error}` : `: ${said(answer)}`}`;
+      return error && SLACK_TRANSIENT.has(error) ? { kind: 'retry', reason } : { kind: 'rejected', reason };
+    },
+    `Slack ${method}`,
+    [token],
+  );
+  return { ...result, ...(error ? { error } : {}) } as SlackApiResult;
+}

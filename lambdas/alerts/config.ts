@@ -18,8 +18,8 @@ export const routerRuntimeConfigSchema = z.object({
     z.string(),
     z.object({ kind: z.enum(['slack', 'pagerduty', 'email', 'sns']), queueUrl: z.string() }),
   ),
-  /** Configured receivers that have no sender yet: what is routed to them is kept for the digest. */
-  undelivered: z.array(z.string()),
+  /** The configuration sets of email receivers: their bounces and complaints come back as warnings. */
+  emailFeedback: z.optional(z.array(z.object({ receiver: z.string(), configurationSetName: z.string() }))),
   routes: z.array(
     z.object({
       match: z.optional(
@@ -69,7 +69,22 @@ export const senderRuntimeConfigSchema = z.object({
   leaseSeconds: z.number(),
   channel: z.union([
     z.object({ kind: z.literal('slack-webhook'), webhookUrlParameter: z.string() }),
+    /** The Web API with a bot token: one thread per episode, its first message kept current. */
+    z.object({
+      kind: z.literal('slack-api'),
+      botTokenParameter: z.string(),
+      channel: z.string(),
+      baseUrl: z.string(),
+    }),
     z.object({ kind: z.literal('pagerduty'), routingKeyParameter: z.string(), baseUrl: z.string() }),
+    /** SES v2: from a verified identity, through the configuration set whose bounces come back as alerts. */
+    z.object({
+      kind: z.literal('email'),
+      from: z.string(),
+      to: strings,
+      configurationSetName: z.optional(z.string()),
+    }),
+    z.object({ kind: z.literal('sns'), topicArn: z.string() }),
   ]),
 });
 export type SenderRuntimeConfig = z.infer<typeof senderRuntimeConfigSchema>;

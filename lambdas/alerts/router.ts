@@ -22,6 +22,7 @@ import { iso } from '#shared/time';
 import { deploymentStateChangeSchema } from '../ecs-rollback/events.ts';
 import { alarmAlert, episodeResolved, type OpenEpisode } from './alarm-alert.ts';
 import type { RouterRuntimeConfig } from './config.ts';
+import { configurationSetOf, emailFeedbackAlert, emailFeedbackSchema } from './email-feedback.ts';
 import type { Alert } from './model.ts';
 import { deploymentFailedAlert, nightshiftAlert, nightshiftEventSchema } from './nightshift-alert.ts';
 import { DIGEST, defaultRoutes, routeAlert } from './routing.ts';
@@ -42,6 +43,8 @@ export interface DeliveryRequest {
   readonly deliveryKey: string;
   readonly kind?: DeliveryKind;
   readonly alert: Alert;
+  /** The episode whose Slack thread the alert belongs in (Slack receivers that got its first message). */
+  readonly thread?: string;
   /** For an episode note: the episode it is added to. */
   readonly episode?: { readonly key: string; readonly severity: Alert['severity'] };
 }
@@ -81,6 +84,8 @@ type Planned =
       opens: boolean;
       supersedes?: OpenEpisode & { receivers?: readonly string[] };
       receivers?: readonly string[];
+      /** Receiver kinds it never goes to (an email's bounce is never emailed). */
+      avoidKinds?: readonly string[];
     }
   | { ignored: string };
 
@@ -123,6 +128,19 @@ function plan(event: unknown, deps: RouterDeps, episodes: EpisodeStore): Promise
       opens: false,
     };
   }
+  if (e.source === 'aws.ses') {
+    const parsed = parseWith(emailFeedbackSchema, event, fail('SES email feedback'));
+    assertOwnOrigin(parsed, deps.origin, 'SES email feedback');
+    const at = time('time', parsed.time);
+    const set = configurationSetOf(parsed);
+    const feedback = (deps.config.emailFeedback ?? []).find((f) => f.configurationSetName === set);
+    if (!feedback) {
+      return {
+        ignored: `configuration set ${JSON.stringify(String(set).slice(0, 64))} is not an email receiver's`,
+      };
+    }
+    return { alert: emailFeedbackAlert(parsed, feedback.receiver, at), opens: false, avoidKinds: ['email'] };
+  }
   if (e.source === 'aws.ecs' && e['detail-type'] === 'ECS Deployment State Change') {
     const parsed = parseWith(deploymentStateChangeSchema, event, fail('ECS Deployment State Change'));
     assertOwnOrigin(parsed, deps.origin, 'ECS Deployment State Change');
@@ -144,7 +162,7 @@ function plan(event: unknown, deps: RouterDeps, episodes: EpisodeStore): Promise
   const detailType =
     typeof e['detail-type'] === 'string' ? e['detail-type'].slice(0, 100) : String(e['detail-type']);
   throw new InvalidEventError(
-    `unsupported event: source ${JSON.stringify(String(e.source).slice(0, 100))}, detail-type ${JSON.stringify(detailType)} (expected a CloudWatch Alarm State Change, a nightshift event or an ECS Deployment State Change)`,
+    `unsupported event: source ${JSON.stringify(String(e.source).slice(0, 100))}, detail-type ${JSON.stringify(detailType)} (expected a CloudWatch Alarm State Change, a nightshift event, an ECS Deployment State Change or an SES bounce or complaint)`,
   );
 }
 
@@ -177,13 +195,21 @@ interface Dispatched {
 }
 
 /** Silences, routes, then one message per receiver; muted, info and undeliverable alerts kept for the digest. */
+interface DispatchOptions {
+  /** The receivers an episode's firing alert reached: its resolve goes to them, never muted or re-routed. */
+  readonly episodeReceivers?: readonly string[];
+  /** The alert is an alarm episode's (its key is the episode): Slack receivers thread it. */
+  readonly episodic?: boolean;
+  readonly avoidKinds?: readonly string[];
+}
+
 async function dispatch(
   input: Alert,
   deps: RouterDeps,
   now: number,
-  /** The receivers an episode's firing alert reached: its resolve goes to them, never muted or re-routed. */
-  episodeReceivers?: readonly string[],
+  o: DispatchOptions = {},
 ): Promise<Dispatched> {
+  const { episodeReceivers } = o;
   const notes: string[] = [];
   const silence = episodeReceivers ? undefined : silencing(input, await silences(deps, notes), now);
   const alert = { ...input, notes: [...input.notes, ...notes] };
@@ -195,15 +221,15 @@ async function dispatch(
     config.routes,
     defaultRoutes({ pagerduty: kinds('pagerduty'), slack: kinds('slack') }),
   );
-  const sendTo = episodeReceivers
-    ? episodeReceivers.filter((r) => config.receivers[r])
-    : silence
-      ? []
-      : decision.receivers.filter((r) => r !== DIGEST && config.receivers[r]);
-  const kept =
-    silence !== undefined ||
-    decision.receivers.includes(DIGEST) ||
-    decision.receivers.some((r) => config.undelivered.includes(r));
+  const avoid = (r: string) => (o.avoidKinds ?? []).includes(config.receivers[r]?.kind ?? '');
+  const sendTo = (
+    episodeReceivers
+      ? episodeReceivers.filter((r) => config.receivers[r])
+      : silence
+        ? []
+        : decision.receivers.filter((r) => r !== DIGEST && config.receivers[r])
+  ).filter((r) => !avoid(r));
+  const kept = silence !== undefined || decision.receivers.includes(DIGEST);
   const enqueue = (request: DeliveryRequest) =>
     deps.sqs.send(
       new SendMessageCommand({
@@ -211,15 +237,33 @@ async function dispatch(
         MessageBody: JSON.stringify(request),
       }),
     );
+  const at = alert.episode?.lastIndexOf('@') ?? -1;
+  const found = alert.episode && at > 0 ? await deps.episodes.open(alert.episode.slice(0, at)) : undefined;
+  const open = found && found.key === alert.episode ? found : undefined;
+  const slack = kinds('slack');
+  // A Slack receiver threads what belongs to an episode whose first message it got (or gets now).
+  const thread = (receiver: string) =>
+    !slack.includes(receiver)
+      ? undefined
+      : o.episodic
+        ? alert.key
+        : open?.receivers?.includes(receiver)
+          ? open.key
+          : undefined;
   for (const receiver of sendTo) {
-    await enqueue({ receiver, kind: 'alert', deliveryKey: `${alert.key}#${alert.status}`, alert });
+    const t = thread(receiver);
+    await enqueue({
+      receiver,
+      kind: 'alert',
+      deliveryKey: `${alert.key}#${alert.status}`,
+      alert,
+      ...(t ? { thread: t } : {}),
+    });
   }
   // Context for the responder, never a new page: sent whatever the silences say.
   const pagerduty = kinds('pagerduty');
   if (alert.episode) {
-    const at = alert.episode.lastIndexOf('@');
-    const open = at > 0 ? await deps.episodes.open(alert.episode.slice(0, at)) : undefined;
-    if (open?.key === alert.episode) {
+    if (open) {
       for (const receiver of (open.receivers ?? []).filter((r) => pagerduty.includes(r))) {
         await enqueue({
           receiver,
@@ -269,7 +313,7 @@ export async function routeEvent(event: unknown, deps: RouterDeps): Promise<Rout
       }),
       deps,
       now,
-      planned.supersedes.receivers,
+      { episodeReceivers: planned.supersedes.receivers, episodic: true },
     );
     await deps.episodes.markClosed(old.key, now);
   }
@@ -289,7 +333,11 @@ export async function routeEvent(event: unknown, deps: RouterDeps): Promise<Rout
     );
     if (open.key !== alert.key) alert = { ...alert, key: open.key, startedAt: open.startedAt };
   }
-  const done = await dispatch(alert, deps, now, planned.receivers);
+  const done = await dispatch(alert, deps, now, {
+    ...(planned.receivers ? { episodeReceivers: planned.receivers } : {}),
+    episodic: planned.alarmArn !== undefined,
+    ...(planned.avoidKinds ? { avoidKinds: planned.avoidKinds } : {}),
+  });
   if (alert.status === 'firing' && planned.alarmArn) {
     await deps.episodes.addReceivers(planned.alarmArn, alert.key, done.receivers);
   }
@@ -333,12 +381,10 @@ async function reconcile(event: unknown, deps: RouterDeps): Promise<RouterResult
         ? `CloudWatch shows the alarm OK since ${iso(alarm.transitionedAt)}`
         : 'CloudWatch no longer has this alarm (deleted)';
     const at = alarm && alarm.arn === episode.alarmArn ? alarm.transitionedAt : now;
-    await dispatch(
-      episodeResolved(episode, { at, why, region: deps.origin.region }),
-      deps,
-      now,
-      episode.receivers,
-    );
+    await dispatch(episodeResolved(episode, { at, why, region: deps.origin.region }), deps, now, {
+      ...(episode.receivers ? { episodeReceivers: episode.receivers } : {}),
+      episodic: true,
+    });
     await deps.episodes.markClosed(episode.key, now);
     await deps.episodes.close(episode.alarmArn, episode.key);
     resolved.push(episode.key);

@@ -7,10 +7,13 @@
  *
  * @module
  */
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { describeIssues } from '#shared/parse';
+import { publishToSns, sendEmail } from './aws-channels.ts';
 import {
   type PagerDutyDelivery,
   pagerDutyBaseUrl,
@@ -21,6 +24,8 @@ import {
 import type { SenderRuntimeConfig } from './config.ts';
 import type { DeliveryLedger, Pacer } from './deliveries.ts';
 import type { Alert } from './model.ts';
+import { type Paced, pacedSend, sendToSlackApi } from './slack-thread.ts';
+import type { SlackThreads } from './threads.ts';
 
 export { pagerDutyBaseUrl };
 
@@ -41,6 +46,12 @@ export interface SenderDeps {
   readonly sqs: SQSClient;
   readonly ledger: DeliveryLedger;
   readonly pacer: Pacer;
+  /** Bot-token receivers: the first message of each episode's thread. */
+  readonly threads?: SlackThreads;
+  /** Email receivers. */
+  readonly ses?: SESv2Client;
+  /** SNS receivers. */
+  readonly sns?: SNSClient;
   readonly secret: SecretReader;
   readonly clock: () => number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -49,23 +60,14 @@ export interface SenderDeps {
   readonly owner: string;
 }
 
-/** One second between messages per Slack hook or channel, and a little more for clocks that differ. */
-const SLACK_INTERVAL_MS = 1_100;
-/** A send's longest time (the request deadline in channels.ts) plus a margin. */
-const SLACK_TIMEOUT_MS = 11_000;
-/**
- * A sender sleeps this long at most for its Slack slot; beyond, the message comes back at its slot (a
- * storm is paced by the queue, not by senders sleeping through it).
- */
-const MAX_PACING_WAIT_MS = 2_500;
-/** How often a waiting sender looks at the pacing item again. */
-const PACING_POLL_MS = 250;
 /** Backoff between attempts: 10 s, 20 s, 40 s … at most 15 minutes (SQS allows 12 hours). */
 const backoffSeconds = (attempt: number) => Math.min(900, 10 * 2 ** Math.max(0, attempt - 1));
 
 const requestSchema = z.object({
   receiver: z.string().check(z.minLength(1), z.maxLength(64)),
   deliveryKey: z.string().check(z.minLength(1), z.maxLength(2100)),
+  /** The episode whose Slack thread this alert belongs in (bot-token receivers). */
+  thread: z.optional(z.string().check(z.minLength(1), z.maxLength(2100))),
   kind: z.optional(z.enum(['alert', 'episode-note', 'change'])),
   episode: z.optional(z.object({ key: z.string(), severity: z.enum(['critical', 'warning', 'info']) })),
   alert: z.object({
@@ -145,9 +147,9 @@ async function deliver(record: SQSRecord, deps: SenderDeps): Promise<Step> {
     const wait = Math.ceil(Math.max(1_000, claim.leaseUntil - deps.clock()) / 1000);
     return { outcome: 'retry', reason: 'another sender holds this delivery', retryInSeconds: wait };
   }
-  let result: SendResult | { kind: 'paced'; untilMs: number };
+  let result: SendResult | Paced;
   try {
-    result = await send(alert.alert, deps, delivery);
+    result = await send(alert.alert, deps, delivery, request.thread);
   } catch (error) {
     // The secret could not be read (denied, missing, empty): an attempt like any failed send.
     result = { kind: 'retry', reason: `${(error as Error).name}: ${(error as Error).message.slice(0, 300)}` };
@@ -187,36 +189,48 @@ async function send(
   alert: Alert,
   deps: SenderDeps,
   delivery: PagerDutyDelivery,
-): Promise<SendResult | { kind: 'paced'; untilMs: number }> {
-  const { channel } = deps.config;
-  if (channel.kind === 'pagerduty') {
-    const key = await readSecret(deps, channel.routingKeyParameter);
-    const result = await sendToPagerDuty(alert, key, channel.baseUrl, delivery);
-    if (result.kind === 'rejected') refused.add(channel.routingKeyParameter);
-    return result;
+  thread: string | undefined,
+): Promise<SendResult | Paced> {
+  const { channel, receiver } = deps.config;
+  const needs = <T>(client: T | undefined, what: string): T => {
+    if (!client) throw new Error(`the sender of ${receiver} has no ${what} client`);
+    return client;
+  };
+  switch (channel.kind) {
+    case 'pagerduty': {
+      const key = await readSecret(deps, channel.routingKeyParameter);
+      const result = await sendToPagerDuty(alert, key, channel.baseUrl, delivery);
+      if (result.kind === 'rejected') refused.add(channel.routingKeyParameter);
+      return result;
+    }
+    case 'email':
+      return sendEmail(alert, needs(deps.ses, 'SES'), channel, receiver);
+    case 'sns':
+      return publishToSns(alert, needs(deps.sns, 'SNS'), channel);
+    case 'slack-api': {
+      const token = await readSecret(deps, channel.botTokenParameter);
+      return sendToSlackApi(
+        alert,
+        {
+          ...(thread ? { thread } : {}),
+          token,
+          channel: channel.channel,
+          baseUrl: channel.baseUrl,
+          refuse: () => refused.add(channel.botTokenParameter),
+        },
+        { ...deps, threads: needs(deps.threads, 'Slack thread store') },
+      );
+    }
+    case 'slack-webhook': {
+      // The secret first: between taking a turn and sending nothing slow may happen (a cold read of the
+      // parameter would let the next sender's message arrive less than a second after this one).
+      const url = await readSecret(deps, channel.webhookUrlParameter);
+      const result = await pacedSend(deps, () => sendToSlackWebhook(alert, url));
+      // A revoked hook is replaced in the parameter; the replay must read the new one, not the cache.
+      if (result.kind === 'rejected') refused.add(channel.webhookUrlParameter);
+      return result;
+    }
   }
-  // The secret first: between taking a slot and sending nothing slow may happen (a cold read of the
-  // parameter would let the next sender's message arrive less than a second after this one).
-  const url = await readSecret(deps, channel.webhookUrlParameter);
-  const waitUntil = deps.clock() + MAX_PACING_WAIT_MS;
-  for (;;) {
-    // The turn is held for as long as a request may take; answered, the next one is an interval later.
-    const slot = await deps.pacer.take(deps.clock(), SLACK_TIMEOUT_MS + SLACK_INTERVAL_MS);
-    if (slot === true) break;
-    // While another sender's message is in flight the slot may come sooner than it says: look again
-    // shortly, for a little while; then give the message back (not an attempt) until about its slot.
-    if (deps.clock() >= waitUntil) return { kind: 'paced', untilMs: Math.min(slot, deps.clock() + 3_000) };
-    await deps.sleep(Math.max(10, Math.min(slot - deps.clock(), PACING_POLL_MS)));
-  }
-  let result: SendResult;
-  try {
-    result = await sendToSlackWebhook(alert, url);
-  } finally {
-    await deps.pacer.finish(deps.clock() + SLACK_INTERVAL_MS, deps.clock());
-  }
-  // A revoked hook is replaced in the parameter; the replay must read the new one, not the cache.
-  if (result.kind === 'rejected') refused.add(channel.webhookUrlParameter);
-  return result;
 }
 
 /**

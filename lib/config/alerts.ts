@@ -82,19 +82,37 @@ const pagerduty = z.strictObject({
 });
 
 const emailAddress = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address');
-const email = z.strictObject({
-  kind: z.literal('email'),
-  /** The SES identity (domain or address) `from` is verified under; SendEmail is allowed from it only. */
-  identity: z.string().min(1).max(320),
-  from: emailAddress,
-  to: z.array(emailAddress).min(1).max(50),
-});
+const email = z
+  .strictObject({
+    kind: z.literal('email'),
+    /** The SES identity (domain or address) `from` is verified under; SendEmail is allowed from it only. */
+    identity: z.string().min(1).max(320),
+    from: emailAddress,
+    /** SES takes at most 50 recipients per message. */
+    to: z.array(emailAddress).min(1).max(50),
+  })
+  .refine(
+    (e) => {
+      const from = e.from.toLowerCase();
+      const identity = e.identity.toLowerCase();
+      return identity === from || identity === from.slice(from.lastIndexOf('@') + 1);
+    },
+    {
+      message: 'identity must be the from address or its domain (SES authorizes the send by it)',
+      path: ['identity'],
+    },
+  );
 
 const sns = z.strictObject({
   kind: z.literal('sns'),
   topicArn: z
     .string()
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN'),
+  /** The topic's KMS key, when it is encrypted: publishing needs kms:GenerateDataKey and kms:Decrypt on it. */
+  kmsKeyArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/, 'must be a KMS key ARN')
+    .optional(),
 });
 
 const receiver = z.discriminatedUnion('kind', [slack, pagerduty, email, sns], {

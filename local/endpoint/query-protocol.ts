@@ -51,6 +51,11 @@ export interface QueryService {
   readonly version: string;
   /** XML namespace of responses and errors, e.g. `http://rds.amazonaws.com/doc/2014-10-31/`. */
   readonly xmlns: string;
+  /**
+   * How the service answers an `AccessDeniedException` thrown by `authorize`, e.g. SNS's `AuthorizationError`
+   * (403). @default `{ code: 'AccessDenied', status: 403 }` (see {@link asQueryError})
+   */
+  readonly accessDenied?: { readonly code: string; readonly status: number };
   /** What the call needs authorized; may throw an {@link AwsServiceError} for an unknown or malformed call. */
   authorization(action: string, params: QueryParams): AuthorizationNeed[];
   handle(action: string, params: QueryParams, caller: Caller): Promise<QueryResult>;

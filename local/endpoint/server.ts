@@ -19,6 +19,7 @@ import {
   queryResponseXml,
 } from './query-protocol.ts';
 import { RateLimits } from './rate-limit.ts';
+import { asRestError, type RestService, restErrorBody } from './rest-protocol.ts';
 import { parseAuthorization, verifySignature } from './sigv4.ts';
 
 /** A service spoken over AWS JSON 1.0/1.1: operations by name, and what each needs authorized. */
@@ -46,6 +47,12 @@ export interface EndpointOptions extends Partition {
   readonly services: readonly JsonService[];
   /** Services spoken over the AWS Query protocol (e.g. RDS), routed by the SigV4 credential scope's service. */
   readonly queryServices?: readonly QueryService[];
+  /**
+   * Services spoken over AWS REST JSON (e.g. SES v2): requests without `X-Amz-Target` and without a form body,
+   * routed by the SigV4 credential scope's service to the service with that signing name, then by method and
+   * path to an operation.
+   */
+  readonly restServices?: readonly RestService[];
   /** Resolves an access key to its caller; unknown keys are refused like AWS does. */
   readonly callerFor: (accessKeyId: string) => Caller | undefined;
   /** Where DynamoDB requests go after authorization (dynalite). */
@@ -67,7 +74,8 @@ interface Exchange {
 
 /**
  * The local AWS-compatible endpoint: one HTTP server on loopback, routing by `X-Amz-Target` (JSON
- * protocols) or, for form-encoded Query requests, by the SigV4 credential scope's service; authorizing every
+ * protocols) or, for form-encoded Query requests and REST JSON requests (no target, e.g. SES v2), by the SigV4
+ * credential scope's service (REST requests then by method and path); authorizing every
  * call against the caller's policies, injecting faults, limiting each service's request rate, and answering
  * errors in each protocol's format.
  */
@@ -79,10 +87,12 @@ export class LocalEndpoint {
   private server?: Server;
   private readonly byPrefix: Map<string, JsonService>;
   private readonly bySigningName: Map<string, QueryService>;
+  private readonly restBySigningName: Map<string, RestService>;
 
   constructor(private readonly options: EndpointOptions) {
     this.byPrefix = new Map(options.services.map((s) => [s.targetPrefix, s]));
     this.bySigningName = new Map((options.queryServices ?? []).map((s) => [s.signingName, s]));
+    this.restBySigningName = new Map((options.restServices ?? []).map((s) => [s.signingName, s]));
   }
 
   async listen(port = 0): Promise<string> {
@@ -118,6 +128,8 @@ export class LocalEndpoint {
     if (target === '' && contentType.startsWith('application/x-www-form-urlencoded')) {
       return this.serveQuery(req, res, body);
     }
+    const restService = this.restBySigningName.get(credentialScope(req.headers.authorization)?.service ?? '');
+    if (target === '' && restService) return this.serveRest(req, res, body, restService);
     const [prefix = '', operation = ''] = target.split('.');
     const scope = credentialScope(req.headers.authorization);
     const service = this.byPrefix.get(prefix);
@@ -205,7 +217,10 @@ export class LocalEndpoint {
       record: (status, error) =>
         this.calls.push({ service: serviceName, operation, caller: scope?.accessKeyId ?? '', status, error }),
       fail: (error) => {
-        const answer = asQueryError(error);
+        const denied = error.code === 'AccessDeniedException' ? service?.accessDenied : undefined;
+        const answer = denied
+          ? new AwsServiceError(denied.code, error.message, denied.status)
+          : asQueryError(error);
         exchange.record(answer.status, answer.code);
         const requestId = crypto.randomUUID();
         res
@@ -235,6 +250,78 @@ export class LocalEndpoint {
       res
         .writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId })
         .end(queryResponseXml(action, xmlns, output, requestId));
+    } catch (error) {
+      if (error instanceof AwsServiceError) return exchange.fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * An AWS REST JSON request (no `X-Amz-Target`, not form-encoded) for the service named by the credential
+   * scope: the method and path name the operation; the input is the JSON body plus query-string and path
+   * parameters; errors are the status with `x-amzn-ErrorType` and `{"message": …}`.
+   */
+  private async serveRest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    service: RestService,
+  ): Promise<void> {
+    const scope = credentialScope(req.headers.authorization);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const route = service.route(method, url.pathname);
+    const operation = route?.operation ?? '';
+    const serviceName = service.signingName;
+    const exchange: Exchange = {
+      service: serviceName,
+      operation,
+      record: (status, error) =>
+        this.calls.push({ service: serviceName, operation, caller: scope?.accessKeyId ?? '', status, error }),
+      fail: (error) => {
+        const answer = asRestError(error, service);
+        exchange.record(answer.status, answer.code);
+        res
+          .writeHead(answer.status, {
+            'content-type': 'application/json',
+            'x-amzn-errortype': answer.code,
+            'x-amzn-requestid': crypto.randomUUID(),
+          })
+          .end(restErrorBody(answer));
+      },
+    };
+
+    const caller = await this.admit(req, body, exchange);
+    if (!caller) return;
+    try {
+      if (!route) {
+        // What AWS REST front ends answer for a method and path no operation has.
+        throw new AwsServiceError(
+          'UnknownOperationException',
+          `Unknown operation ${method} ${url.pathname}`,
+          404,
+        );
+      }
+      let parsed: unknown = {};
+      try {
+        parsed = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+      } catch {
+        throw new AwsServiceError('SerializationException', 'request body is not JSON');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new AwsServiceError('SerializationException', 'request body is not a JSON object');
+      }
+      const input: Record<string, unknown> = {
+        ...Object.fromEntries(url.searchParams),
+        ...(parsed as Record<string, unknown>),
+        ...route.pathParams,
+      };
+      await authorize(caller, service.authorization(operation, input), this.options);
+      const output = await service.handle(operation, input, caller);
+      exchange.record(200);
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': crypto.randomUUID() })
+        .end(JSON.stringify(output ?? {}, dateAsEpochSeconds));
     } catch (error) {
       if (error instanceof AwsServiceError) return exchange.fail(error);
       throw error;

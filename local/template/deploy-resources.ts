@@ -177,10 +177,31 @@ export function deployBusPolicy(
   };
 }
 
-/** An `AWS::SNS::Topic`. */
-export function deployTopic(logicalId: string, world: TemplateWorld): DeployedTopic {
+/**
+ * An `AWS::SNS::Topic`, with its `KmsMasterKeyId` as an ARN (see {@link DeployedTopic.kmsMasterKeyArn}).
+ * Without `resource` (the topic's template entry) the key is not known.
+ */
+export function deployTopic(
+  logicalId: string,
+  world: TemplateWorld,
+  resource?: TemplateResource,
+): DeployedTopic {
   const { name, attributes } = world.identityOf(logicalId);
-  return { logicalId, topicName: name!, arn: attributes.TopicArn! };
+  const arn = attributes.TopicArn!;
+  const raw = resource?.Properties?.KmsMasterKeyId;
+  const key = raw === undefined ? '' : world.resolveString(raw, `${logicalId}.KmsMasterKeyId`);
+  // arn:aws:sns:<region>:<account>:<name> — the key lives in the topic's account and Region.
+  const [, partition = 'aws', , region = '', account = ''] = arn.split(':');
+  const kmsMasterKeyArn =
+    key === '' || key.startsWith('arn:')
+      ? key
+      : `arn:${partition}:kms:${region}:${account}:${key.startsWith('alias/') ? key : `key/${key}`}`;
+  return {
+    logicalId,
+    topicName: name!,
+    arn,
+    ...optional('kmsMasterKeyArn', kmsMasterKeyArn === '' ? undefined : kmsMasterKeyArn),
+  };
 }
 
 /** An `AWS::CloudWatch::Alarm`, its properties resolved. */

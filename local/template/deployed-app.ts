@@ -21,12 +21,13 @@ import {
   deployTable,
   deployTopic,
 } from './deploy-resources.ts';
-import type { DeployedApp, LoadDeployedAppOptions } from './deployed-types.ts';
+import { type DeployedConfigurationSet, deployConfigurationSets } from './deploy-ses.ts';
+import type { DeployedApp as DeployedResources, LoadDeployedAppOptions } from './deployed-types.ts';
 import { TemplateWorld } from './template-world.ts';
 
+export type { DeployedConfigurationSet, DeployedEventDestination } from './deploy-ses.ts';
 export type {
   DeployedAlarm,
-  DeployedApp,
   DeployedEventSourceMapping,
   DeployedFunction,
   DeployedQueue,
@@ -46,6 +47,15 @@ export {
 } from './errors.ts';
 
 const PARTITION = 'aws';
+
+/**
+ * One stack as a local world deploys it: the resources of `deployed-types.ts` plus the SES configuration sets
+ * (with their event destinations) of `deploy-ses.ts`.
+ */
+export type DeployedApp = DeployedResources & {
+  /** `AWS::SES::ConfigurationSet`s with their `AWS::SES::ConfigurationSetEventDestination`s. */
+  configurationSets: DeployedConfigurationSet[];
+};
 
 /**
  * Reads a cloud assembly and returns one stack as a local world deploys it, every intrinsic resolved.
@@ -100,8 +110,9 @@ export function loadDeployedApp(cloudAssemblyDir: string, options: LoadDeployedA
     resourcePolicies: busPolicies(
       ofType('AWS::Events::EventBusPolicy').map(([, r]) => deployBusPolicy(r, world, options)),
     ),
-    topics: ofType('AWS::SNS::Topic').map(([id]) => deployTopic(id, world)),
+    topics: ofType('AWS::SNS::Topic').map(([id, r]) => deployTopic(id, world, r)),
     alarms: ofType('AWS::CloudWatch::Alarm').map(([id, r]) => deployAlarm(id, r, world)),
+    configurationSets: deployConfigurationSets(resources, world, { ...options, partition: PARTITION }),
     context: world.context(),
   };
 }

@@ -129,6 +129,11 @@ export interface DeployedTopic {
   logicalId: string;
   topicName: string;
   arn: string;
+  /**
+   * The topic's KMS key (server-side encryption), from `KmsMasterKeyId`: a key's ARN (a key id or a key's
+   * `Fn::GetAtt Arn`), an alias's ARN (`alias/…`), or an ARN as given; absent for an unencrypted topic.
+   */
+  kmsMasterKeyArn?: string;
 }
 
 /** A CloudWatch alarm. */

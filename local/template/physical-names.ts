@@ -186,6 +186,13 @@ const SPECS: Readonly<Record<string, ResourceTypeSpec>> = {
         : { ref: `${bus}|${name}`, attributes: { Arn: arn(env, 'events', `rule/${bus}/${name}`) } };
     },
   },
+  // Ref is the configuration set's name; CloudFormation documents no Fn::GetAtt attributes for it.
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ses-configurationset.html
+  'AWS::SES::ConfigurationSet': {
+    nameProperty: 'Name',
+    maxNameLength: 64,
+    identify: (name) => ({ ref: name, attributes: {} }),
+  },
   'AWS::CloudWatch::Alarm': {
     nameProperty: 'AlarmName',
     maxNameLength: 255,

@@ -15,6 +15,8 @@ import { EcsWorld } from '../services/ecs.ts';
 import { type AwsEvent, envelope } from '../services/envelope.ts';
 import { EventBridgeWorld } from '../services/eventbridge.ts';
 import { RdsWorld } from '../services/rds.ts';
+import { SesWorld } from '../services/ses.ts';
+import { SnsWorld } from '../services/sns.ts';
 import { SqsWorld } from '../services/sqs.ts';
 import { SsmWorld } from '../services/ssm.ts';
 import { type DeployedApp, loadDeployedApp } from '../template/deployed-app.ts';
@@ -95,6 +97,10 @@ export class LocalWorld {
     readonly events: EventBridgeWorld,
     readonly rds: RdsWorld,
     readonly sqs: SqsWorld,
+    /** SNS (Publish) with the app's topics; the operator adds others with `createTopic`. */
+    readonly sns: SnsWorld,
+    /** SES v2 (SendEmail) with the app's configuration sets; the operator verifies identities. */
+    readonly ses: SesWorld,
     readonly registry: ImageRegistry,
     readonly lambdas: Map<string, LocalLambda>,
     private readonly stopDynamo: () => Promise<void>,
@@ -135,6 +141,8 @@ export class LocalWorld {
     const rds = new RdsWorld({ account, region, clock, postgres });
     const events = new EventBridgeWorld({ account, region, clock, emit });
     const sqs = new SqsWorld({ account, region, clock, queues: app.queues });
+    const sns = new SnsWorld({ account, region, clock, topics: app.topics });
+    const ses = new SesWorld({ account, region, clock, emit, configurationSets: app.configurationSets });
 
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
@@ -161,7 +169,8 @@ export class LocalWorld {
       region,
       services: [ecs, ssm, cloudwatch, events, sqs],
       resourcePolicies: app.resourcePolicies,
-      queryServices: [rds],
+      queryServices: [rds, sns],
+      restServices: [ses],
       callerFor: (key) => callers.get(key),
       dynamoPort,
       dynamoPartitionKeys: new Map(
@@ -251,6 +260,8 @@ export class LocalWorld {
       events,
       rds,
       sqs,
+      sns,
+      ses,
       registry,
       lambdas,
       async () => {

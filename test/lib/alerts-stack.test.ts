@@ -15,11 +15,21 @@ const withAlerts: NightshiftConfigInput = {
         region: 'eu',
       },
       'slack-ops': { kind: 'slack', webhookUrlParameter: '/nightshift/slack/ops-webhook' },
+      'slack-incidents': {
+        kind: 'slack',
+        botTokenParameter: '/nightshift/slack/bot-token',
+        channel: 'C0123456789',
+      },
       'email-ops': {
         kind: 'email',
         identity: 'example.com',
         from: 'nightshift@example.com',
         to: ['ops@example.com'],
+      },
+      tickets: {
+        kind: 'sns',
+        topicArn: `arn:aws:sns:eu-west-1:111122223333:ticket-bridge`,
+        kmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
       },
     },
     silencesParameter: '/nightshift/silences',
@@ -48,6 +58,9 @@ describe('Alerts construct', () => {
         .filter((r) => !String(r).includes('kill-switch'));
     expect(reads('Receiverpagerdutyoncall')).toEqual([param('pagerduty/routing-key')]);
     expect(reads('Receiverslackops')).toEqual([param('slack/ops-webhook')]);
+    expect(reads('Receiverslackincidents')).toEqual([param('slack/bot-token')]);
+    expect(reads('Receiveremailops')).toEqual([]);
+    expect(reads('Receivertickets')).toEqual([]);
     expect(reads('AlertRoutingRouter')).toEqual([param('silences')]);
   });
 
@@ -74,12 +87,12 @@ describe('Alerts construct', () => {
         expect.stringMatching(/Receiverslackops.*Queue/),
       ]),
     );
-    expect(sends('AlertRoutingRouter')).toHaveLength(2);
+    expect(sends('AlertRoutingRouter')).toHaveLength(5);
     expect(sends('Receiverslackops')).toEqual([expect.stringMatching(/Receiverslackops.*DeadLetters/)]);
   });
 
   it('per receiver: an encrypted queue with a DLQ, an alarm on the DLQ, an event source with partial batch responses', () => {
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 5);
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
@@ -92,7 +105,7 @@ describe('Alerts construct', () => {
     const dlqAlarms = ofType('AWS::CloudWatch::Alarm').filter(([id]) =>
       /Receiver.*DeadLettersWaiting/.test(id),
     );
-    expect(dlqAlarms).toHaveLength(2);
+    expect(dlqAlarms).toHaveLength(5);
     for (const [, a] of dlqAlarms) expect(JSON.stringify(a.Properties.AlarmActions)).toContain('Alerts');
   });
 
@@ -165,10 +178,76 @@ describe('Alerts construct', () => {
     for (const [, role] of functionRoles) expect(role.Properties.Path).toBe('/nightshift/');
   });
 
-  it('warns at synth that a receiver without a sender yet only feeds the digest', () => {
-    Annotations.fromStack(stack).hasWarning(
-      '*',
-      Match.stringLikeRegexp('receiver email-ops \\(email\\) has no sender yet'),
+  it('the email sender sends only from its identity and address, to its recipients, through its configuration set', () => {
+    const statements = granting(roleStatements(t, 'Receiveremailops'), 'ses:SendEmail');
+    expect(statements).toHaveLength(1);
+    const [send] = statements;
+    const resources = asList(send?.Resource).map((r) => JSON.stringify(r));
+    expect(resources).toHaveLength(2);
+    expect(resources[0]).toContain(':identity/example.com');
+    expect(resources[1]).toMatch(/:configuration-set\/[A-Za-z0-9-]+emailops/);
+    expect(send?.Condition).toEqual({
+      StringEquals: { 'ses:FromAddress': 'nightshift@example.com' },
+      'ForAllValues:StringEquals': { 'ses:Recipients': ['ops@example.com'] },
+    });
+    for (const role of [
+      'Receiverslackops',
+      'Receivertickets',
+      'AlertRoutingRouter',
+      'Receiverpagerdutyoncall',
+    ]) {
+      expect(granting(roleStatements(t, role), 'ses:SendEmail')).toEqual([]);
+    }
+  });
+
+  it("bounces and complaints come back: a configuration set to EventBridge, a rule to the router for that set's events", () => {
+    const sets = ofType('AWS::SES::ConfigurationSet');
+    expect(sets).toHaveLength(1);
+    const name = String(sets[0]?.[1].Properties.Name);
+    expect(name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    t.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      ConfigurationSetName: Match.anyValue(),
+      EventDestination: Match.objectLike({
+        Enabled: true,
+        MatchingEventTypes: Match.arrayWith(['bounce', 'complaint']),
+        EventBridgeDestination: Match.anyValue(),
+      }),
+    });
+    const rule = ofType('AWS::Events::Rule').find(([id]) => id.includes('AlertRoutingEmailFeedback'));
+    expect(rule?.[1].Properties.EventPattern).toEqual({
+      source: ['aws.ses'],
+      'detail-type': ['Email Bounced', 'Email Complaint Received'],
+      account: [ACCOUNT],
+      region: [REGION],
+      detail: { mail: { tags: { 'ses:configuration-set': [name] } } },
+    });
+    const router = ofType('AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('NightshiftAlertRoutingRouter'),
     );
+    expect(JSON.stringify(router?.[1].Properties.Environment)).toContain(name);
+  });
+
+  it('the SNS sender publishes only to its topic, with its KMS key; nobody else publishes there', () => {
+    const publish = granting(roleStatements(t, 'Receivertickets'), 'sns:Publish');
+    expect(publish.flatMap((s) => asList(s.Resource))).toEqual([
+      'arn:aws:sns:eu-west-1:111122223333:ticket-bridge',
+    ]);
+    const kms = granting(roleStatements(t, 'Receivertickets'), 'kms:GenerateDataKey');
+    expect(kms.flatMap((s) => asList(s.Resource))).toEqual([
+      'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    ]);
+    for (const role of ['Receiverslackops', 'Receiveremailops', 'AlertRoutingRouter']) {
+      expect(
+        granting(roleStatements(t, role), 'sns:Publish')
+          .flatMap((s) => asList(s.Resource))
+          .map(String),
+      ).not.toContain('arn:aws:sns:eu-west-1:111122223333:ticket-bridge');
+    }
+  });
+
+  it('every receiver kind has a sender: nothing is warned about as undelivered', () => {
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('no sender'));
+    expect(warnings).toEqual([]);
+    expect(json).not.toContain('xoxb-');
   });
 });

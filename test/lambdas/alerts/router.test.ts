@@ -32,7 +32,6 @@ const config: RouterRuntimeConfig = {
     pagerduty: { kind: 'pagerduty', queueUrl: 'https://sqs/q-pagerduty' },
     slack: { kind: 'slack', queueUrl: 'https://sqs/q-slack' },
   },
-  undelivered: [],
   routes: [],
   severity: { tagKey: 'severity', fromName: true, alarms: [], default: 'warning' },
   silences: [],
