@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alarmAlert } from '../../../lambdas/alerts/alarm-alert.ts';
+import { emailMessage } from '../../../lambdas/alerts/email-message.ts';
 import {
   dedupKey,
   PAGERDUTY_LIMITS,
@@ -7,7 +8,10 @@ import {
   pagerDutyEvent,
 } from '../../../lambdas/alerts/pagerduty-event.ts';
 import { SLACK_LIMITS, slackMessage } from '../../../lambdas/alerts/slack-message.ts';
+import { SNS_SUBJECT_MAX, snsMessage } from '../../../lambdas/alerts/sns-message.ts';
 import { escapeMrkdwn, truncate } from '../../../lambdas/alerts/text.ts';
+import { readSendEmail } from '../../../local/services/ses-message.ts';
+import { MAX_MESSAGE_BYTES as SNS_MAX_BYTES } from '../../../local/services/sns-publish.ts';
 import { validateAlert, validateChange } from '../../../local/sink/pagerduty-validation.ts';
 import { blockKitProblem } from '../../../local/sink/slack-block-kit.ts';
 import { alarmChange, T0 } from './alarm-events.ts';
@@ -133,5 +137,63 @@ describe("the largest real content passes the sink's validation (Slack's and Pag
     expect(errors).toEqual([]);
     // And the cut is visible to the reader.
     expect(JSON.stringify(slackMessage(a).blocks)).toContain('[truncated:');
+  });
+});
+
+describe('email and SNS', () => {
+  const hostile = alert({
+    title: 'api <script>alert(1)</script>\r\nBcc: everyone@example.com',
+    reason: 'why <b>bold</b> & more',
+    links: [
+      { text: 'console', href: 'https://console.aws.amazon.com/cloudwatch/home' },
+      { text: 'trap', href: 'javascript:alert(1)' },
+    ],
+    action: 'Nightshift rolled api back to :1',
+    severity: 'critical',
+  });
+
+  it('the subject has severity, service and title on one line; HTML is escaped; only https links are anchors', () => {
+    const m = emailMessage(hostile);
+    expect(m.subject).toMatch(/^\[CRITICAL\] api: api <script>/);
+    expect(m.subject).not.toMatch(/[\r\n]/);
+    expect(m.html).not.toContain('<script>');
+    expect(m.html).toContain('&lt;script&gt;');
+    expect(m.html).toContain('<a href="https://console.aws.amazon.com/cloudwatch/home">console</a>');
+    expect(m.html).not.toContain('href="javascript:');
+    expect(m.text).toContain('What Nightshift did:\nNightshift rolled api back to :1');
+    expect(emailMessage({ ...hostile, status: 'resolved' }).subject).toContain('Resolved: ');
+  });
+
+  it('SNS: JSON for machines, a summary for email, a short line for SMS; a subject SNS accepts; filterable attributes', () => {
+    const m = snsMessage(hostile);
+    expect(m.subject.length).toBeLessThanOrEqual(SNS_SUBJECT_MAX);
+    expect(m.subject).toMatch(/^[\x20-\x7e]+$/);
+    const entries = JSON.parse(m.message) as { default: string; email: string; sms: string };
+    expect(JSON.parse(entries.default)).toMatchObject({ version: 1, key: hostile.key, severity: 'critical' });
+    expect(entries.email).toContain('What happened:');
+    expect(entries.sms.length).toBeLessThanOrEqual(140);
+    expect(m.attributes).toEqual({ severity: 'critical', status: 'firing', source: 'alarm', service: 'api' });
+  });
+
+  it("the largest real content fits: SES's request rules and SNS's 256 KB and subject rules, the cut visible", () => {
+    const a = { ...largestAlert(), action: 'Nightshift rolled api back' };
+    const mail = emailMessage(a);
+    expect(() =>
+      readSendEmail({
+        FromEmailAddress: 'nightshift@example.com',
+        Destination: { ToAddresses: ['ops@example.com'] },
+        Content: {
+          Simple: {
+            Subject: { Data: mail.subject },
+            Body: { Text: { Data: mail.text }, Html: { Data: mail.html } },
+          },
+        },
+      }),
+    ).not.toThrow();
+    expect(mail.subject.length).toBeLessThanOrEqual(200);
+    expect(mail.subject).toContain('[truncated:');
+    const sns = snsMessage(a);
+    expect(Buffer.byteLength(sns.message) + 100).toBeLessThan(SNS_MAX_BYTES);
+    expect(sns.subject).toMatch(/^[\x20-\x7e]{1,100}$/);
   });
 });
