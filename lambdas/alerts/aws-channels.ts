@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SendResult } from './channels.ts';
@@ -41,6 +42,10 @@ export function judgeAwsError(error: unknown, what: string): SendResult {
   return transient ? { kind: 'retry', reason } : { kind: 'rejected', reason };
 }
 
+/** The alert an email shows, as an SES tag value. */
+export const alertTag = (alert: Alert) =>
+  createHash('sha256').update(`${alert.key}#${alert.status}`).digest('hex').slice(0, 32);
+
 export interface EmailChannel {
   readonly from: string;
   readonly to: readonly string[];
@@ -70,9 +75,11 @@ export async function sendEmail(
           },
         },
         ...(channel.configurationSetName ? { ConfigurationSetName: channel.configurationSetName } : {}),
-        // Tags come back in bounce and complaint events: which receiver, which alert severity.
+        // Tags come back in bounce and complaint events: which receiver, which alert (a hash of its key and
+        // status: tag values allow only letters, digits, `_`, `-`, `.` and `@`), which severity.
         EmailTags: [
           { Name: 'nightshift-receiver', Value: receiver },
+          { Name: 'nightshift-alert', Value: alertTag(alert) },
           { Name: 'nightshift-severity', Value: alert.severity },
         ],
       }),

@@ -5,13 +5,16 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertSink } from '../sink/sink.ts';
 import type { LocalWorld } from '../world/world.ts';
 import type { Narrate, StoryCheck } from './ecs-rollback-story.ts';
-import { SANDBOX_ALERT_PARAMETERS } from './example-config.ts';
+import { SANDBOX_ALERT_PARAMETERS, SANDBOX_RECEIVERS } from './example-config.ts';
 
 const MIN = 60_000;
 export const SLACK_CHANNEL = '#webhooks-ops';
 export const PAGERDUTY_SERVICE = 'webhooks (PagerDuty service)';
 
-/** Puts the alert secrets where a user would (SSM SecureStrings), before anything can fire. */
+/**
+ * Puts the alert secrets where a user would (SSM SecureStrings), before anything can fire; verifies the
+ * email identity in SES and makes the ticketing bridge's topic, as the team did before deploying.
+ */
 export async function installAlertSecrets(
   world: LocalWorld,
   sink: AlertSink,
@@ -19,14 +22,26 @@ export async function installAlertSecrets(
   const ssm = new SSMClient(world.operatorConfig());
   const webhookUrl = sink.slack.createWebhook({ channel: SLACK_CHANNEL });
   const routingKey = sink.pagerduty.createIntegration({ service: PAGERDUTY_SERVICE });
+  sink.slack.createChannel(SANDBOX_RECEIVERS.incidentsChannel);
+  const botToken = sink.slack.createBotToken({ channels: [SANDBOX_RECEIVERS.incidentsChannel] });
   for (const [Name, Value] of [
     [SANDBOX_ALERT_PARAMETERS.slackWebhook, webhookUrl],
     [SANDBOX_ALERT_PARAMETERS.pagerdutyRoutingKey, routingKey],
+    [SANDBOX_ALERT_PARAMETERS.slackBotToken, botToken],
   ] as const) {
     await ssm.send(new PutParameterCommand({ Name, Value, Type: 'SecureString', Overwrite: true }));
   }
+  world.ses.verifyIdentity(SANDBOX_RECEIVERS.emailIdentity);
+  world.sns.createTopic(SANDBOX_RECEIVERS.ticketsTopic);
   return { webhookUrl };
 }
+
+const INCIDENTS = SANDBOX_RECEIVERS.incidentsChannel;
+/** A message's header block, as Slack shows it on top. */
+const headerOf = (m: { blocks: readonly unknown[]; text: string }) =>
+  String((m.blocks[0] as { text?: { text?: string } } | undefined)?.text?.text ?? m.text);
+const ticketsOf = (world: LocalWorld) =>
+  world.sns.published.filter((m) => m.topicArn.endsWith(`:${SANDBOX_RECEIVERS.ticketsTopic}`));
 
 /** Lets the senders finish: advances in steps until no alert waits in a receiver's queue. */
 export async function drainAlerts(world: LocalWorld, maxMs = 30 * MIN): Promise<void> {
@@ -74,6 +89,25 @@ export function whatPeopleSaw(sink: AlertSink, from: number, say: (line: string)
   }
 }
 
+/** The incidents channel (bot token): each first message as it reads now, and its thread under it. */
+function incidentsChannelSaw(sink: AlertSink, from: number, say: (line: string) => void): void {
+  say(`  Slack incidents channel ${INCIDENTS} (bot token: one thread per episode):`);
+  for (const m of sink.slack.messages(INCIDENTS).filter((x) => x.at >= from)) {
+    const edited = m.edits.length > 0 ? ` (updated ${m.edits.length}×)` : '';
+    say(`    ${when(m.at)}  ${headerOf(m).slice(0, 100)}${edited}`);
+    for (const r of sink.slack.thread(INCIDENTS, m.ts))
+      say(`      ↳ ${when(r.at)}  ${headerOf(r).slice(0, 96)}`);
+  }
+}
+
+/** The on-call inbox (SES) and the ticketing bridge (SNS). */
+function mailAndTicketsSaw(world: LocalWorld, from: number, say: (line: string) => void): void {
+  say(`  Email to ${SANDBOX_RECEIVERS.emailTo.join(', ')} (SES):`);
+  for (const m of world.ses.sent.filter((x) => x.at >= from)) say(`    ${when(m.at)}  ${m.subject ?? ''}`);
+  const tickets = ticketsOf(world).filter((m) => m.at >= from);
+  say(`  Ticketing bridge (SNS topic ${SANDBOX_RECEIVERS.ticketsTopic}): ${tickets.length} message(s)`);
+}
+
 /**
  * The alert story, after the runbooks' stories (whose alarms and events were routed as they happened):
  * what each person saw; a warning that reaches Slack only; PagerDuty down for two minutes; a revoked Slack
@@ -89,7 +123,13 @@ export async function runAlertsStory(
   await drainAlerts(world);
   say('\nWhat each person saw during the runbooks’ stories:');
   whatPeopleSaw(sink, 0, say);
+  incidentsChannelSaw(sink, 0, say);
+  mailAndTicketsSaw(world, 0, say);
   const storyStart = world.clock.now();
+
+  const gone = SANDBOX_RECEIVERS.emailTo[1];
+  narrate(`${gone} left the team and their mailbox is deleted; the email receiver still lists them`);
+  world.ses.mailboxesGone.add(gone);
 
   narrate('webhooks-platform-cpu-75-warning enters ALARM (CPU at 75 %)');
   world.cloudwatch.putAlarm('webhooks-platform-cpu-75-warning');
@@ -151,6 +191,8 @@ export async function runAlertsStory(
 
   say('\nWhat each person saw during the alert story:');
   whatPeopleSaw(sink, storyStart, say);
+  incidentsChannelSaw(sink, storyStart, say);
+  mailAndTicketsSaw(world, storyStart, say);
 
   const table = world.app.tables[0]?.tableName ?? '';
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient(world.operatorConfig()));
@@ -166,21 +208,18 @@ export async function runAlertsStory(
     );
     kept += out.Items?.length ?? 0;
   }
-  const deliveries = await documents.send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'alert-delivery#pagerduty' },
-    }),
-  );
-  const slackRecords = await documents.send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'alert-delivery#slack' },
-    }),
-  );
-  const records = [...(deliveries.Items ?? []), ...(slackRecords.Items ?? [])];
+  const records: Record<string, unknown>[] = [];
+  for (const receiver of ['pagerduty', 'slack', 'slack-incidents', 'email', 'tickets']) {
+    const out = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `alert-delivery#${receiver}` },
+      }),
+    );
+    // Thread items (an episode's first message) live beside the delivery records.
+    records.push(...(out.Items ?? []).filter((i) => !String(i.sk).startsWith('thread#')));
+  }
   const unsent = records.filter((r) => r.state !== 'sent');
   const triggers = sink.pagerduty.alerts(PAGERDUTY_SERVICE).map((a) => a.dedupKey);
   const texts = sink.slack.messages(SLACK_CHANNEL).map((m) => m.text);
@@ -191,7 +230,45 @@ export async function runAlertsStory(
   const queueDepth = sink.pagerduty
     .alerts(PAGERDUTY_SERVICE)
     .filter((a) => a.log[0]?.summary?.includes('queue-depth'));
+  // The incidents channel: the rollback's episode as one thread, its first message showing it resolved.
+  const episode = sink.slack
+    .messages(INCIDENTS)
+    .find((m) => headerOf(m).includes('webhooks-api-webhook-success-rate-below-95'));
+  const replies = episode ? sink.slack.thread(INCIDENTS, episode.ts).map(headerOf) : [];
+  const mail = world.ses.sent.map((m) => m.subject ?? '');
+  // One email per alert: the tag the sender puts on each names its alert.
+  const mailed = world.ses.sent.map((m) => m.tags.find((t) => t.name === 'nightshift-alert')?.value);
+  const bounceWarnings = texts.filter((t) => t.includes('Alert email to receiver email not delivered'));
+  const tickets = ticketsOf(world).map((m) => {
+    const d = JSON.parse(JSON.parse(m.message).default) as { key: string; status: string };
+    return `${d.key}#${d.status}`;
+  });
   return [
+    {
+      what: 'the Slack bot keeps one thread per episode: the alarm, what Nightshift did, the resolution; the first message shows it resolved',
+      ok:
+        episode !== undefined &&
+        headerOf(episode).startsWith('Resolved:') &&
+        replies.some((r) => r.includes('Rollback Performed')) &&
+        replies.some((r) => r.startsWith('Resolved:')),
+      detail: `${replies.length} repl(ies): ${replies.map((r) => r.slice(0, 40)).join(' / ')}`,
+    },
+    {
+      what: 'critical alerts reached the on-call inbox once each; the bounce came back as a warning to Slack and SNS, never by email',
+      ok:
+        mail.length > 0 &&
+        mailed.every((t) => t !== undefined) &&
+        new Set(mailed).size === mailed.length &&
+        bounceWarnings.length >= 1 &&
+        !mail.some((m) => m.includes('not delivered')) &&
+        ticketsOf(world).some((m) => m.subject?.includes('not delivered')),
+      detail: `${mail.length} email(s); ${bounceWarnings.length} bounce warning(s) in Slack`,
+    },
+    {
+      what: 'the ticketing bridge (SNS) got every critical and warning alert once',
+      ok: tickets.length > 0 && new Set(tickets).size === tickets.length,
+      detail: `${tickets.length} message(s), ${new Set(tickets).size} distinct`,
+    },
     {
       what: 'nothing lost: every delivery sent, no alert left in a queue or DLQ',
       ok: unsent.length === 0 && dlqLeft === 0 && records.length > 0,
@@ -204,7 +281,7 @@ export async function runAlertsStory(
     },
     {
       what: 'never more than one Slack message per second per hook',
-      ok: sink.maxPerSecond(SLACK_CHANNEL) <= 1,
+      ok: sink.maxPerSecond(SLACK_CHANNEL) <= 1 && sink.maxPerSecond(INCIDENTS) <= 1,
       detail: `at most ${sink.maxPerSecond(SLACK_CHANNEL)} in any second; closest two ${minGap(sink.slack.messages(SLACK_CHANNEL).map((m) => m.at))} ms apart`,
     },
     {

@@ -89,6 +89,16 @@ export const exampleAppConfig = defineConfig({
 export const SANDBOX_ALERT_PARAMETERS = {
   pagerdutyRoutingKey: '/nightshift/alerts/pagerduty-routing-key',
   slackWebhook: '/nightshift/alerts/slack-webhook',
+  slackBotToken: '/nightshift/alerts/slack-bot-token',
+} as const;
+
+/** The sandbox's other receivers: a Slack channel by bot token (by its id), email, and an SNS topic. */
+export const SANDBOX_RECEIVERS = {
+  incidentsChannel: 'C0WEBHOOKINCIDENTS',
+  emailIdentity: 'example.com',
+  emailFrom: 'nightshift@example.com',
+  emailTo: ['oncall@example.com', 'former-oncall@example.com'],
+  ticketsTopic: 'webhooks-tickets',
 } as const;
 
 /**
@@ -118,16 +128,54 @@ export function exampleAlerts(
 }
 
 /**
+ * The story's alerting: {@link exampleAlerts}, and a Slack channel by bot token (threads), email to the on-call
+ * list for critical alerts (through SES), and every critical and warning alert to the ticketing bridge's SNS
+ * topic. The defaults still apply after these routes (`continue`).
+ */
+export function sandboxAlerts(
+  sinkUrl: string,
+  account = '123456789012',
+): NonNullable<NightshiftConfigInput['alerts']> {
+  const base = exampleAlerts(sinkUrl);
+  return {
+    ...base,
+    receivers: {
+      ...base.receivers,
+      'slack-incidents': {
+        kind: 'slack',
+        botTokenParameter: SANDBOX_ALERT_PARAMETERS.slackBotToken,
+        channel: SANDBOX_RECEIVERS.incidentsChannel,
+        apiBaseUrl: `${sinkUrl}/api`,
+      },
+      email: {
+        kind: 'email',
+        identity: SANDBOX_RECEIVERS.emailIdentity,
+        from: SANDBOX_RECEIVERS.emailFrom,
+        to: [...SANDBOX_RECEIVERS.emailTo],
+      },
+      tickets: {
+        kind: 'sns',
+        topicArn: `arn:aws:sns:eu-west-1:${account}:${SANDBOX_RECEIVERS.ticketsTopic}`,
+      },
+    },
+    routes: [
+      { match: { severity: ['critical'] }, receivers: ['email', 'tickets'], continue: true },
+      { match: { severity: ['warning'] }, receivers: ['tickets'], continue: true },
+    ],
+  };
+}
+
+/**
  * The story's configuration: the example app with restore verification on, trusting the local world's RDS
  * CA (`caBundleFile`, made when the sandbox starts), on an hourly tick so 40 virtual days run quickly; and,
  * given the alert sink's URL, alerting to it.
  */
-export function sandboxStoryConfig(caBundleFile: string, pagerdutyBaseUrl?: string): NightshiftConfigInput {
+export function sandboxStoryConfig(caBundleFile: string, sinkUrl?: string): NightshiftConfigInput {
   const { restoreVerify } = exampleAppConfig;
   if (!restoreVerify) throw new Error('the example app configures restore verification');
   return {
     ...exampleAppConfig,
     restoreVerify: { ...restoreVerify, enabled: true, caBundleFile, tickMinutes: 60 },
-    ...(pagerdutyBaseUrl ? { alerts: exampleAlerts(pagerdutyBaseUrl) } : {}),
+    ...(sinkUrl ? { alerts: sandboxAlerts(sinkUrl) } : {}),
   };
 }

@@ -119,11 +119,13 @@ export function feedbackRecords(
   recipients: readonly string[],
   sentAt: number,
   now: number,
+  /** What happens to each recipient: the simulator's scenarios, unless the world says otherwise. */
+  outcomeOf: (address: string) => RecipientOutcome = recipientOutcome,
 ): SesEventRecord[] {
-  const of = (outcome: RecipientOutcome) => recipients.filter((r) => recipientOutcome(r) === outcome);
+  const of = (outcome: RecipientOutcome) => recipients.filter((r) => outcomeOf(r) === outcome);
   const timestamp = new Date(now).toISOString();
   const records: SesEventRecord[] = [];
-  const delivered = recipients.filter((r) => !['bounce', 'suppressed'].includes(recipientOutcome(r)));
+  const delivered = recipients.filter((r) => !['bounce', 'suppressed'].includes(outcomeOf(r)));
   if (delivered.length > 0) {
     records.push({
       matchingType: 'DELIVERY',

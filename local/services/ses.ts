@@ -33,6 +33,7 @@ import {
   isSimulatorAddress,
   mailObject,
   newMessageId,
+  recipientOutcome,
   type SesEventRecord,
   sendRecord,
 } from './ses-events.ts';
@@ -99,6 +100,11 @@ export class SesWorld implements RestService {
   sendingEnabled = true;
   /** How long after the send the simulated feedback (delivery, bounce, complaint) arrives, clock ms. */
   feedbackDelayMs = 1000;
+  /**
+   * Addresses whose mailbox no longer exists (someone left): their mail server refuses the message, and SES
+   * reports a Permanent/General bounce, as for the simulator's `bounce@`.
+   */
+  readonly mailboxesGone = new Set<string>();
   private readonly identities = new Set<string>();
   private readonly sets = new Map<string, DeployedConfigurationSet>();
   private sendTimes: number[] = [];
@@ -285,7 +291,10 @@ export class SesWorld implements RestService {
     };
     deliver([sendRecord(mail)], sentAt);
     const feedbackAt = sentAt + this.feedbackDelayMs;
-    const feedback = () => deliver(feedbackRecords(mail, recipients, sentAt, feedbackAt), feedbackAt);
+    const outcome = (address: string) =>
+      this.mailboxesGone.has(address.toLowerCase()) ? 'bounce' : recipientOutcome(address);
+    const feedback = () =>
+      deliver(feedbackRecords(mail, recipients, sentAt, feedbackAt, outcome), feedbackAt);
     if (this.o.clock.schedule) this.o.clock.schedule(feedbackAt, feedback);
     else feedback();
   }

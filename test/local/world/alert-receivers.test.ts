@@ -159,7 +159,7 @@ describe('alerts to a Slack bot, email and SNS in the local world', () => {
       .filter((m) => header(m).includes('Alert email to receiver email not delivered'));
     expect(warnings).toHaveLength(2);
     expect(JSON.stringify(warnings[0]?.blocks)).toContain('bounce@simulator.amazonses.com');
-    expect(world.sns.messages(TOPIC).filter((m) => m.subject.includes('not delivered'))).toHaveLength(2);
+    expect(world.sns.messages(TOPIC).filter((m) => m.subject?.includes('not delivered'))).toHaveLength(2);
     expect(world.ses.sent.length).toBe(before);
   });
 
