@@ -75,7 +75,9 @@ const bounce = (recipient = 'recipient@example.com', messageId = documented.deta
   },
 });
 const queued = () =>
-  sqs.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody ?? '{}') as DeliveryRequest);
+  sqs
+    .commandCalls(SendMessageCommand)
+    .map((c) => JSON.parse(c.args[0].input.MessageBody ?? '{}') as DeliveryRequest);
 
 describe('attack: SES feedback', () => {
   it('a permanent bounce routed only to email receivers is neither sent nor kept (lost silently)', async () => {

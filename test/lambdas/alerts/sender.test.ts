@@ -9,6 +9,7 @@ import type { SenderRuntimeConfig } from '../../../lambdas/alerts/config.ts';
 import { DeliveryLedger, Pacer } from '../../../lambdas/alerts/deliveries.ts';
 import type { DeliveryRequest } from '../../../lambdas/alerts/router.ts';
 import { type SenderDeps, sendBatch } from '../../../lambdas/alerts/sender.ts';
+import { SlackThreads } from '../../../lambdas/alerts/threads.ts';
 import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
 import { startStateTable } from '../../support/dynamo.ts';
 import { alert } from './alert-fixture.ts';
@@ -295,5 +296,52 @@ describe('sendBatch: Slack webhooks', () => {
       expect.stringContaining('malformed delivery request: deliveryKey'),
       `request for receiver someone-else reached ${d.config.receiver}'s queue`,
     ]);
+  });
+});
+
+describe('sendBatch: Slack Web API answers', () => {
+  const TOKEN = 'xoxb-111-222-echoedbacktokenvalue0123';
+  const bot = (): SenderDeps => {
+    const d = deps('slack');
+    return {
+      ...d,
+      threads: new SlackThreads(table.documents, table.tableName, d.config.receiver),
+      secret: async () => TOKEN,
+      config: {
+        ...d.config,
+        channel: {
+          kind: 'slack-api',
+          botTokenParameter: '/bot',
+          channel: 'C0123456789',
+          baseUrl: `${base}/api`,
+        },
+      },
+    };
+  };
+
+  it('sends with the token as a bearer header; a proxy that echoes it back never puts it in a reason or the DLQ', async () => {
+    const d = bot();
+    answers.push(
+      { status: 502, body: `<html>bad gateway for Authorization: Bearer ${TOKEN}</html>` },
+      { status: 200, body: JSON.stringify({ ok: false, error: 'channel_not_found', echo: TOKEN }) },
+      { status: 200, body: JSON.stringify({ ok: true, channel: 'C0123456789', ts: '1796284800.000100' }) },
+    );
+    const out = await sendBatch(
+      [
+        record(request(d, { key: 'x1' })),
+        record(request(d, { key: 'x2' })),
+        record(request(d, { key: 'x3' })),
+      ],
+      d,
+    );
+    expect(out.outcomes.map((o) => o.outcome)).toEqual(['retry', 'dead-lettered', 'sent']);
+    expect(out.outcomes[0]?.reason).toContain('[redacted]');
+    expect(out.outcomes[1]?.reason).toBe('Slack chat.postMessage answered 200 channel_not_found');
+    expect(received.map((r) => r.path)).toEqual([
+      '/api/chat.postMessage',
+      '/api/chat.postMessage',
+      '/api/chat.postMessage',
+    ]);
+    expect(JSON.stringify([out, dlq()])).not.toContain(TOKEN);
   });
 });

@@ -1,0 +1,173 @@
+import { globalAgent } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SenderRuntimeConfig } from '../../../lambdas/alerts/config.ts';
+import { DeliveryLedger, Pacer } from '../../../lambdas/alerts/deliveries.ts';
+import type { Alert } from '../../../lambdas/alerts/model.ts';
+import type { DeliveryRequest } from '../../../lambdas/alerts/router.ts';
+import { type SenderDeps, sendBatch } from '../../../lambdas/alerts/sender.ts';
+import { threadParent } from '../../../lambdas/alerts/slack-thread.ts';
+import { SlackThreads } from '../../../lambdas/alerts/threads.ts';
+import type { AlertSink } from '../../../local/sink/sink.ts';
+import { startSink, T0 } from '../../local/sink/sink-fixture.ts';
+import { startStateTable } from '../../support/dynamo.ts';
+import { alert } from './alert-fixture.ts';
+
+let sink: AlertSink;
+let clock: { now: number };
+let table: Awaited<ReturnType<typeof startStateTable>>;
+let token = '';
+let channelId = '';
+const sqs = mockClient(SQSClient);
+
+beforeAll(async () => {
+  let ca: string;
+  ({ sink, clock, ca } = await startSink());
+  globalAgent.options.ca = [...rootCertificates, ca];
+  token = sink.slack.createBotToken({ channels: ['#incidents'] });
+  channelId = sink.slack.createChannel('#incidents');
+  table = await startStateTable();
+});
+afterAll(async () => {
+  await sink.close();
+  await table.stop();
+});
+beforeEach(() => {
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({});
+  sqs.on(ChangeMessageVisibilityCommand).resolves({});
+});
+
+function deps(o: { token?: string } = {}): SenderDeps {
+  const receiver = `slack-bot-${crypto.randomUUID().slice(0, 8)}`;
+  const config: SenderRuntimeConfig = {
+    auditRetentionDays: 400,
+    receiver,
+    queueUrl: 'https://sqs/queue',
+    deadLetterQueueUrl: 'https://sqs/dlq',
+    maxAttempts: 3,
+    maxReceives: 1000,
+    leaseSeconds: 90,
+    channel: { kind: 'slack-api', botTokenParameter: '/bot', channel: channelId, baseUrl: `${sink.url}/api` },
+  };
+  return {
+    sqs: new SQSClient({ region: 'eu-west-1' }),
+    ledger: new DeliveryLedger(table.documents, table.tableName, receiver),
+    pacer: new Pacer(table.documents, table.tableName, receiver),
+    threads: new SlackThreads(table.documents, table.tableName, receiver),
+    secret: async () => o.token ?? token,
+    clock: () => clock.now,
+    sleep: async (ms) => {
+      clock.now += ms;
+    },
+    config,
+    owner: crypto.randomUUID(),
+  };
+}
+
+let seq = 0;
+function record(request: DeliveryRequest): SQSRecord {
+  seq += 1;
+  return {
+    messageId: `m-${seq}`,
+    receiptHandle: `rh-${seq}`,
+    body: JSON.stringify(request),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(clock.now),
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: String(clock.now),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:queue',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+const episode = (suffix: string) =>
+  `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx@2026-12-03T08:${suffix}:00.000Z`;
+const req = (d: SenderDeps, a: Alert, thread?: string): DeliveryRequest => ({
+  receiver: d.config.receiver,
+  deliveryKey: `${a.key}#${a.status}`,
+  alert: a,
+  ...(thread ? { thread } : {}),
+});
+/** One message at a time, a second and a half apart (the channel's pacing is tested elsewhere). */
+async function send(d: SenderDeps, r: DeliveryRequest) {
+  clock.now += 1_500;
+  return sendBatch([record(r)], d);
+}
+const headerOf = (m: { blocks: readonly unknown[] }) =>
+  String((m.blocks[0] as { text?: { text?: string } }).text?.text);
+
+describe('attack: Slack thread faults', () => {
+  it('the thread record write fails once after the first message is posted: the retry must not post a second first message', async () => {
+    clock.now = T0 + 3_000_000;
+    const d = deps();
+    const threads = d.threads as SlackThreads;
+    let failOnce = true;
+    const faulty = Object.create(threads) as SlackThreads;
+    faulty.record = async (...args) => {
+      if (failOnce) {
+        failOnce = false;
+        throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+          name: 'ProvisionedThroughputExceededException',
+        });
+      }
+      return threads.record(...args);
+    };
+    const fd = { ...d, threads: faulty };
+    const key = episode('40');
+    const before = sink.slack.messages(channelId).length;
+    const first = await send(fd, req(fd, alert({ key }), key));
+    expect(first.outcomes.map((o) => o.outcome)).toEqual(['retry']);
+    clock.now += 20_000;
+    const second = await send(fd, req(fd, alert({ key }), key));
+    expect(second.outcomes.map((o) => o.outcome)).toEqual(['sent']);
+    expect(sink.slack.messages(channelId).slice(before)).toHaveLength(1);
+  });
+
+  it('the first message was deleted (message_not_found): the resolution is still visible in the channel', async () => {
+    clock.now = T0 + 4_000_000;
+    const d = deps();
+    const key = episode('50');
+    // A well-formed ts that names no message (the parent deleted by someone).
+    await d.threads?.record(
+      key,
+      { ts: '1796284800.000777', channel: channelId, parent: alert({ key }) },
+      clock.now,
+    );
+    const before = sink.slack.messages(channelId).length;
+    const out = await send(d, req(d, alert({ key, status: 'resolved', title: 'api-5xx resolved' }), key));
+    expect(out.outcomes.map((o) => o.outcome)).toEqual(['sent']);
+    // It is filed under a thread nobody can see: nothing new in the channel.
+    expect(sink.slack.messages(channelId).length).toBeGreaterThan(before);
+  });
+
+  it('threadParent is idempotent for a multi-line action (a retried reply does not grow "What Nightshift did")', () => {
+    const parent = alert({ key: 'p', action: 'paged' });
+    const latest = alert({ key: 'n', title: 'Rollback Performed: api', action: 'rolled back\nto :1' });
+    const once = threadParent(parent, latest);
+    expect(threadParent(once, latest).action).toBe(once.action);
+  });
+  it('two replies at once (rollback and resolution): the first message ends resolved', async () => {
+    clock.now = T0 + 5_000_000;
+    const d = deps();
+    const key = episode('55');
+    const before = sink.slack.messages(channelId).length;
+    await send(d, req(d, alert({ key }), key));
+    const rollback = alert({ key: 'nightshift#rollback#api#9', source: 'nightshift', title: 'Rollback Performed: api', action: 'rolled back', episode: key });
+    const resolved = alert({ key, status: 'resolved', title: 'api-5xx resolved' });
+    clock.now += 1_500;
+    const d2 = { ...d, owner: crypto.randomUUID() };
+    await Promise.all([sendBatch([record(req(d, rollback, key))], d), sendBatch([record(req(d2, resolved, key))], d2)]);
+    const [parent] = sink.slack.messages(channelId).slice(before);
+    expect(headerOf(parent as never)).toBe('Resolved: api-5xx is in ALARM');
+    expect(JSON.stringify((parent as { blocks: unknown }).blocks)).toContain('rolled back');
+  });
+});
