@@ -408,6 +408,10 @@ function senderStatements(
                 sid: 'EncryptForOwnTopic',
                 actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
                 resources: [key],
+                // Only through SNS, in the topic's Region: the sender cannot use the key directly.
+                conditions: {
+                  StringEquals: { 'kms:ViaService': `sns.${channel.topicArn.split(':')[3]}.amazonaws.com` },
+                },
               }),
             ]
           : []),

@@ -26,6 +26,12 @@ const TRANSIENT = new Set([
   'ServiceUnavailableException',
   'KMSThrottlingException',
   'TimeoutError',
+  // These clear with time: the daily quota resets, credentials refresh, sending is resumed.
+  'LimitExceededException',
+  'SendingPausedException',
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'RequestExpired',
 ]);
 
 /** What an SDK error means for the sender. */

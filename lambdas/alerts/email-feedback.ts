@@ -16,6 +16,13 @@ import type { Alert } from './model.ts';
 export const EMAIL_FEEDBACK_TYPES = ['Email Bounced', 'Email Complaint Received'] as const;
 
 const address = z.string().check(z.maxLength(320));
+/** A remote mail server's words may be long: cut, never a reason to refuse the event. */
+const cut = (max: number) =>
+  z.pipe(
+    z.string(),
+    z.transform((s: string) => s.slice(0, max)),
+  );
+const feedbackId = z.optional(z.string().check(z.maxLength(256)));
 
 export const emailFeedbackSchema = z.object({
   source: z.literal('aws.ses'),
@@ -34,12 +41,13 @@ export const emailFeedbackSchema = z.object({
     bounce: z.optional(
       z.object({
         bounceType: z.string().check(z.maxLength(64)),
+        feedbackId,
         bounceSubType: z.optional(z.string().check(z.maxLength(64))),
         bouncedRecipients: z
           .array(
             z.object({
               emailAddress: address,
-              diagnosticCode: z.optional(z.string().check(z.maxLength(1000))),
+              diagnosticCode: z.optional(cut(1000)),
             }),
           )
           .check(z.maxLength(100)),
@@ -49,6 +57,7 @@ export const emailFeedbackSchema = z.object({
       z.object({
         complainedRecipients: z.array(z.object({ emailAddress: address })).check(z.maxLength(100)),
         complaintFeedbackType: z.optional(z.string().check(z.maxLength(64))),
+        feedbackId,
       }),
     ),
   }),
@@ -79,7 +88,8 @@ export function emailFeedbackAlert(event: EmailFeedbackEvent, receiver: string, 
     r.diagnosticCode ? [`${r.emailAddress}: ${r.diagnosticCode}`] : [],
   );
   return {
-    key: `ses-feedback#${detail.mail.messageId}#${detail.eventType}`,
+    // One message may bounce more than once (recipients fail at different times): SES's feedback id tells.
+    key: `ses-feedback#${detail.mail.messageId}#${detail.eventType}#${(bounce?.feedbackId ?? detail.complaint?.feedbackId ?? people.join(',')).slice(0, 300)}`,
     source: 'self',
     status: 'firing',
     severity: bounce && !permanent ? 'info' : 'warning',

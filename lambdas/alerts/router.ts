@@ -216,11 +216,8 @@ async function dispatch(
   const { config } = deps;
   const kinds = (kind: string) =>
     Object.keys(config.receivers).filter((n) => config.receivers[n]?.kind === kind);
-  const decision = routeAlert(
-    alert,
-    config.routes,
-    defaultRoutes({ pagerduty: kinds('pagerduty'), slack: kinds('slack') }),
-  );
+  const defaults = defaultRoutes({ pagerduty: kinds('pagerduty'), slack: kinds('slack') });
+  const decision = routeAlert(alert, config.routes, defaults);
   const avoid = (r: string) => (o.avoidKinds ?? []).includes(config.receivers[r]?.kind ?? '');
   const sendTo = (
     episodeReceivers
@@ -229,7 +226,13 @@ async function dispatch(
         ? []
         : decision.receivers.filter((r) => r !== DIGEST && config.receivers[r])
   ).filter((r) => !avoid(r));
-  const kept = silence !== undefined || decision.receivers.includes(DIGEST);
+  if (sendTo.length === 0 && !silence && !episodeReceivers && decision.receivers.some(avoid)) {
+    // Every receiver its routes name is one it must not go to (an email's bounce, routed to email only):
+    // the defaults take it instead.
+    sendTo.push(...routeAlert(alert, [], defaults).receivers.filter((r) => r !== DIGEST && !avoid(r)));
+  }
+  // Never lost silently: what reaches no receiver is at least kept for the digest.
+  const kept = silence !== undefined || decision.receivers.includes(DIGEST) || sendTo.length === 0;
   const enqueue = (request: DeliveryRequest) =>
     deps.sqs.send(
       new SendMessageCommand({

@@ -10,7 +10,7 @@ import { callSlackApi, type SendResult, SLACK_TOKEN_REFUSED } from './channels.t
 import type { Pacer } from './deliveries.ts';
 import type { Alert } from './model.ts';
 import { slackMessage } from './slack-message.ts';
-import type { SlackThreads } from './threads.ts';
+import type { SlackThread, SlackThreads } from './threads.ts';
 
 /** One second between messages per Slack hook or channel, and a little more for clocks that differ. */
 const SLACK_INTERVAL_MS = 1_100;
@@ -59,10 +59,11 @@ export async function pacedSend<T extends SendResult>(
 
 /**
  * The first message of a thread, redrawn with what came since: the latest action, or its resolution.
- * Idempotent (a retried reply redraws the same), so the redrawn alert is what the thread keeps.
+ * Idempotent (a retried reply returns the parent it already redrew, the same object).
  */
 export function threadParent(parent: Alert, latest: Alert): Alert {
   if (latest.status === 'resolved' && latest.key === parent.key) {
+    if (parent.status === 'resolved' && parent.notes.includes(latest.title)) return parent;
     return {
       ...parent,
       status: 'resolved',
@@ -70,7 +71,8 @@ export function threadParent(parent: Alert, latest: Alert): Alert {
       notes: parent.notes.includes(latest.title) ? parent.notes : [latest.title, ...parent.notes],
     };
   }
-  const did = `${latest.title}${latest.action ? `: ${latest.action}` : ''}`;
+  // One line per thing done: the entries are the lines of `action`.
+  const did = `${latest.title}${latest.action ? `: ${latest.action}` : ''}`.replace(/\s*[\r\n]+\s*/g, ' — ');
   if (parent.action?.split('\n').includes(did)) return parent;
   return { ...parent, action: parent.action ? `${parent.action}\n${did}` : did };
 }
@@ -79,12 +81,65 @@ export interface SlackApiDeps extends PacingDeps {
   readonly threads: SlackThreads;
 }
 
-/** Updating the first message failed for a reason that must not hold the reply back (it was deleted…). */
-const UPDATE_NOT_POSSIBLE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
+/** Updating the first message failed, but it is still there for the reply (not ours to edit, too old). */
+const UPDATE_NOT_POSSIBLE = new Set(['cant_update_message', 'edit_window_closed']);
+/** Rounds of "someone redrew it meanwhile" before the sender gives the message back. */
+const REDRAW_ROUNDS = 5;
+
+type Judge = <T extends SendResult & { error?: string }>(r: T) => T;
+
+/**
+ * Redraws the first message with `alert`. The redraw is stored on top of the last one (conditional on its
+ * version) before Slack is told, and after telling Slack the sender looks again: when another sender
+ * redrew meanwhile, theirs (which includes this one) is shown. `gone`: the first message was deleted.
+ */
+async function redrawFirst(
+  thread: string,
+  first: SlackThread,
+  alert: Alert,
+  call: (method: 'chat.update', body: Record<string, unknown>) => ReturnType<typeof callSlackApi>,
+  judged: Judge,
+  deps: SlackApiDeps,
+): Promise<SendResult | { kind: 'shown' } | { kind: 'gone'; parent: Alert }> {
+  let current = first;
+  for (let round = 0; ; round++) {
+    const redrawn = threadParent(current.parent, alert);
+    if (redrawn === current.parent) break;
+    if (await deps.threads.redraw(thread, current, redrawn, deps.clock())) {
+      current = { ...current, parent: redrawn, version: current.version + 1 };
+      break;
+    }
+    const again = await deps.threads.get(thread);
+    if (!again || round >= REDRAW_ROUNDS) {
+      return { kind: 'retry', reason: 'the first message of the thread kept changing while it was redrawn' };
+    }
+    current = again;
+  }
+  for (let round = 0; round < REDRAW_ROUNDS; round++) {
+    const update = judged(
+      await call('chat.update', {
+        channel: current.channel,
+        ts: current.ts,
+        ...slackMessage(current.parent),
+      }),
+    );
+    if (update.kind === 'retry') return update;
+    if (update.kind === 'rejected') {
+      if (update.error === 'message_not_found') return { kind: 'gone', parent: current.parent };
+      return UPDATE_NOT_POSSIBLE.has(update.error ?? '') ? { kind: 'shown' } : update;
+    }
+    const latest = await deps.threads.get(thread);
+    if (!latest || latest.version <= current.version) break;
+    current = latest;
+  }
+  return { kind: 'shown' };
+}
 
 /**
  * One alert to a channel with a bot token. `thread` is the episode the alert belongs to (the router sets it
- * only when this receiver got the episode's first message); `refuse` marks the token refused.
+ * only when this receiver got the episode's first message); `refuse` marks the token refused. A reply
+ * whose first message was deleted is not filed under it (Slack accepts such a reply and shows it nowhere):
+ * the episode's current state is posted as a new first message instead.
  */
 export async function sendToSlackApi(
   alert: Alert,
@@ -100,49 +155,58 @@ export async function sendToSlackApi(
   const { thread, token, baseUrl } = o;
   const opens = thread !== undefined && alert.status === 'firing' && alert.key === thread;
   const known = thread === undefined ? undefined : await deps.threads.get(thread);
-  const judged = <T extends SendResult & { error?: string }>(r: T): T => {
+  const judged: Judge = (r) => {
     if (r.kind === 'rejected' && r.error && SLACK_TOKEN_REFUSED.has(r.error)) o.refuse();
     return r;
   };
   if (opens && known) return { kind: 'sent', receipt: `slack thread ${known.ts} already opened` };
-  if (thread !== undefined && !opens && !known) {
-    return {
-      kind: 'retry',
-      reason: `waiting for the first message of episode ${thread.slice(0, 300)} (no ts yet); a reply never posts unthreaded`,
-    };
+  if (thread === undefined || opens || !known) {
+    if (thread !== undefined && !opens) {
+      return {
+        kind: 'retry',
+        reason: `waiting for the first message of episode ${thread.slice(0, 300)} (no ts yet); a reply never posts unthreaded`,
+      };
+    }
+    return post(alert, opens ? { opens: thread } : {});
   }
-  if (known && !opens) {
-    const redrawn = threadParent(known.parent, alert);
-    const update = judged(
-      await callSlackApi(baseUrl, 'chat.update', token, {
-        channel: known.channel,
-        ts: known.ts,
-        ...slackMessage(redrawn),
-      }),
-    );
-    if (update.kind === 'retry') return update;
-    if (update.kind === 'rejected' && !UPDATE_NOT_POSSIBLE.has(update.error ?? '')) return update;
-    if (update.kind === 'sent') await deps.threads.redraw(thread ?? '', redrawn, deps.clock());
-  }
-  const result = await pacedSend(deps, async () =>
-    judged(
-      await callSlackApi(baseUrl, 'chat.postMessage', token, {
-        channel: known && !opens ? known.channel : o.channel,
-        ...slackMessage(alert),
-        ...(known && !opens ? { thread_ts: known.ts } : {}),
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
-    ),
+  const redrawn = await redrawFirst(
+    thread,
+    known,
+    alert,
+    (method, body) => callSlackApi(baseUrl, method, token, body),
+    judged,
+    deps,
   );
-  if (result.kind === 'sent' && opens && thread !== undefined && 'ts' in result) {
-    await deps.threads.record(
-      thread,
-      { ts: result.ts, channel: result.channel, parent: alert },
-      deps.clock(),
+  if (redrawn.kind === 'gone') return post(redrawn.parent, { opens: thread, replacing: known.ts });
+  if (redrawn.kind !== 'shown') return redrawn;
+  return post(alert, { under: known });
+
+  /** Posts within the pacing; a first message is recorded before the delivery counts as sent. */
+  async function post(
+    message: Alert,
+    p: { opens?: string; replacing?: string; under?: SlackThread },
+  ): Promise<SendResult | Paced> {
+    const result = await pacedSend(deps, async () =>
+      judged(
+        await callSlackApi(baseUrl, 'chat.postMessage', token, {
+          channel: p.under ? p.under.channel : o.channel,
+          ...slackMessage(message),
+          ...(p.under ? { thread_ts: p.under.ts } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      ),
     );
+    if (result.kind === 'sent' && p.opens !== undefined && 'ts' in result) {
+      await deps.threads.record(
+        p.opens,
+        { ts: result.ts, channel: result.channel, parent: message },
+        deps.clock(),
+        { ...(p.replacing ? { replacing: p.replacing } : {}), sleep: deps.sleep },
+      );
+    }
+    if (result.kind === 'sent' || result.kind === 'paced') return result;
+    const { error: _error, ...rest } = result;
+    return rest;
   }
-  if (result.kind === 'sent' || result.kind === 'paced') return result;
-  const { error: _error, ...rest } = result;
-  return rest;
 }

@@ -20,6 +20,8 @@ export interface SlackThread {
   readonly channel: string;
   /** The alert the first message shows, to redraw it with the current state. */
   readonly parent: Alert;
+  /** Bumped by every redraw: two senders redrawing at once never overwrite each other's state. */
+  readonly version: number;
 }
 
 export class SlackThreads {
@@ -43,52 +45,85 @@ export class SlackThreads {
     const item = out.Item;
     if (!item || typeof item.ts !== 'string' || typeof item.channel !== 'string') return undefined;
     try {
-      return { ts: item.ts, channel: item.channel, parent: JSON.parse(String(item.parent)) as Alert };
+      return {
+        ts: item.ts,
+        channel: item.channel,
+        parent: JSON.parse(String(item.parent)) as Alert,
+        version: Number(item.version ?? 0),
+      };
     } catch {
       return undefined;
     }
   }
 
-  /** Keeps what the first message now shows (the alert with what came since), for the next redraw. */
-  async redraw(thread: string, parent: Alert, nowMs: number): Promise<void> {
+  /**
+   * Stores what the first message shows now, if nobody redrew it since `from` was read: false when someone
+   * did (read again and redraw from theirs).
+   */
+  async redraw(thread: string, from: SlackThread, parent: Alert, nowMs: number): Promise<boolean> {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(thread),
-          UpdateExpression: 'SET parent = :parent, expiresAt = :ttl',
-          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: 'SET parent = :parent, version = :next, expiresAt = :ttl',
+          ConditionExpression: 'ts = :ts AND (attribute_not_exists(version) OR version = :version)',
           ExpressionAttributeValues: {
             ':parent': JSON.stringify(parent),
+            ':ts': from.ts,
+            ':version': from.version,
+            ':next': from.version + 1,
             ':ttl': expiresAt(nowMs, THREAD_TTL_DAYS),
           },
         }),
       );
+      return true;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return false;
     }
   }
 
-  /** Records the first message; the first record stands (a resent first message is not the thread). */
-  async record(thread: string, value: SlackThread, nowMs: number): Promise<void> {
-    try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...this.key(thread),
-            thread: thread.slice(0, 1024),
-            ts: value.ts,
-            channel: value.channel,
-            parent: JSON.stringify(value.parent),
-            postedAt: nowMs,
-            expiresAt: expiresAt(nowMs, THREAD_TTL_DAYS),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+  /**
+   * Records the first message. The first record stands (a resent first message is not the thread), unless
+   * `replacing` names the one that was deleted. Retried in place: a first message posted but not recorded
+   * would be posted again by the retry.
+   */
+  async record(
+    thread: string,
+    value: Omit<SlackThread, 'version'>,
+    nowMs: number,
+    o: { replacing?: string; sleep?: (ms: number) => Promise<void> } = {},
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...this.key(thread),
+              thread: thread.slice(0, 1024),
+              ts: value.ts,
+              channel: value.channel,
+              parent: JSON.stringify(value.parent),
+              version: 0,
+              postedAt: nowMs,
+              expiresAt: expiresAt(nowMs, THREAD_TTL_DAYS),
+            },
+            ConditionExpression: o.replacing ? 'ts = :gone' : 'attribute_not_exists(pk)',
+            ...(o.replacing ? { ExpressionAttributeValues: { ':gone': o.replacing } } : {}),
+          }),
+        );
+        return;
+      } catch (error) {
+        if (isConditionFailure(error)) return;
+        if (attempt >= RECORD_ATTEMPTS) throw error;
+        await (o.sleep ?? defaultSleep)(100 * 2 ** attempt);
+      }
     }
   }
 }
+
+/** Tries to record a posted first message before giving up (the SDK retries each try as well). */
+const RECORD_ATTEMPTS = 4;
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

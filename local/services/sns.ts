@@ -83,6 +83,11 @@ export class SnsWorld implements QueryService {
     for (const t of options.topics ?? []) this.addTopic(t);
   }
 
+  /** `kms:ViaService` of the KMS calls SNS makes for a publisher. */
+  private get viaService(): string {
+    return `sns.${this.options.region}.amazonaws.com`;
+  }
+
   // ---- operator helpers (in-process; not over the wire) -------------------------------------------------
 
   /**
@@ -139,8 +144,9 @@ export class SnsWorld implements QueryService {
     const key = this.topics.get(topicArn)?.kmsMasterKeyArn;
     if (key !== undefined && !AWS_MANAGED_KEY.test(key)) {
       needs.push(
-        { action: 'kms:GenerateDataKey', resources: [key] },
-        { action: 'kms:Decrypt', resources: [key] },
+        // SNS calls KMS on the publisher's behalf: the request reaches KMS via SNS.
+        { action: 'kms:GenerateDataKey', resources: [key], context: { 'kms:ViaService': this.viaService } },
+        { action: 'kms:Decrypt', resources: [key], context: { 'kms:ViaService': this.viaService } },
       );
     }
     return needs;

@@ -236,6 +236,7 @@ describe('Alerts construct', () => {
     expect(kms.flatMap((s) => asList(s.Resource))).toEqual([
       'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     ]);
+    expect(kms[0]?.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'sns.eu-west-1.amazonaws.com' } });
     for (const role of ['Receiverslackops', 'Receiveremailops', 'AlertRoutingRouter']) {
       expect(
         granting(roleStatements(t, role), 'sns:Publish')

@@ -299,8 +299,16 @@ describe('SnsWorld', () => {
     const alias = `arn:aws:kms:${REGION}:${ACCOUNT}:alias/nightshift`;
     expect(sns.authorization('Publish', { TopicArn: topicArn('aliased') })).toEqual([
       { action: 'sns:Publish', resources: [topicArn('aliased')] },
-      { action: 'kms:GenerateDataKey', resources: [alias] },
-      { action: 'kms:Decrypt', resources: [alias] },
+      {
+        action: 'kms:GenerateDataKey',
+        resources: [alias],
+        context: { 'kms:ViaService': `sns.${REGION}.amazonaws.com` },
+      },
+      {
+        action: 'kms:Decrypt',
+        resources: [alias],
+        context: { 'kms:ViaService': `sns.${REGION}.amazonaws.com` },
+      },
     ]);
     expect(() => sns.authorization('CreateTopic', {})).toThrow(
       expect.objectContaining({ code: 'InvalidAction' }),
