@@ -136,7 +136,7 @@ export class LocalWorld {
       alarmState: (name) => cloudwatch.state(name),
       rolloutMs: options.rolloutMs,
     });
-    const ssm = new SsmWorld({ clock });
+    const ssm = new SsmWorld({ account, region, clock, emit });
     const postgres = options.postgres ? await PostgresFleet.start() : undefined;
     const rds = new RdsWorld({ account, region, clock, postgres });
     const events = new EventBridgeWorld({ account, region, clock, emit });
