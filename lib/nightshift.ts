@@ -15,6 +15,7 @@ import { EcsRollback } from './ecs-rollback.ts';
 import { acknowledgeNag } from './nag.ts';
 import { RdsSnapshots } from './rds-snapshots.ts';
 import { RestoreVerify } from './restore-verify.ts';
+import { Rotation } from './rotation.ts';
 import type { RunbookCommonProps } from './runbook-function.ts';
 import { StateTable } from './state-table.ts';
 
@@ -38,6 +39,7 @@ export class Nightshift extends Construct {
   readonly rdsSnapshots?: RdsSnapshots;
   readonly restoreVerify?: RestoreVerify;
   readonly alerts?: Alerts;
+  readonly rotation?: Rotation;
 
   constructor(scope: Construct, id: string, props: NightshiftProps) {
     super(scope, id);
@@ -109,13 +111,17 @@ export class Nightshift extends Construct {
       this.ecsRollback = new EcsRollback(this, 'EcsRollback', { ...common, config: rollback });
     }
 
+    if (config.rotation?.enabled) {
+      this.rotation = new Rotation(this, 'Rotation', { ...common, config: config.rotation });
+    }
+
     if (config.alerts) {
       this.alerts = new Alerts(this, 'AlertRouting', {
         ...common,
         config: config.alerts,
         ownAlarms: [
           { alarm: dlqAlarm, severity: 'warning' },
-          ...[this.ecsRollback, this.rdsSnapshots, this.restoreVerify].flatMap((r) =>
+          ...[this.ecsRollback, this.rdsSnapshots, this.restoreVerify, this.rotation].flatMap((r) =>
             r ? [{ alarm: r.handler.errorAlarm, severity: 'warning' as const }] : [],
           ),
           // A missed snapshot run means no backup for a day: that pages.

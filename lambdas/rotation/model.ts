@@ -53,7 +53,8 @@ export interface ObservedSecret {
   /** The per-secret lock, when an item exists. */
   readonly lock?: {
     readonly rotationId: string;
-    readonly step: RotationStep;
+    /** The last step it finished; none yet when absent. */
+    readonly step?: RotationStep;
     readonly owner: string;
     readonly leaseUntil: number;
   };

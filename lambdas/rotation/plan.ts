@@ -37,6 +37,11 @@ export type RotationPlan =
       readonly severity: 'warning' | 'critical';
       readonly reason: string;
     }
+  /**
+   * The rotation's finish ran to its last call (the pending value is gone after `test` was recorded) but the
+   * run died before recording it: only the bookkeeping is left.
+   */
+  | { readonly kind: 'complete'; readonly rotationId: string }
   /** Rotate: the steps still to run, from a new or a resumed rotation. */
   | {
       readonly kind: 'rotate';
@@ -102,6 +107,10 @@ export function planRotation(
     if (observed.latestIsPending) steps = ['finish'];
     return { kind: 'rotate', rotationId, resumed: true, steps };
   }
+  // Only finish's last call deletes the pending value: a lock past `test` without one says finish ran.
+  if (lock && (lock.step === 'test' || lock.step === 'finish')) {
+    return { kind: 'complete', rotationId: lock.rotationId };
+  }
   if (policy.kind === 'external') {
     const notice = (policy.noticeDays ?? 30) * DAY;
     if (now < due - notice) return { kind: 'idle', dueAt: due - notice };
@@ -117,9 +126,10 @@ export function planRotation(
     };
   }
   if (now < due) return { kind: 'idle', dueAt: due };
+  const rotationId = rotationIdFor(observed.name, due);
   const opensAt = windowOpensAt(now, policy);
   if (opensAt > now) return { kind: 'wait', dueAt: due, opensAt };
-  return { kind: 'rotate', rotationId: rotationIdFor(observed.name, due), resumed: false, steps: [...STEPS] };
+  return { kind: 'rotate', rotationId, resumed: false, steps: [...STEPS] };
 }
 
 /** One call of the finish step. */

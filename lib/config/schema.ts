@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { alarmRoutingIssues, alarmSelectorSchema } from './alarm-selectors.ts';
 import { alertsSchema } from './alerts.ts';
+import { rotationSchema } from './rotation.ts';
 import { scheduleProblem } from './schedule.ts';
 
 /** ECS names: letters, digits, hyphens and underscores, up to 255 characters. */
@@ -296,6 +297,8 @@ export const nightshiftConfigSchema = z
     restoreVerify: restoreVerify.optional(),
     /** Where alarms and Nightshift's own events go (see `lib/config/alerts.ts`). */
     alerts: alertsSchema.optional(),
+    /** SSM parameters Nightshift rotates (see `lib/config/rotation.ts`). */
+    rotation: rotationSchema.optional(),
   })
   .check((ctx) => {
     if (ctx.value.restoreVerify?.enabled && !ctx.value.snapshots) {

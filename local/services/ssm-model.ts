@@ -158,10 +158,11 @@ export function parseSelector(raw: string): { name: string; version?: number; la
   return /^[0-9]+$/.test(selector) ? { name, version: Number(selector) } : { name, label: selector };
 }
 
-export const versionNotFound = () =>
+/** As AWS answers a selector or ParameterVersion it does not keep (getmoto/moto#3977 shows AWS's answer). */
+export const versionNotFound = (name: string, version: number | undefined) =>
   new AwsServiceError(
     'ParameterVersionNotFound',
-    'The specified parameter version wasn\u2019t found. Verify the parameter name and version, and try again.',
+    `Systems Manager could not find version ${String(version)} of ${name}. Verify the version and try again.`,
   );
 
 /** The version a selector names: ParameterNotFound for no parameter or no such label, else ParameterVersionNotFound. */
@@ -172,7 +173,7 @@ export function selectVersion(
   if (!p) throw new AwsServiceError('ParameterNotFound', '');
   if (sel.version !== undefined) {
     const v = p.find(sel.version);
-    if (!v) throw versionNotFound();
+    if (!v) throw versionNotFound(p.name, sel.version);
     return v;
   }
   if (sel.label !== undefined) {

@@ -98,7 +98,7 @@ export function label(
   version?: number,
 ): { version: ParameterVersion; invalid: string[]; applied: string[] } {
   const target = version === undefined ? p.latest : p.find(version);
-  if (!target) throw versionNotFound();
+  if (!target) throw versionNotFound(p.name, version);
   const invalid = labels.filter((l) => !isValidLabel(l));
   const valid = [...new Set(labels.filter(isValidLabel))];
   const after = new Set([...target.labels, ...valid]);
@@ -122,7 +122,7 @@ export function unlabel(
   version: number,
 ): { removed: string[]; invalid: string[] } {
   const target = p.find(version);
-  if (!target) throw versionNotFound();
+  if (!target) throw versionNotFound(p.name, version);
   const removed = labels.filter((l) => target.labels.includes(l));
   const invalid = labels.filter((l) => !target.labels.includes(l));
   target.labels = target.labels.filter((l) => !removed.includes(l));

@@ -26,6 +26,7 @@ import type { VirtualClock } from '../world/clock.ts';
 import { type EmitEvent, envelope } from './envelope.ts';
 import { SsmKeys } from './ssm-kms.ts';
 import {
+  constraint,
   PARAMETER_TYPES,
   type ParameterType,
   type ParameterVersion,
@@ -115,8 +116,12 @@ export class SsmWorld implements JsonService {
         return [on(input.Name), ...this.encryptNeeds(input)];
       case 'DescribeParameters':
         return [{ action }];
-      default:
+      case 'LabelParameterVersion':
+      case 'UnlabelParameterVersion':
+      case 'DeleteParameter':
         return [on(input.Name)];
+      default:
+        return []; // handle() answers UnknownOperationException
     }
   }
 
@@ -153,7 +158,10 @@ export class SsmWorld implements JsonService {
       }
       case 'UnlabelParameterVersion': {
         const p = this.existing(name);
-        const done = unlabel(p, stringList(input.Labels, 'labels', 10), Number(input.ParameterVersion));
+        if (typeof input.ParameterVersion !== 'number') {
+          throw constraint(input.ParameterVersion, 'parameterVersion', 'Member must not be null');
+        }
+        const done = unlabel(p, stringList(input.Labels, 'labels', 10), input.ParameterVersion);
         return { RemovedLabels: done.removed, InvalidLabels: done.invalid };
       }
       case 'DeleteParameter':

@@ -95,6 +95,14 @@ describe('planRotation: when a rotation runs', () => {
       { kind: 'rotate', rotationId: 'r1', steps: ['finish'] },
     ],
     [
+      'finish ran to its last call (pending gone, the lock past test) but was not recorded: only record it',
+      {
+        lock: { rotationId: 'r1', step: 'test', owner: 'run-0', leaseUntil: T0 - 1 },
+        versions: [v(1, ['previous']), v(2), v(3, ['current'], T0 - 60_000)],
+      },
+      { kind: 'complete', rotationId: 'r1' },
+    ],
+    [
       'its own lease (a retry of this run) does not block it',
       {
         pending: { rotationId: 'r1', at: T0 - 60_000 },

@@ -1,0 +1,40 @@
+/**
+ * The rotation runbook's configuration as its construct passes it in `NIGHTSHIFT_RUNBOOK_CONFIG`.
+ *
+ * @module
+ */
+import * as z from 'zod/mini';
+import { parseRuntimeConfig } from '#shared/parse';
+import { ROTATION_KINDS, WEEKDAYS } from './model.ts';
+
+export const rotationRuntimeConfigSchema = z.object({
+  dryRun: z.boolean(),
+  auditRetentionDays: z.number(),
+  /** A lease long enough for one step; renewed at each. */
+  leaseSeconds: z.number(),
+  secrets: z.array(
+    z.object({
+      parameter: z.string(),
+      policy: z.object({
+        kind: z.enum(ROTATION_KINDS),
+        cadenceDays: z.number(),
+        graceDays: z.number(),
+        window: z.optional(
+          z.object({ days: z.array(z.enum(WEEKDAYS)), startHour: z.number(), endHour: z.number() }),
+        ),
+        noticeDays: z.optional(z.number()),
+      }),
+      generate: z.optional(
+        z.object({
+          length: z.optional(z.number()),
+          alphabet: z.optional(z.string()),
+          exclude: z.optional(z.string()),
+        }),
+      ),
+    }),
+  ),
+});
+export type RotationRuntimeConfig = z.infer<typeof rotationRuntimeConfigSchema>;
+
+export const parseRotationRuntimeConfig = (json: string) =>
+  parseRuntimeConfig(rotationRuntimeConfigSchema, json);

@@ -1,0 +1,58 @@
+import { AuditLog } from '#shared/audit';
+import { documentClient, eventBridgeClient, ssmClient } from '#shared/clients';
+import { readRunbookEnvironment } from '#shared/env';
+import { observability, runbookHandler } from '#shared/middleware';
+import { EventPublisher } from '#shared/publisher';
+import { scheduledTime } from '#shared/scheduled-event';
+import { systemClock } from '#shared/time';
+import { parseRotationRuntimeConfig } from './config.ts';
+import { RotationLocks } from './lock.ts';
+import { type RotateOutcome, RUNBOOK, rotateSecret } from './rotate.ts';
+
+const env = readRunbookEnvironment();
+const config = parseRotationRuntimeConfig(env.runbookConfig);
+const o = observability(RUNBOOK);
+
+/** A rotation run failed for one or more secrets (each has its `Rotation Failed` event). */
+class RotationRunError extends Error {
+  override readonly name = 'RotationRunError';
+}
+
+/** Lambda entry: the rotation schedule's `Scheduled Event`; every configured secret, one after another. */
+export const handler = runbookHandler(o, async ({ event, redrive }, context) => {
+  scheduledTime(event, { now: systemClock(), bounds: env.eventTimeBounds, origin: env.origin, redrive });
+  const deps = {
+    ssm: ssmClient(),
+    locks: new RotationLocks(documentClient(), env.stateTableName),
+    events: new EventPublisher(eventBridgeClient(), env.eventBusName),
+    audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),
+    clock: systemClock,
+    owner: context.awsRequestId,
+    leaseMs: config.leaseSeconds * 1000,
+    killSwitchParameter: env.killSwitchParameter,
+    dryRun: config.dryRun,
+  };
+  const outcomes: { parameter: string; outcome: RotateOutcome['outcome'] | 'failed'; reason?: string }[] = [];
+  for (const secret of config.secrets) {
+    try {
+      const out = await rotateSecret(secret, deps);
+      outcomes.push({ parameter: secret.parameter, outcome: out.outcome });
+    } catch (error) {
+      // One secret's failure never stops the others; the run fails at the end so it is retried.
+      outcomes.push({
+        parameter: secret.parameter,
+        outcome: 'failed',
+        reason: `${(error as Error).name}: ${(error as Error).message.slice(0, 300)}`,
+      });
+    }
+  }
+  // Outcomes name parameters and reasons, never values.
+  o.logger.info('rotation run finished', { outcomes });
+  const failed = outcomes.filter((x) => x.outcome === 'failed');
+  if (failed.length > 0) {
+    throw new RotationRunError(
+      `rotation failed for ${failed.map((f) => `${f.parameter} (${f.reason})`).join('; ')}`,
+    );
+  }
+  return { outcomes };
+});

@@ -1,0 +1,185 @@
+/**
+ * One rotation per secret at a time: a lock item (`rotation#<parameter>`, sort key `lock`) taken with a
+ * conditional write, held for a lease, advanced step by step, and taken over once its lease has passed.
+ * A `state` item beside it remembers when the secret was last rotated. Only the rotation function writes
+ * these (`dynamodb:LeadingKeys` `rotation#*`); the lock has a TTL, the state item is the runbook's own.
+ *
+ * @module
+ */
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { expiresAt, isConditionFailure } from '#shared/dynamo';
+import { type RotationStep, STEPS } from './model.ts';
+
+/** A lock outlives any lease by far, and then goes (a crashed run's lock is taken over before that). */
+const LOCK_TTL_DAYS = 7;
+
+export interface HeldLock {
+  readonly rotationId: string;
+  readonly step?: RotationStep;
+  readonly owner: string;
+  readonly leaseUntil: number;
+}
+
+export class RotationLocks {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private key(name: string, sk: 'lock' | 'state') {
+    return { pk: `rotation#${name}`, sk };
+  }
+
+  async read(name: string): Promise<{ lock?: HeldLock; lastRotatedAt?: number; lastRotationId?: string }> {
+    const [lock, state] = await Promise.all(
+      (['lock', 'state'] as const).map((sk) =>
+        this.documents.send(
+          new GetCommand({ TableName: this.tableName, Key: this.key(name, sk), ConsistentRead: true }),
+        ),
+      ),
+    );
+    const l = lock?.Item;
+    return {
+      ...(l && typeof l.rotationId === 'string'
+        ? {
+            lock: {
+              rotationId: l.rotationId,
+              owner: String(l.owner),
+              leaseUntil: Number(l.leaseUntil),
+              ...((STEPS as readonly string[]).includes(String(l.step))
+                ? { step: l.step as RotationStep }
+                : {}),
+            },
+          }
+        : {}),
+      ...(state?.Item?.lastRotatedAt === undefined
+        ? {}
+        : { lastRotatedAt: Number(state.Item.lastRotatedAt) }),
+      ...(typeof state?.Item?.rotationId === 'string' ? { lastRotationId: state.Item.rotationId } : {}),
+    };
+  }
+
+  /**
+   * Takes the lock for `rotationId`: when there is none, it is this owner's, or its lease has passed. The
+   * same rotation taken over keeps the step already done; another rotation's lock starts from no step.
+   * False: another run holds it.
+   */
+  async acquire(
+    name: string,
+    rotationId: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    const values = {
+      ':owner': owner,
+      ':lease': now + leaseMs,
+      ':now': now,
+      ':ttl': expiresAt(now, LOCK_TTL_DAYS),
+      ':id': rotationId,
+    };
+    const free = '(#owner = :owner OR leaseUntil < :now)';
+    const attempt = (update: string, condition: string, extra: Record<string, unknown> = {}) =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(name, 'lock'),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            '#owner': 'owner',
+            ...(update.includes('#step') ? { '#step': 'step' } : {}),
+          },
+          ExpressionAttributeValues: { ...values, ...extra },
+        }),
+      );
+    const base =
+      'SET #owner = :owner, leaseUntil = :lease, takenAt = :now, expiresAt = :ttl, rotationId = :id';
+    for (const [update, condition, extra] of [
+      // The same rotation, taken over: keep its step.
+      [base, `rotationId = :id AND ${free}`, {}],
+      // None, or another rotation's: start from no step.
+      [`${base}, #step = :none`, `attribute_not_exists(pk) OR ${free}`, { ':none': 'none' }],
+    ] as const) {
+      try {
+        await attempt(update, condition, extra);
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    return false;
+  }
+
+  /** Records a finished step and renews the lease; false when the lock is no longer this owner's. */
+  async advance(
+    name: string,
+    owner: string,
+    step: RotationStep,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(name, 'lock'),
+          UpdateExpression: 'SET #step = :step, leaseUntil = :lease',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner', '#step': 'step' },
+          ExpressionAttributeValues: { ':owner': owner, ':step': step, ':lease': now + leaseMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Lets the lock go without recording a rotation (this run found the work done). */
+  async release(name: string, owner: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: this.key(name, 'lock'),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** The rotation is done: remember when, then let the lock go (in that order: a crash between repeats finish). */
+  async complete(name: string, owner: string, rotationId: string, now: number): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...this.key(name, 'state'), lastRotatedAt: now, rotationId },
+      }),
+    );
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: this.key(name, 'lock'),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}

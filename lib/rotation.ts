@@ -1,0 +1,90 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { RotationRuntimeConfig } from '../lambdas/rotation/config.ts';
+import { pendingName } from '../lambdas/rotation/model.ts';
+import { DEFAULT_CADENCE_DAYS, type RotationConfig } from './config/rotation.ts';
+import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
+
+/** Properties of {@link Rotation}. */
+export interface RotationProps extends RunbookCommonProps {
+  readonly config: RotationConfig;
+}
+
+const TIMEOUT = Duration.minutes(5);
+
+/**
+ * Rotates the configured SSM parameters on a schedule (see the README's Rotation section). The function may
+ * read, put and label only the configured parameters, manage only their `.pending` companions, use only
+ * the configured KMS keys and only through SSM, and write only its own `rotation#*` state items.
+ */
+export class Rotation extends Construct {
+  readonly handler: RunbookFunction<RotationRuntimeConfig>;
+  readonly scheduleRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: RotationProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { config } = props;
+    this.handler = new RunbookFunction<RotationRuntimeConfig>(this, 'Handler', {
+      runbook: 'rotation',
+      common: props,
+      stateKeys: { own: ['rotation#*'] },
+      timeout: TIMEOUT,
+      runbookConfig: {
+        dryRun: config.dryRun,
+        leaseSeconds: TIMEOUT.toSeconds() + 60,
+        secrets: config.secrets.map((s) => ({
+          parameter: s.parameter,
+          policy: {
+            kind: s.kind,
+            cadenceDays: s.cadenceDays ?? DEFAULT_CADENCE_DAYS[s.kind],
+            graceDays: s.graceDays,
+            ...(s.window ? { window: s.window } : {}),
+          },
+          ...(s.generate ? { generate: s.generate } : {}),
+        })),
+      },
+    });
+    const arn = (name: string) =>
+      stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
+    const fn = this.handler.function;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RotateOwnParameters',
+        actions: [
+          'ssm:GetParameter',
+          'ssm:GetParameterHistory',
+          'ssm:PutParameter',
+          'ssm:LabelParameterVersion',
+          'ssm:UnlabelParameterVersion',
+        ],
+        resources: config.secrets.map((s) => arn(s.parameter)),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'OwnPendingValues',
+        actions: ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+        resources: config.secrets.map((s) => arn(pendingName(s.parameter))),
+      }),
+    );
+    const keys = [...new Set(config.secrets.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])))];
+    if (keys.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'OwnKeysViaSsm',
+          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: keys,
+          conditions: { StringEquals: { 'kms:ViaService': `ssm.${stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
+    this.scheduleRule = new events.Rule(this, 'Schedule', {
+      description: 'Nightshift rotation: rotate what is due, resume what a crash left',
+      schedule: events.Schedule.rate(Duration.minutes(config.scheduleMinutes)),
+      targets: [this.handler.ruleTarget()],
+    });
+  }
+}
