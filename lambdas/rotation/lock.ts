@@ -24,6 +24,7 @@ export interface HeldLock {
   readonly step?: RotationStep;
   readonly owner: string;
   readonly leaseUntil: number;
+  readonly putVersion?: number;
 }
 
 export class RotationLocks {
@@ -55,6 +56,7 @@ export class RotationLocks {
               ...((STEPS as readonly string[]).includes(String(l.step))
                 ? { step: l.step as RotationStep }
                 : {}),
+              ...(typeof l.putVersion === 'number' ? { putVersion: l.putVersion } : {}),
             },
           }
         : {}),
@@ -105,7 +107,11 @@ export class RotationLocks {
       // The same rotation, taken over: keep its step.
       [base, `rotationId = :id AND ${free}`, {}],
       // None, or another rotation's: start from no step.
-      [`${base}, #step = :none`, `attribute_not_exists(pk) OR ${free}`, { ':none': 'none' }],
+      [
+        `${base}, #step = :none REMOVE putVersion`,
+        `attribute_not_exists(pk) OR ${free}`,
+        { ':none': 'none' },
+      ],
     ] as const) {
       try {
         await attempt(update, condition, extra);
@@ -134,6 +140,26 @@ export class RotationLocks {
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner', '#step': 'step' },
           ExpressionAttributeValues: { ':owner': owner, ':step': step, ':lease': now + leaseMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Records the version `finish` put (before it deletes the pending value); false when no longer this owner's. */
+  async recordPut(name: string, owner: string, version: number): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(name, 'lock'),
+          UpdateExpression: 'SET putVersion = :v',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner, ':v': version },
         }),
       );
       return true;

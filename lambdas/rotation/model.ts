@@ -57,6 +57,11 @@ export interface ObservedSecret {
     readonly step?: RotationStep;
     readonly owner: string;
     readonly leaseUntil: number;
+    /**
+     * The version `finish` put under the plain name, recorded before the pending value is deleted: the proof
+     * that a rotation whose pending value is gone did finish (a person may delete it too).
+     */
+    readonly putVersion?: number;
   };
   /** When the last rotation finished, from the state table; else the `current` version's date is used. */
   readonly lastRotatedAt?: number;

@@ -42,6 +42,13 @@ export type RotationPlan =
    * run died before recording it: only the bookkeeping is left.
    */
   | { readonly kind: 'complete'; readonly rotationId: string }
+  /**
+   * A rotation past `test` lost its pending value without finishing (a person deleted it): it is given up
+   * (the plain name still holds the old, working value) and the next run starts afresh.
+   */
+  | { readonly kind: 'abandoned'; readonly rotationId: string; readonly reason: string }
+  /** Something only a person can sort out stops the rotation (a pending value Nightshift did not put). */
+  | { readonly kind: 'blocked'; readonly severity: 'warning' | 'critical'; readonly reason: string }
   /** Rotate: the steps still to run, from a new or a resumed rotation. */
   | {
       readonly kind: 'rotate';
@@ -95,6 +102,14 @@ export function planRotation(
     return { kind: 'busy', leaseUntil: lock.leaseUntil };
   }
   const due = dueAt(observed, policy);
+  if (pending && pending.rotationId === undefined && policy.kind !== 'external') {
+    // Only an external secret takes a value a person put: a generated one would go out untested.
+    return {
+      kind: 'blocked',
+      severity: 'warning',
+      reason: `${observed.name}.pending holds a value Nightshift did not put (no rotation in its description): a ${policy.kind} secret takes only its own new values; delete ${observed.name}.pending`,
+    };
+  }
   if (pending) {
     // A rotation in progress: resume at once. The pending value's own rotation id is the truth (the lock
     // may be lost, or belong to an older attempt).
@@ -107,9 +122,19 @@ export function planRotation(
     if (observed.latestIsPending) steps = ['finish'];
     return { kind: 'rotate', rotationId, resumed: true, steps };
   }
-  // Only finish's last call deletes the pending value: a lock past `test` without one says finish ran.
+  // A lock past `test` without a pending value: finish ran to its end if the version it put is current;
+  // otherwise someone deleted the pending value, and the rotation is given up.
   if (lock && (lock.step === 'test' || lock.step === 'finish')) {
-    return { kind: 'complete', rotationId: lock.rotationId };
+    const put = lock.putVersion;
+    const finished =
+      put !== undefined && observed.versions.some((v) => v.version === put && v.labels.includes(CURRENT));
+    return finished
+      ? { kind: 'complete', rotationId: lock.rotationId }
+      : {
+          kind: 'abandoned',
+          rotationId: lock.rotationId,
+          reason: `${observed.name}.pending disappeared after it was tested and before it was put under the plain name: the old value stays; a new rotation starts`,
+        };
   }
   if (policy.kind === 'external') {
     const notice = (policy.noticeDays ?? 30) * DAY;
@@ -185,6 +210,13 @@ export function planFinish(observed: ObservedSecret, policy: RotationPolicy, now
         };
       }
       actions.push({ do: 'unlabel', version: oldest.version, labels: [PREVIOUS] });
+    }
+    if (current && latest && latest.version > current.version) {
+      return {
+        kind: 'blocked',
+        severity: 'warning',
+        reason: `someone put version ${latest.version} of ${name} after its current version ${current.version} during the rotation: Nightshift does not overwrite it; label the version you mean as current (or delete ${name}.pending to give up this rotation)`,
+      };
     }
     actions.push({ do: 'put' });
   }

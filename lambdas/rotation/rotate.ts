@@ -7,7 +7,7 @@
  * @module
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { AuditLog } from '#shared/audit';
+import type { AuditEntry, AuditLog } from '#shared/audit';
 import { readKillSwitch } from '#shared/kill-switch';
 import type { EventPublisher } from '#shared/publisher';
 import { iso } from '#shared/time';
@@ -15,7 +15,7 @@ import { type GeneratedValueSpec, generateValue } from './generate.ts';
 import type { RotationLocks } from './lock.ts';
 import type { RotationPolicy, RotationStep } from './model.ts';
 import { planFinish, planRotation, type RotationPlan } from './plan.ts';
-import { createPending, finish, observeParameters, pendingValue } from './ssm-protocol.ts';
+import { createPending, deletePending, finish, observeParameters, pendingValue } from './ssm-protocol.ts';
 
 /** One configured secret, as the runbook needs it. */
 export interface SecretConfig {
@@ -44,11 +44,13 @@ export interface RotateDeps {
 }
 
 export type RotateOutcome =
-  | { readonly outcome: 'not-due'; readonly plan: Exclude<RotationPlan, { kind: 'rotate' }> }
+  | { readonly outcome: 'not-due'; readonly plan: RotationPlan }
   | { readonly outcome: 'busy' }
   /** Due, but the kill switch or dry run keeps it to a plan. */
   | { readonly outcome: 'planned'; readonly rotationId: string; readonly reason: string }
   | { readonly outcome: 'blocked'; readonly reason: string }
+  /** A rotation given up (its pending value was deleted), or a finished rotation's leftover removed. */
+  | { readonly outcome: 'abandoned' | 'cleaned'; readonly rotationId: string }
   | {
       readonly outcome: 'rotated';
       readonly rotationId: string;
@@ -61,7 +63,26 @@ export const RUNBOOK = 'rotation';
 const key = (secret: SecretConfig, rotationId: string, what: string) =>
   `rotation#${secret.parameter}#${rotationId}#${what}`;
 
-export async function rotateSecret(secret: SecretConfig, deps: RotateDeps): Promise<RotateOutcome> {
+const audit = (deps: RotateDeps, name: string, entry: Omit<AuditEntry, 'runbook' | 'action' | 'subject'>) =>
+  deps.audit.record({ runbook: RUNBOOK, action: 'rotate', subject: name, ...entry }, deps.clock());
+
+/** What a run does, besides waiting: each needs the lock, and the kill switch off. */
+type Work =
+  | {
+      readonly kind: 'rotate';
+      readonly rotationId: string;
+      readonly resumed: boolean;
+      readonly steps: readonly RotationStep[];
+    }
+  | { readonly kind: 'complete'; readonly rotationId: string; readonly reason: string }
+  | { readonly kind: 'abandoned'; readonly rotationId: string; readonly reason: string }
+  | { readonly kind: 'cleanup'; readonly rotationId: string; readonly reason: string };
+
+export async function rotateSecret(
+  secret: SecretConfig,
+  deps: RotateDeps,
+  again = false,
+): Promise<RotateOutcome> {
   const name = secret.parameter;
   const [ssmSide, stateSide] = await Promise.all([observeParameters(deps.ssm, name), deps.locks.read(name)]);
   const observed = {
@@ -70,52 +91,99 @@ export async function rotateSecret(secret: SecretConfig, deps: RotateDeps): Prom
     ...(stateSide.lock ? { lock: stateSide.lock } : {}),
     ...(stateSide.lastRotatedAt === undefined ? {} : { lastRotatedAt: stateSide.lastRotatedAt }),
   };
-  const plan = planRotation(observed, secret.policy, deps.clock(), deps.owner);
-  if (plan.kind === 'busy') return { outcome: 'busy' };
-  if (plan.kind === 'notice') {
-    await deps.events.publish({
-      detailType: plan.severity === 'critical' ? 'Rotation Overdue' : 'Rotation Due Soon',
-      eventKey: key(secret, iso(plan.dueAt), `notice-${plan.severity}`),
-      severity: plan.severity,
-      detail: { parameter: name, dueAt: iso(plan.dueAt), reason: plan.reason },
-    });
-    return { outcome: 'not-due', plan };
+  const leftover = ssmSide.pending?.rotationId;
+  let work: Work;
+  if (leftover !== undefined && leftover === stateSide.lastRotationId) {
+    // A pending value of a rotation that has finished (created late by a run that outlived its lease, or
+    // put by someone naming it): never the value in use; removed, then a normal run.
+    work = {
+      kind: 'cleanup',
+      rotationId: leftover,
+      reason: `${name}.pending belongs to rotation ${leftover}, which has finished`,
+    };
+  } else {
+    const plan = planRotation(observed, secret.policy, deps.clock(), deps.owner);
+    if (plan.kind === 'busy') return { outcome: 'busy' };
+    if (plan.kind === 'notice' || plan.kind === 'blocked') {
+      const at = plan.kind === 'notice' ? iso(plan.dueAt) : iso(ssmSide.pending?.at ?? deps.clock());
+      await deps.events.publish({
+        detailType:
+          plan.kind === 'blocked'
+            ? 'Rotation Blocked'
+            : plan.severity === 'critical'
+              ? 'Rotation Overdue'
+              : 'Rotation Due Soon',
+        eventKey: key(secret, at, `${plan.kind}-${plan.severity}`),
+        severity: plan.severity,
+        detail: { parameter: name, reason: plan.reason },
+      });
+      return plan.kind === 'blocked'
+        ? { outcome: 'blocked', reason: plan.reason }
+        : { outcome: 'not-due', plan };
+    }
+    if (plan.kind === 'idle' || plan.kind === 'wait') return { outcome: 'not-due', plan };
+    work =
+      plan.kind === 'rotate'
+        ? plan
+        : { ...plan, reason: plan.kind === 'abandoned' ? plan.reason : 'finish had run: recorded' };
   }
-  if (plan.kind === 'complete') {
-    if (!(await deps.locks.acquire(name, plan.rotationId, deps.owner, deps.clock(), deps.leaseMs)))
-      return { outcome: 'busy' };
-    return succeeded(secret, plan.rotationId, [], undefined, deps);
-  }
-  if (plan.kind !== 'rotate') return { outcome: 'not-due', plan };
 
-  const { rotationId } = plan;
   const stop = deps.dryRun
     ? 'dry run: the rotation is planned, not performed'
     : await readKillSwitch(deps.ssm, deps.killSwitchParameter).then((k) =>
         k.engaged ? k.reason : undefined,
       );
   if (stop) {
-    await deps.audit.record(
-      {
-        runbook: RUNBOOK,
-        action: 'rotate',
-        outcome: 'planned',
-        subject: name,
-        reason: stop,
-        details: { rotationId, steps: plan.steps },
-      },
-      deps.clock(),
-    );
-    return { outcome: 'planned', rotationId, reason: stop };
+    await audit(deps, name, {
+      outcome: 'planned',
+      reason: stop,
+      details: { rotationId: work.rotationId, work: work.kind },
+    });
+    return { outcome: 'planned', rotationId: work.rotationId, reason: stop };
   }
-  if (!(await deps.locks.acquire(name, rotationId, deps.owner, deps.clock(), deps.leaseMs)))
+  if (!(await deps.locks.acquire(name, work.rotationId, deps.owner, deps.clock(), deps.leaseMs)))
     return { outcome: 'busy' };
+
+  if (work.kind === 'complete') return succeeded(secret, work.rotationId, [], undefined, deps);
+  if (work.kind === 'abandoned' || work.kind === 'cleanup') {
+    if (work.kind === 'cleanup') await deletePending(deps.ssm, name);
+    await audit(deps, name, {
+      outcome: 'performed',
+      reason: work.reason,
+      details: { rotationId: work.rotationId, work: work.kind },
+    });
+    if (work.kind === 'abandoned') {
+      await deps.events.publish({
+        detailType: 'Rotation Abandoned',
+        eventKey: key(secret, work.rotationId, 'abandoned'),
+        severity: 'warning',
+        detail: { parameter: name, rotationId: work.rotationId, reason: work.reason },
+      });
+    }
+    await deps.locks.release(name, deps.owner);
+    // Then at once what is left to do (a new rotation when due): once, never a loop.
+    return again
+      ? { outcome: work.kind === 'cleanup' ? 'cleaned' : 'abandoned', rotationId: work.rotationId }
+      : rotateSecret(secret, deps, true);
+  }
+  const rotation = work;
   // Another run may have finished this very rotation between this run's look and its lock.
-  if ((await deps.locks.read(name)).lastRotationId === rotationId) {
+  if ((await deps.locks.read(name)).lastRotationId === rotation.rotationId) {
     await deps.locks.release(name, deps.owner);
     return { outcome: 'busy' };
   }
-  if (!plan.resumed) {
+  return runSteps(secret, rotation, ssmSide.keyId, deps);
+}
+
+async function runSteps(
+  secret: SecretConfig,
+  work: Extract<Work, { kind: 'rotate' }>,
+  keyId: string | undefined,
+  deps: RotateDeps,
+): Promise<RotateOutcome> {
+  const name = secret.parameter;
+  const { rotationId } = work;
+  if (!work.resumed) {
     await deps.events.publish({
       detailType: 'Rotation Started',
       eventKey: key(secret, rotationId, 'started'),
@@ -124,8 +192,9 @@ export async function rotateSecret(secret: SecretConfig, deps: RotateDeps): Prom
     });
   }
   let version: number | undefined;
+  const lost = (): RotateOutcome => ({ outcome: 'busy' });
   try {
-    for (const step of plan.steps) {
+    for (const step of work.steps) {
       if (step === 'create') {
         if (secret.policy.kind !== 'generated')
           throw new Error(`kind ${secret.policy.kind}: create is not built yet`);
@@ -133,19 +202,21 @@ export async function rotateSecret(secret: SecretConfig, deps: RotateDeps): Prom
           name,
           rotationId,
           value: generateValue(secret.generate),
-          ...(ssmSide.keyId ? { keyId: ssmSide.keyId } : {}),
+          ...(keyId ? { keyId } : {}),
         });
       }
       if (step === 'set' && deps.set) await deps.set(secret, await pendingValue(deps.ssm, name));
       if (step === 'test' && deps.test) await deps.test(secret, await pendingValue(deps.ssm, name));
       if (step === 'finish') {
+        // The lease renewed first: a run that outlived it must not put a second version.
+        if (!(await deps.locks.advance(name, deps.owner, 'test', deps.clock(), deps.leaseMs))) return lost();
         // Observed again: the put may have happened in a run that crashed after it.
         const now = await observeParameters(deps.ssm, name);
         const finishing = planFinish({ name, ...now }, secret.policy, deps.clock());
         if (finishing.kind === 'blocked') {
           await deps.events.publish({
             detailType: 'Rotation Blocked',
-            eventKey: key(secret, rotationId, 'blocked'),
+            eventKey: key(secret, rotationId, `blocked-${finishing.severity}`),
             severity: finishing.severity,
             detail: { parameter: name, rotationId, reason: finishing.reason },
           });
@@ -156,43 +227,43 @@ export async function rotateSecret(secret: SecretConfig, deps: RotateDeps): Prom
             name,
             actions: finishing.actions,
             ...(now.keyId ? { keyId: now.keyId } : {}),
+            // The proof that finish ran, recorded before the pending value goes.
+            beforeDeletingPending: async (put) => {
+              if (!(await deps.locks.recordPut(name, deps.owner, put))) throw new LeaseLostError(name);
+            },
           })
         ).version;
       }
-      if (!(await deps.locks.advance(name, deps.owner, step, deps.clock(), deps.leaseMs))) {
-        // Taken over (this run outlived its lease): the other run carries on from the recorded step.
-        return { outcome: 'busy' };
-      }
+      if (!(await deps.locks.advance(name, deps.owner, step, deps.clock(), deps.leaseMs))) return lost();
     }
   } catch (error) {
-    await deps.audit.record(
-      {
-        runbook: RUNBOOK,
-        action: 'rotate',
-        outcome: 'failed',
-        subject: name,
-        reason: `${(error as Error).name}: ${(error as Error).message.slice(0, 500)}`,
-        details: { rotationId },
-      },
-      deps.clock(),
-    );
+    if (error instanceof LeaseLostError) return lost();
+    const reason = `${(error as Error).name}: ${(error as Error).message.slice(0, 500)}`;
+    await audit(deps, name, { outcome: 'failed', reason, details: { rotationId } });
     await deps.events.publish({
       detailType: 'Rotation Failed',
       eventKey: key(secret, rotationId, `failed-${(error as Error).name}`),
       severity: 'critical',
-      detail: {
-        parameter: name,
-        rotationId,
-        // Errors name parameters and steps, never values.
-        reason: `${(error as Error).name}: ${(error as Error).message.slice(0, 500)}`,
-      },
+      // Errors name parameters and steps, never values.
+      detail: { parameter: name, rotationId, reason },
     });
     throw error;
   }
-  return succeeded(secret, rotationId, plan.steps, version, deps);
+  return succeeded(secret, rotationId, work.steps, version, deps);
 }
 
-/** Records the rotation as done and says so. */
+/** This run's lease passed and another run took the rotation over: it stops, the other carries on. */
+class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(parameter: string) {
+    super(`the lock of ${parameter} was taken over`);
+  }
+}
+
+/**
+ * Records the rotation as done and says so: audit and event first, then the state item, so a failure in
+ * between repeats the record (the event's key is the same) rather than losing it.
+ */
 async function succeeded(
   secret: SecretConfig,
   rotationId: string,
@@ -201,23 +272,17 @@ async function succeeded(
   deps: RotateDeps,
 ): Promise<RotateOutcome> {
   const name = secret.parameter;
-  await deps.locks.complete(name, deps.owner, rotationId, deps.clock());
-  await deps.audit.record(
-    {
-      runbook: RUNBOOK,
-      action: 'rotate',
-      outcome: 'performed',
-      subject: name,
-      reason: steps.length > 0 ? `rotated: ${steps.join(', ')}` : 'finish had run: recorded',
-      details: { rotationId, ...(version ? { version } : {}) },
-    },
-    deps.clock(),
-  );
+  await audit(deps, name, {
+    outcome: 'performed',
+    reason: steps.length > 0 ? `rotated: ${steps.join(', ')}` : 'finish had run: recorded',
+    details: { rotationId, ...(version ? { version } : {}) },
+  });
   await deps.events.publish({
     detailType: 'Rotation Succeeded',
     eventKey: key(secret, rotationId, 'succeeded'),
     severity: 'info',
     detail: { parameter: name, rotationId, kind: secret.policy.kind, ...(version ? { version } : {}) },
   });
+  await deps.locks.complete(name, deps.owner, rotationId, deps.clock());
   return { outcome: 'rotated', rotationId, steps, ...(version ? { version } : {}) };
 }

@@ -68,6 +68,12 @@ export async function observeParameters(
       `parameter ${name} does not exist: create it (SecureString) before Nightshift rotates it`,
     );
   }
+  const type = main.at(-1)?.Type;
+  if (type !== 'SecureString') {
+    throw new RotationError(
+      `parameter ${name} is a ${type ?? 'parameter of unknown type'}, not a SecureString: Nightshift rotates secrets only as SecureString`,
+    );
+  }
   const versions = main.map((p) => ({
     version: Number(p.Version),
     labels: p.Labels ?? [],
@@ -104,6 +110,15 @@ export async function createPending(
   );
 }
 
+/** Deletes the pending companion (gone already is fine). */
+export async function deletePending(ssm: SSMClient, name: string): Promise<void> {
+  try {
+    await ssm.send(new DeleteParameterCommand({ Name: pendingName(name) }));
+  } catch (error) {
+    if (!notFound(error)) throw error;
+  }
+}
+
 /** The pending value, for `set` and `test` (never logged). */
 export async function pendingValue(ssm: SSMClient, name: string): Promise<string> {
   const v = await value(ssm, pendingName(name));
@@ -114,9 +129,16 @@ export async function pendingValue(ssm: SSMClient, name: string): Promise<string
 /** `finish`: the planned calls, in order. Labels SSM refuses (in a successful answer) are an error. */
 export async function finish(
   ssm: SSMClient,
-  o: { name: string; keyId?: string; actions: readonly FinishAction[] },
+  o: {
+    name: string;
+    keyId?: string;
+    actions: readonly FinishAction[];
+    /** Called with the version now current, before the pending value is deleted. */
+    beforeDeletingPending?: (version: number) => Promise<void>;
+  },
 ): Promise<{ version?: number }> {
   let latest: number | undefined;
+  let current: number | undefined;
   for (const action of o.actions) {
     switch (action.do) {
       case 'unlabel':
@@ -151,6 +173,7 @@ export async function finish(
             Labels: [...action.labels],
           }),
         );
+        if (action.labels.includes('current')) current = version;
         if ((out.InvalidLabels ?? []).length > 0) {
           throw new RotationError(
             `SSM refused label(s) ${out.InvalidLabels?.join(', ')} on ${o.name}:${version} (a label is letters, digits, '.', '-' or '_', at most 100, not starting with a digit, 'aws' or 'ssm'; at most 10 per version)`,
@@ -159,11 +182,8 @@ export async function finish(
         break;
       }
       case 'delete-pending':
-        try {
-          await ssm.send(new DeleteParameterCommand({ Name: pendingName(o.name) }));
-        } catch (error) {
-          if (!notFound(error)) throw error;
-        }
+        if (current !== undefined) await o.beforeDeletingPending?.(current);
+        await deletePending(ssm, o.name);
         break;
     }
   }

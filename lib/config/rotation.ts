@@ -23,7 +23,11 @@ const secret = z
     /** The SecureString parameter; it must exist before the first rotation. */
     parameter: z
       .string()
-      .regex(/^\/[A-Za-z0-9_./-]{1,1000}$/, 'must be an SSM parameter name starting with /')
+      // SSM allows longer names; events and the pending value's description name it twice, within 1,024.
+      .regex(
+        /^\/[A-Za-z0-9_./-]{1,400}$/,
+        'must be an SSM parameter name starting with /, at most 400 characters',
+      )
       .refine((p) => !p.endsWith('.pending'), 'ends in .pending, the name of its own companion parameter'),
     kind: z.enum(ROTATION_KINDS),
     cadenceDays: z.number().int().min(1).max(3650).optional(),
@@ -59,6 +63,14 @@ const secret = z
         message: `kind ${s.kind} is not built yet (only generated is); see the README's Rotation section`,
       });
     }
+    const cadence = s.cadenceDays ?? DEFAULT_CADENCE_DAYS[s.kind];
+    if (s.graceDays >= cadence) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['graceDays'],
+        message: `${s.graceDays} days is not shorter than the cadence (${cadence} days): previous would move on before its grace period ended`,
+      });
+    }
     if (s.generate && s.kind !== 'generated') {
       ctx.addIssue({
         code: 'custom',
@@ -86,6 +98,13 @@ export const rotationSchema = z
   .superRefine((r, ctx) => {
     const seen = new Set<string>();
     r.secrets.forEach((s, i) => {
+      if (s.window && (s.window.endHour - s.window.startHour) * 60 < r.scheduleMinutes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secrets', i, 'window'],
+          message: `a ${s.window.endHour - s.window.startHour}-hour window is shorter than the ${r.scheduleMinutes}-minute schedule: a run might never fall inside it`,
+        });
+      }
       if (seen.has(s.parameter)) {
         ctx.addIssue({
           code: 'custom',

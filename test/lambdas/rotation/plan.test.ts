@@ -97,10 +97,23 @@ describe('planRotation: when a rotation runs', () => {
     [
       'finish ran to its last call (pending gone, the lock past test) but was not recorded: only record it',
       {
-        lock: { rotationId: 'r1', step: 'test', owner: 'run-0', leaseUntil: T0 - 1 },
+        lock: { rotationId: 'r1', step: 'test', owner: 'run-0', leaseUntil: T0 - 1, putVersion: 3 },
         versions: [v(1, ['previous']), v(2), v(3, ['current'], T0 - 60_000)],
       },
       { kind: 'complete', rotationId: 'r1' },
+    ],
+    [
+      'the pending value vanished after test without finish having put it (a person deleted it): abandoned, not recorded as done',
+      {
+        lock: { rotationId: 'r1', step: 'test', owner: 'run-0', leaseUntil: T0 - 1 },
+        versions: [v(1, ['previous']), v(2, ['current'])],
+      },
+      { kind: 'abandoned', rotationId: 'r1' },
+    ],
+    [
+      'a value in .pending that Nightshift did not put (no rotation in its description): blocked, never promoted',
+      { pending: { at: T0 - 1000 } },
+      { kind: 'blocked', severity: 'warning', reason: expect.stringContaining('did not put') },
     ],
     [
       'its own lease (a retry of this run) does not block it',

@@ -1,115 +1,23 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RotationLocks } from '../../../lambdas/rotation/lock.ts';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
 import { pendingName } from '../../../lambdas/rotation/model.ts';
-import { type RotateDeps, rotateSecret, type SecretConfig } from '../../../lambdas/rotation/rotate.ts';
-import { AuditLog } from '../../../lambdas/shared/audit.ts';
-import { EventPublisher } from '../../../lambdas/shared/publisher.ts';
-import type { Caller } from '../../../local/endpoint/authorize.ts';
-import { LocalEndpoint } from '../../../local/endpoint/server.ts';
-import { SsmWorld } from '../../../local/services/ssm.ts';
-import { startStateTable } from '../../support/dynamo.ts';
-
-const DAY = 86_400_000;
-const T0 = Date.parse('2026-12-02T12:00:00Z');
-/** A clock the test sets by hand (forward and back: each case starts at T0). */
-let now = T0;
-const clock = {
-  now: () => now,
-  set: (ms: number) => {
-    now = ms;
-  },
-};
-const ssm = new SsmWorld({
-  account: '123456789012',
-  region: 'eu-west-1',
-  clock: clock as never,
-  emit: () => undefined,
-});
-const operator: Caller = {
-  accessKeyId: 'AKIAOPERATOR00000000',
-  secretAccessKey: 'operator-secret',
-  principalArn: 'arn:aws:iam::123456789012:user/operator',
-  policies: 'unrestricted',
-};
-const endpoint = new LocalEndpoint({
-  account: '123456789012',
-  region: 'eu-west-1',
-  services: [ssm],
-  callerFor: (key) => (key === operator.accessKeyId ? operator : undefined),
-});
-const events = mockClient(EventBridgeClient);
-let table: Awaited<ReturnType<typeof startStateTable>>;
-let client: SSMClient;
-
-beforeAll(async () => {
-  await endpoint.listen();
-  table = await startStateTable();
-  client = new SSMClient({
-    endpoint: endpoint.url,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
-    maxAttempts: 1,
-  });
-});
-afterAll(async () => {
-  await endpoint.close();
-  await table.stop();
-});
-beforeEach(() => {
-  events.reset();
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
-});
-
-let n = 0;
-/** A fresh secret rotated quarterly, its one version 91 days old (due). */
-async function secret(): Promise<SecretConfig> {
-  n += 1;
-  const parameter = `/webhooks/api-key-${n}`;
-  await client.send(
-    new PutParameterCommand({ Name: parameter, Value: `old-value-${n}`, Type: 'SecureString' }),
-  );
-  return { parameter, policy: { kind: 'generated', cadenceDays: 90, graceDays: 7 } };
-}
-
-const deps = (o: Partial<RotateDeps> = {}): RotateDeps => ({
-  ssm: client,
-  locks: new RotationLocks(table.documents, table.tableName),
-  events: new EventPublisher(new EventBridgeClient({ region: 'eu-west-1' }), 'default'),
-  audit: new AuditLog(table.documents, table.tableName, 400),
-  clock: () => clock.now(),
-  killSwitchParameter: '/nightshift/kill-switch',
-  dryRun: false,
-  owner: `run-${crypto.randomUUID()}`,
-  leaseMs: 60_000,
-  ...o,
-});
-const plain = async (name: string) =>
-  (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
-const labelled = async (name: string, label: string) =>
-  (await client.send(new GetParameterCommand({ Name: `${name}:${label}`, WithDecryption: true }))).Parameter
-    ?.Value;
-const published = () =>
-  events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries?.[0]?.DetailType);
-
-/** An SSM client that dies (as the function would) at the `at`-th call of `command`, before or after it runs. */
-function crashing(command: string, at: number, when: 'before' | 'after'): SSMClient {
-  let seen = 0;
-  return new Proxy(client, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver);
-      return async (cmd: { constructor: { name: string } }) => {
-        const hit = cmd.constructor.name === command && ++seen === at;
-        if (hit && when === 'before') throw Object.assign(new Error('crash'), { name: 'Crash' });
-        const out = await target.send(cmd as never);
-        if (hit) throw Object.assign(new Error('crash'), { name: 'Crash' });
-        return out;
-      };
-    },
-  });
-}
+import { rotateSecret } from '../../../lambdas/rotation/rotate.ts';
+import {
+  clock,
+  crashing,
+  DAY,
+  deps,
+  events,
+  labelled,
+  made,
+  operatorSsm,
+  plain,
+  published,
+  secret,
+  ssm,
+  T0,
+} from './rotation-fixture.ts';
 
 describe('rotateSecret: generated', () => {
   it('a due secret: a new value under the plain name, current on it, previous on the old, the pending place gone', async () => {
@@ -119,10 +27,10 @@ describe('rotateSecret: generated', () => {
     const out = await rotateSecret(s, deps());
     expect(out).toMatchObject({ outcome: 'rotated', version: 2, steps: ['create', 'set', 'test', 'finish'] });
     const fresh = await plain(s.parameter);
-    expect(fresh).not.toBe(`old-value-${n}`);
+    expect(fresh).not.toBe(`old-value-${made.n}`);
     expect(fresh).toMatch(/^[A-Za-z0-9._-]{40}$/);
     expect(await labelled(s.parameter, 'current')).toBe(fresh);
-    expect(await labelled(s.parameter, 'previous')).toBe(`old-value-${n}`);
+    expect(await labelled(s.parameter, 'previous')).toBe(`old-value-${made.n}`);
     await expect(plain(pendingName(s.parameter))).rejects.toMatchObject({ name: 'ParameterNotFound' });
     expect(published()).toEqual(['Rotation Started', 'Rotation Succeeded']);
     // Not due again for 90 days.
@@ -139,8 +47,11 @@ describe('rotateSecret: generated', () => {
     ['PutParameterCommand', 1, 'after'], // the pending value written
     ['PutParameterCommand', 2, 'before'],
     ['PutParameterCommand', 2, 'after'], // the plain name written
+    ['LabelParameterVersionCommand', 1, 'before'],
     ['LabelParameterVersionCommand', 1, 'after'], // current moved
+    ['LabelParameterVersionCommand', 2, 'before'],
     ['LabelParameterVersionCommand', 2, 'after'], // previous moved
+    ['DeleteParameterCommand', 1, 'before'],
     ['DeleteParameterCommand', 1, 'after'], // the pending place gone
   ] as const;
   it.each(boundaries)(
@@ -148,7 +59,7 @@ describe('rotateSecret: generated', () => {
     async (command, at, when) => {
       clock.set(T0);
       const s = await secret();
-      const old = `old-value-${n}`;
+      const old = `old-value-${made.n}`;
       clock.set(T0 + 91 * DAY);
       await expect(rotateSecret(s, deps({ ssm: crashing(command, at, when) }))).rejects.toMatchObject({
         name: 'Crash',
@@ -185,7 +96,7 @@ describe('rotateSecret: generated', () => {
     clock.set(T0);
     const s = await secret();
     clock.set(T0 + 91 * DAY);
-    await client.send(
+    await operatorSsm().send(
       new PutParameterCommand({
         Name: '/nightshift/kill-switch',
         Value: 'on',
@@ -199,7 +110,7 @@ describe('rotateSecret: generated', () => {
         reason: expect.stringContaining('kill switch'),
       });
     } finally {
-      await client.send(
+      await operatorSsm().send(
         new PutParameterCommand({
           Name: '/nightshift/kill-switch',
           Value: 'off',
