@@ -35,6 +35,7 @@ export class Rotation extends Construct {
       runbookConfig: {
         dryRun: config.dryRun,
         leaseSeconds: TIMEOUT.toSeconds() + 60,
+        ssmRequestsPerSecond: config.ssmRequestsPerSecond,
         secrets: config.secrets.map((s) => ({
           parameter: s.parameter,
           policy: {

@@ -12,6 +12,8 @@ export const rotationRuntimeConfigSchema = z.object({
   auditRetentionDays: z.number(),
   /** A lease long enough for one step; renewed at each. */
   leaseSeconds: z.number(),
+  /** SSM requests per second this function makes at most (SSM's quota is per account and Region, shared). */
+  ssmRequestsPerSecond: z.number(),
   secrets: z.array(
     z.object({
       parameter: z.string(),

@@ -2,6 +2,7 @@ import { AuditLog } from '#shared/audit';
 import { documentClient, eventBridgeClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
 import { observability, runbookHandler } from '#shared/middleware';
+import { pace, TokenBucket } from '#shared/pacing';
 import { EventPublisher } from '#shared/publisher';
 import { scheduledTime } from '#shared/scheduled-event';
 import { systemClock } from '#shared/time';
@@ -12,6 +13,9 @@ import { type RotateOutcome, RUNBOOK, rotateSecret } from './rotate.ts';
 const env = readRunbookEnvironment();
 const config = parseRotationRuntimeConfig(env.runbookConfig);
 const o = observability(RUNBOOK);
+// One bucket per container: secrets falling due together stay under SSM's throughput, leaving the rest
+// of the account's quota to the apps that read their parameters.
+const ssm = pace(ssmClient(), new TokenBucket(config.ssmRequestsPerSecond));
 
 /** A rotation run failed for one or more secrets (each has its `Rotation Failed` event). */
 class RotationRunError extends Error {
@@ -22,7 +26,7 @@ class RotationRunError extends Error {
 export const handler = runbookHandler(o, async ({ event, redrive }, context) => {
   scheduledTime(event, { now: systemClock(), bounds: env.eventTimeBounds, origin: env.origin, redrive });
   const deps = {
-    ssm: ssmClient(),
+    ssm,
     locks: new RotationLocks(documentClient(), env.stateTableName),
     events: new EventPublisher(eventBridgeClient(), env.eventBusName),
     audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),

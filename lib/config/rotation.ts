@@ -93,6 +93,12 @@ export const rotationSchema = z
     dryRun: z.boolean().default(false),
     /** Minutes between runs: how soon a due rotation starts, and how soon one left by a crash resumes. */
     scheduleMinutes: z.number().int().min(5).max(1440).default(60),
+    /**
+     * SSM requests per second the rotation makes at most. SSM's default throughput (40 a second for
+     * GetParameter, GetParameters and GetParametersByPath, per account and Region) is shared with your apps.
+     * @default 10
+     */
+    ssmRequestsPerSecond: z.number().min(1).max(1000).default(10),
     secrets: z.array(secret).min(1).max(50),
   })
   .superRefine((r, ctx) => {
