@@ -19,7 +19,7 @@ export interface PostgresFleetOptions {
 }
 
 /** What a new server holds: its master user and default database (see {@link PostgresServerOptions}). */
-export type PostgresServerSpec = Pick<PostgresServerOptions, 'master' | 'database'>;
+export type PostgresServerSpec = Pick<PostgresServerOptions, 'master' | 'database' | 'logStatements'>;
 
 /** A fleet was used after {@link PostgresFleet.close}. */
 export class PostgresFleetClosedError extends Error {

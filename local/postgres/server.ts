@@ -44,8 +44,13 @@ export interface PostgresServerOptions {
   readonly master?: { readonly username: string; readonly password?: string };
   /** A database to create, owned by the master user (RDS's `DBName`). */
   readonly database?: string;
-  /** Receives every line the server logs (statements are never logged, nor are passwords). */
+  /** Receives every line the server logs (statements are not logged unless `logStatements`). */
   readonly onLog?: (line: string) => void;
+  /**
+   * Logs every statement (`log_statement = 'all'`), as a careless production server might: for tests that
+   * prove a password never reaches the server's log. @default false
+   */
+  readonly logStatements?: boolean;
   /** Real milliseconds to wait for the server to accept connections. @default 30 s */
   readonly startTimeoutMs?: number;
 }
@@ -324,9 +329,10 @@ export class PostgresServer {
         ssl_key_file: join(this.dataDir, 'server.key'),
         ssl_min_protocol_version: 'TLSv1.2',
         password_encryption: 'scram-sha-256',
-        // Never write statements to the log, not even failed ones (they could hold a password).
-        log_statement: 'none',
-        log_min_error_statement: 'panic',
+        // Never write statements to the log, not even failed ones (they could hold a password), unless a
+        // test asks for every statement to prove none holds one.
+        log_statement: this.options.logStatements ? 'all' : 'none',
+        log_min_error_statement: this.options.logStatements ? 'error' : 'panic',
         // A local, disposable server: durability buys nothing here.
         fsync: 'off',
         synchronous_commit: 'off',
