@@ -123,23 +123,23 @@ export class RotationLocks {
     return false;
   }
 
-  /** Records a finished step and renews the lease; false when the lock is no longer this owner's. */
-  async advance(
+  /** An update of the lock that holds only while it is `owner`'s; false when it no longer is. */
+  private async whileOwner(
     name: string,
     owner: string,
-    step: RotationStep,
-    now: number,
-    leaseMs: number,
+    update: string,
+    values: Record<string, unknown>,
+    names: Record<string, string> = {},
   ): Promise<boolean> {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(name, 'lock'),
-          UpdateExpression: 'SET #step = :step, leaseUntil = :lease',
+          UpdateExpression: update,
           ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner', '#step': 'step' },
-          ExpressionAttributeValues: { ':owner': owner, ':step': step, ':lease': now + leaseMs },
+          ExpressionAttributeNames: { '#owner': 'owner', ...names },
+          ExpressionAttributeValues: { ':owner': owner, ...values },
         }),
       );
       return true;
@@ -149,24 +149,20 @@ export class RotationLocks {
     }
   }
 
+  /** Records a finished step and renews the lease; false when the lock is no longer this owner's. */
+  advance(name: string, owner: string, step: RotationStep, now: number, leaseMs: number): Promise<boolean> {
+    return this.whileOwner(
+      name,
+      owner,
+      'SET #step = :step, leaseUntil = :lease',
+      { ':step': step, ':lease': now + leaseMs },
+      { '#step': 'step' },
+    );
+  }
+
   /** Records the version `finish` put (before it deletes the pending value); false when no longer this owner's. */
-  async recordPut(name: string, owner: string, version: number): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: this.key(name, 'lock'),
-          UpdateExpression: 'SET putVersion = :v',
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner, ':v': version },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  recordPut(name: string, owner: string, version: number): Promise<boolean> {
+    return this.whileOwner(name, owner, 'SET putVersion = :v', { ':v': version });
   }
 
   /** Lets the lock go without recording a rotation (this run found the work done). */
@@ -194,18 +190,6 @@ export class RotationLocks {
         Item: { ...this.key(name, 'state'), lastRotatedAt: now, rotationId },
       }),
     );
-    try {
-      await this.documents.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: this.key(name, 'lock'),
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.release(name, owner);
   }
 }

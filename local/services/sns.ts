@@ -11,6 +11,7 @@ import type { QueryParams, QueryResult, QueryService } from '../endpoint/query-p
 import {
   invalidParameter,
   type PublishedAttribute,
+  type PublishInput,
   publishInput,
   publishTarget,
   validTopicName,
@@ -26,18 +27,9 @@ export interface SnsTopic {
   readonly kmsMasterKeyArn?: string;
 }
 
-/** A message published to a topic. */
-export interface PublishedMessage {
-  readonly topicArn: string;
+/** A message published to a topic: the checked request, and what SNS gave it. */
+export interface PublishedMessage extends PublishInput {
   readonly messageId: string;
-  readonly message: string;
-  readonly subject?: string;
-  readonly messageStructure?: string;
-  /** The message attributes by name, as published. */
-  readonly messageAttributes: Record<string, PublishedAttribute>;
-  /** FIFO topics (and standard topics, for SQS fair queues). */
-  readonly messageGroupId?: string;
-  readonly messageDeduplicationId?: string;
   /** FIFO topics: the message's sequence number. */
   readonly sequenceNumber?: string;
   /** When it was published, by the world's clock (epoch milliseconds). */

@@ -128,13 +128,11 @@ describe('routeEvent: Slack threads', () => {
   });
 });
 
+const documented = JSON.parse(
+  readFileSync(new URL('../../fixtures/events/ses-email-bounced.constructed.json', import.meta.url), 'utf8'),
+);
+
 describe('routeEvent: SES bounces and complaints', () => {
-  const documented = JSON.parse(
-    readFileSync(
-      new URL('../../fixtures/events/ses-email-bounced.constructed.json', import.meta.url),
-      'utf8',
-    ),
-  );
   /** AWS's documented bounce, in this stack's account and Region, from the email receiver's configuration set. */
   const bounce = (o: { set?: string; bounceType?: string; account?: string } = {}) => ({
     ...documented,
@@ -183,5 +181,67 @@ describe('routeEvent: SES bounces and complaints', () => {
     bad.detail = { ...bad.detail, eventType: 'Delivery' };
     await expect(routeEvent(bad, deps())).rejects.toThrow(InvalidEventError);
     await expect(routeEvent(bad, deps())).rejects.toThrow(/detail\.eventType/);
+  });
+});
+
+/** Email is the only receiver any route names (a bounce must still reach someone). */
+const emailOnly: RouterRuntimeConfig = {
+  auditRetentionDays: 400,
+  receivers: {
+    'slack-bot': { kind: 'slack', queueUrl: 'https://sqs/q-slack-bot' },
+    email: { kind: 'email', queueUrl: 'https://sqs/q-email' },
+  },
+  emailFeedback: [{ receiver: 'email', configurationSetName: SET }],
+  routes: [{ match: { severity: ['critical', 'warning'] }, receivers: ['email'], continue: false }],
+  severity: { tagKey: 'severity', fromName: true, alarms: [], default: 'warning' },
+  silences: [],
+  insufficientData: 'ignore',
+  services: [{ prefix: 'api-', service: 'api' }],
+  ownAlarms: [],
+};
+
+/** A bounce of one recipient of a two-recipient message, with a feedback id of its own. */
+const bounceOf = (recipient = 'recipient@example.com', messageId = documented.detail.mail.messageId) => ({
+  ...documented,
+  id: crypto.randomUUID(),
+  account: ACCOUNT,
+  region: REGION,
+  time: new Date(T0 + 30_000).toISOString(),
+  resources: [`arn:aws:ses:${REGION}:${ACCOUNT}:configuration-set/${SET}`],
+  detail: {
+    ...documented.detail,
+    bounce: {
+      ...documented.detail.bounce,
+      feedbackId: crypto.randomUUID(),
+      bouncedRecipients: [{ emailAddress: recipient, diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
+    },
+    mail: {
+      ...documented.detail.mail,
+      messageId,
+      destination: ['a@example.com', 'b@example.org'],
+      tags: { ...documented.detail.mail.tags, 'ses:configuration-set': [SET] },
+    },
+  },
+});
+
+describe('SES feedback: nothing lost, nothing merged', () => {
+  it('a permanent bounce routed only to email receivers is neither sent nor kept (lost silently)', async () => {
+    const r = await routeEvent(bounceOf(), deps({ config: emailOnly }));
+    // DESIGN: "An alert is never lost silently". Expect it at least kept for the digest.
+    expect(r).toMatchObject({ outcome: 'routed' });
+    expect(
+      (r as unknown as { receivers: string[] }).receivers.length > 0 ||
+        (r as unknown as { kept: boolean }).kept,
+    ).toBe(true);
+  });
+
+  it('two bounce events of one message (different recipients, different feedbackId) are two deliveries', async () => {
+    const config = { ...emailOnly, routes: [] };
+    await routeEvent(bounceOf('a@example.com'), deps({ config }));
+    await routeEvent(bounceOf('b@example.org'), deps({ config }));
+    const keys = queued().map((q) => q.deliveryKey);
+    expect(keys).toHaveLength(2);
+    // The sender's ledger drops a second delivery with the same key as already sent.
+    expect(new Set(keys).size).toBe(2);
   });
 });

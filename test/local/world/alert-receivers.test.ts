@@ -1,18 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NightshiftConfigInput } from '../../../lib/config/schema.ts';
-import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
 import { drainAlerts } from '../../../local/sandbox/alerts-story.ts';
 import { exampleAppConfig } from '../../../local/sandbox/example-config.ts';
-import { synthesize } from '../../../local/sandbox/synth.ts';
-import { AlertSink } from '../../../local/sink/sink.ts';
-import { LocalWorld } from '../../../local/world/world.ts';
-import { START } from './world-fixture.ts';
+import type { AlertSink } from '../../../local/sink/sink.ts';
+import type { LocalWorld } from '../../../local/world/world.ts';
+import { startSinkWorld } from './alerts-fixture.ts';
 
 const BOT_TOKEN_PARAMETER = '/nightshift/alerts/slack-bot-token';
 const ACCOUNT = '123456789012';
@@ -24,7 +21,6 @@ let world: LocalWorld;
 let sink: AlertSink;
 let token = '';
 let channel = '';
-let dir = '';
 let cdkOut = '';
 
 /** The example app alerting to a Slack channel by bot token, to email (SES) and to an SNS topic. */
@@ -59,24 +55,9 @@ function config(slackApiBaseUrl: string): NightshiftConfigInput {
   };
 }
 
+let close: () => Promise<void>;
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nightshift-receivers-'));
-  const ca = await LocalCertificateAuthority.create('Nightshift receivers test CA');
-  const caFile = join(dir, 'sink-ca.pem');
-  writeFileSync(caFile, ca.certificatePem);
-  let clock: (() => number) | undefined;
-  sink = await AlertSink.start({ ca, now: () => clock?.() ?? START });
-  cdkOut = join(dir, 'cdk.out');
-  const { stackName } = synthesize(cdkOut, config(`${sink.url}/api`));
-  world = await LocalWorld.start({
-    cloudAssemblyDir: cdkOut,
-    account: ACCOUNT,
-    region: REGION,
-    stackName,
-    start: START,
-    extraCaBundle: caFile,
-  });
-  clock = () => world.clock.liveNow();
+  ({ world, sink, cdkOut, close } = await startSinkWorld((url) => config(`${url}/api`), 'receivers'));
   // The channel id config names, and a bot in it; the token goes where config says, as a person would put it.
   channel = sink.slack.createChannel('C0INCIDENTS1');
   token = sink.slack.createBotToken({ channels: ['C0INCIDENTS1'] });
@@ -87,11 +68,7 @@ beforeAll(async () => {
   world.sns.createTopic('ops-tickets');
   world.sns.createTopic('someone-elses');
 }, 120_000);
-afterAll(async () => {
-  await world?.close();
-  await sink?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 const roleOf = (fragment: string) => {
   const fn = world.app.functions.find((f) => f.logicalId.includes(fragment));

@@ -38,17 +38,21 @@ export function alertsConfig(pagerdutyBaseUrl: string): NightshiftConfigInput {
   };
 }
 
-/** A world running the alerting stack, the sink, and the secrets in their parameters. */
-export async function startAlertsWorld() {
-  const dir = mkdtempSync(join(tmpdir(), 'nightshift-alerts-'));
-  const ca = await LocalCertificateAuthority.create('Nightshift alerts test CA');
+/**
+ * A world running the app `config` makes from the sink's URL, beside the alert sink (HTTPS with a
+ * certificate from a CA the functions trust): the sink's clock is the world's live one.
+ */
+export async function startSinkWorld(config: (sinkUrl: string) => NightshiftConfigInput, label = 'alerts') {
+  const dir = mkdtempSync(join(tmpdir(), `nightshift-${label}-`));
+  const ca = await LocalCertificateAuthority.create(`Nightshift ${label} test CA`);
   const caFile = join(dir, 'sink-ca.pem');
   writeFileSync(caFile, ca.certificatePem);
   let clock: (() => number) | undefined;
   const sink = await AlertSink.start({ ca, now: () => clock?.() ?? START });
-  const { stackName } = synthesize(join(dir, 'cdk.out'), alertsConfig(sink.url));
+  const cdkOut = join(dir, 'cdk.out');
+  const { stackName } = synthesize(cdkOut, config(sink.url));
   const world = await LocalWorld.start({
-    cloudAssemblyDir: join(dir, 'cdk.out'),
+    cloudAssemblyDir: cdkOut,
     account: '123456789012',
     region: 'eu-west-1',
     stackName,
@@ -56,6 +60,21 @@ export async function startAlertsWorld() {
     extraCaBundle: caFile,
   });
   clock = () => world.clock.liveNow();
+  return {
+    world,
+    sink,
+    cdkOut,
+    async close() {
+      await world.close();
+      await sink.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A world running the alerting stack, the sink, and the secrets in their parameters. */
+export async function startAlertsWorld() {
+  const { world, sink, close } = await startSinkWorld(alertsConfig);
   const webhookUrl = sink.slack.createWebhook({ channel: '#ops-alerts' });
   const routingKey = sink.pagerduty.createIntegration({ service: 'checkout' });
   const ssm = new SSMClient(world.operatorConfig());
@@ -65,18 +84,7 @@ export async function startAlertsWorld() {
   ] as const) {
     await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString' }));
   }
-  return {
-    world,
-    sink,
-    ssm,
-    webhookUrl,
-    routingKey,
-    async close() {
-      await world.close();
-      await sink.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { world, sink, ssm, webhookUrl, routingKey, close };
 }
 
 /** Advances the world until no alert waits in a receiver's queue (the sandbox story's own drain). */

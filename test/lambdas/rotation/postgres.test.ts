@@ -7,7 +7,12 @@ import {
   setOwnPassword,
   testCredential,
 } from '../../../lambdas/rotation/postgres.ts';
-import { alterRolePasswordSql } from '../../../lambdas/rotation/postgres-sql.ts';
+import {
+  alterRolePasswordSql,
+  PostgresSqlError,
+  quoteIdent,
+  quoteLiteral,
+} from '../../../lambdas/rotation/postgres-sql.ts';
 import { RotationError } from '../../../lambdas/rotation/ssm-protocol.ts';
 import { PostgresFleet } from '../../../local/postgres/fleet.ts';
 import type { PostgresServer } from '../../../local/postgres/server.ts';
@@ -26,22 +31,24 @@ const credential = (username: string, password: string): PgCredential => ({
   port: server.port,
   dbname: 'orders',
 });
-async function asMaster(sql: string) {
+/** Runs `sql` as `user` over verified TLS; its rows. */
+async function run(user: string, password: string, sql: string) {
   const c = new pg.Client({
     host: '127.0.0.1',
     port: server.port,
-    user: MASTER,
-    password: MASTER_PASSWORD,
+    user,
+    password,
     database: 'orders',
     ssl: { ca: fleet.caPem, rejectUnauthorized: true },
   });
   await c.connect();
   try {
-    await c.query(sql);
+    return (await c.query(sql)).rows;
   } finally {
     await c.end();
   }
 }
+const asMaster = (sql: string) => run(MASTER, MASTER_PASSWORD, sql);
 /** A fresh login role with a first password (set by verifier). */
 async function role(): Promise<PgCredential> {
   n += 1;
@@ -58,6 +65,7 @@ beforeAll(async () => {
     database: 'orders',
     logStatements: true,
   });
+  await asMaster('CREATE ROLE app_user LOGIN');
 }, 120_000);
 afterAll(() => fleet?.close());
 
@@ -134,5 +142,31 @@ describe('postgres single user: set and test on a real server', () => {
     })();
     expect(error?.message).toMatch(/^\/db\/app is not a credential: port:/);
     expect(error?.message).not.toContain('topsecret-value');
+  });
+});
+
+describe('a password change that never sends the password', () => {
+  it("with log_statement = 'all' the statement is logged, the password is not; the new password logs in", async () => {
+    const password = 'n3w-Secret-VALUE_that-must-not-leak';
+    const sql = await alterRolePasswordSql('app_user', password);
+    expect(sql).toMatch(/^ALTER ROLE "app_user" PASSWORD 'SCRAM-SHA-256\$4096:[^']+'$/);
+    await asMaster(sql);
+    expect(await run('app_user', password, 'SELECT current_user AS who')).toEqual([{ who: 'app_user' }]);
+    const log = logged.join('\n');
+    expect(log).toContain('ALTER ROLE "app_user" PASSWORD');
+    expect(log).not.toContain(password);
+  });
+
+  it('the control: a password interpolated into ALTER ROLE does land in that log (what the verifier avoids)', async () => {
+    const careless = 'careless-Plain-text-9';
+    await asMaster(`ALTER ROLE app_user PASSWORD ${quoteLiteral(careless)}`);
+    expect(logged.join('\n')).toContain(careless);
+  });
+
+  it('identifiers and literals are quoted as PostgreSQL quotes them; a bad role is refused, naming it', () => {
+    expect(quoteIdent('app"blue')).toBe('"app""blue"');
+    expect(quoteLiteral("it's")).toBe("'it''s'");
+    expect(() => quoteIdent('')).toThrow(PostgresSqlError);
+    expect(() => quoteIdent('x'.repeat(64))).toThrow(/^role: "x{64}" is not a PostgreSQL identifier/);
   });
 });
