@@ -10,7 +10,6 @@ import { AwsServiceError } from '../endpoint/errors.ts';
 import type { QueryParams, QueryResult, QueryService } from '../endpoint/query-protocol.ts';
 import {
   invalidParameter,
-  type PublishedAttribute,
   type PublishInput,
   publishInput,
   publishTarget,
