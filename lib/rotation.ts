@@ -1,11 +1,13 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { RotationRuntimeConfig } from '../lambdas/rotation/config.ts';
 import { pendingName } from '../lambdas/rotation/model.ts';
 import { DEFAULT_CADENCE_DAYS, type RotationConfig } from './config/rotation.ts';
+import { CA_BUNDLE_NAME, caBundleFileFor } from './rds-ca-bundle.ts';
 import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
+import { placeInVpc } from './vpc-function.ts';
 
 /** Properties of {@link Rotation}. */
 export interface RotationProps extends RunbookCommonProps {
@@ -17,7 +19,8 @@ const TIMEOUT = Duration.minutes(5);
 /**
  * Rotates the configured SSM parameters on a schedule (see the README's Rotation section). The function may
  * read, put and label only the configured parameters, manage only their `.pending` companions, use only
- * the configured KMS keys and only through SSM, and write only its own `rotation#*` state items.
+ * the configured KMS keys and only through SSM, and write only its own `rotation#*` state items. For the
+ * database kinds it runs in the application's VPC and verifies TLS against the RDS CA bundle it ships.
  */
 export class Rotation extends Construct {
   readonly handler: RunbookFunction<RotationRuntimeConfig>;
@@ -27,11 +30,27 @@ export class Rotation extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { config } = props;
+    const databases = config.secrets.some((s) => s.kind.startsWith('postgres'));
+    for (const s of config.secrets) {
+      const atStart = s.consumers.filter((c) => c.readsAt === 'start');
+      if (s.kind === 'postgres-single' && atStart.length > 0) {
+        Annotations.of(this).addWarningV2(
+          'nightshift:rotation-single-user-start-readers',
+          `${s.parameter}: ${atStart.map((c) => `${c.cluster}/${c.service}`).join(', ')} read the credential only at start: between the password change and their new deployment their running tasks cannot log in. Use kind postgres-alternating (two users, no such window), or read it at run time with the consumer helper`,
+        );
+      }
+    }
     this.handler = new RunbookFunction<RotationRuntimeConfig>(this, 'Handler', {
       runbook: 'rotation',
       common: props,
       stateKeys: { own: ['rotation#*'] },
       timeout: TIMEOUT,
+      ...(databases
+        ? {
+            bundleFiles: { [CA_BUNDLE_NAME]: caBundleFileFor(config.caBundleFile) },
+            environment: { NIGHTSHIFT_RDS_CA_BUNDLE: `/var/task/${CA_BUNDLE_NAME}` },
+          }
+        : {}),
       runbookConfig: {
         dryRun: config.dryRun,
         leaseSeconds: TIMEOUT.toSeconds() + 60,
@@ -45,6 +64,15 @@ export class Rotation extends Construct {
             ...(s.window ? { window: s.window } : {}),
           },
           ...(s.generate ? { generate: s.generate } : {}),
+          ...(s.alternating
+            ? {
+                alternating: {
+                  users: s.alternating.users,
+                  ownerRole: s.alternating.ownerRole,
+                  ...(s.alternating.adminParameter ? { adminParameter: s.alternating.adminParameter } : {}),
+                },
+              }
+            : {}),
         })),
       },
     });
@@ -71,6 +99,30 @@ export class Rotation extends Construct {
         resources: config.secrets.map((s) => arn(pendingName(s.parameter))),
       }),
     );
+    const admins = config.secrets.flatMap((s) =>
+      s.alternating?.adminParameter ? [arn(s.alternating.adminParameter)] : [],
+    );
+    if (admins.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadAdminCredentialsForRecovery',
+          actions: ['ssm:GetParameter'],
+          resources: admins,
+        }),
+      );
+    }
+    if (databases && config.vpc) placeInVpc(this, fn, config.vpc);
+    const adminKeys = [...new Set(config.secrets.flatMap((s) => s.alternating?.adminKmsKeyArn ?? []))];
+    if (adminKeys.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadAdminCredentialsViaSsm',
+          actions: ['kms:Decrypt'],
+          resources: adminKeys,
+          conditions: { StringEquals: { 'kms:ViaService': `ssm.${stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
     const keys = [...new Set(config.secrets.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])))];
     if (keys.length > 0) {
       fn.addToRolePolicy(

@@ -33,6 +33,13 @@ export const rotationRuntimeConfigSchema = z.object({
           exclude: z.optional(z.string()),
         }),
       ),
+      alternating: z.optional(
+        z.object({
+          users: z.tuple([z.string(), z.string()]),
+          ownerRole: z.string(),
+          adminParameter: z.optional(z.string()),
+        }),
+      ),
     }),
   ),
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { AuditLog } from '#shared/audit';
 import { documentClient, eventBridgeClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
@@ -7,6 +8,7 @@ import { EventPublisher } from '#shared/publisher';
 import { scheduledTime } from '#shared/scheduled-event';
 import { systemClock } from '#shared/time';
 import { parseRotationRuntimeConfig } from './config.ts';
+import { kindSteps } from './kinds.ts';
 import { RotationLocks } from './lock.ts';
 import { type RotateOutcome, RUNBOOK, rotateSecret } from './rotate.ts';
 
@@ -16,6 +18,9 @@ const o = observability(RUNBOOK);
 // One bucket per container: secrets falling due together stay under SSM's throughput, leaving the rest
 // of the account's quota to the apps that read their parameters.
 const ssm = pace(ssmClient(), new TokenBucket(config.ssmRequestsPerSecond));
+// The database kinds verify TLS against the bundle shipped beside the code (the construct sets the path).
+const caFile = process.env.NIGHTSHIFT_RDS_CA_BUNDLE;
+const kinds = kindSteps(caFile ? { caBundle: readFileSync(caFile, 'utf8') } : {});
 
 /** A rotation run failed for one or more secrets (each has its `Rotation Failed` event). */
 class RotationRunError extends Error {
@@ -35,6 +40,7 @@ export const handler = runbookHandler(o, async ({ event, redrive }, context) => 
     leaseMs: config.leaseSeconds * 1000,
     killSwitchParameter: env.killSwitchParameter,
     dryRun: config.dryRun,
+    kinds,
   };
   const outcomes: { parameter: string; outcome: RotateOutcome['outcome'] | 'failed'; reason?: string }[] = [];
   for (const secret of config.secrets) {

@@ -121,16 +121,87 @@ export async function setOwnPassword(o: {
       `neither the current nor the previous credential of ${current.username} logs in to ${current.host}:${current.port}: recovery needs an administrator`,
     );
   }
-  const sql = await alterRolePasswordSql(pending.username, pending.password);
-  await withSession(session, caBundle, (query) => query(sql));
+  await changeOwnPassword(session, pending, caBundle);
   return 'set';
 }
 
-/** `test`: the new credential logs in and can query. */
-export async function testCredential(pending: PgCredential, caBundle: string): Promise<void> {
+/**
+ * In a session of `session` (the role itself), the role sets its own password to `pending`'s verifier.
+ * `SET ROLE NONE` first: under `ALTER ROLE … SET role = <owner>` the session acts as the owner role, which
+ * may not alter a login role; a role may always alter its own password.
+ */
+async function changeOwnPassword(session: PgCredential, pending: PgCredential, caBundle: string) {
+  const sql = await alterRolePasswordSql(pending.username, pending.password);
+  await withSession(session, caBundle, async (query) => {
+    await query('SET ROLE NONE');
+    return query(sql);
+  });
+}
+
+/**
+ * `set` for alternating users: the inactive role (`pending`'s) changes its own password, logged in with its
+ * still-valid credential (`previous`: it was the active one before the last switch). When that one is lost
+ * too (a rotation abandoned after its set), the administrator's credential, if configured, sets it: the only
+ * use of a privileged login outside the bootstrap. Nothing when the new password already works.
+ */
+export async function setInactivePassword(o: {
+  readonly current: PgCredential;
+  readonly previous?: PgCredential;
+  readonly pending: PgCredential;
+  readonly admin?: () => Promise<PgCredential | undefined>;
+  readonly caBundle: string;
+}): Promise<'already-set' | 'set' | 'recovered'> {
+  const { current, previous, pending, caBundle } = o;
+  if (
+    pending.username === current.username ||
+    pending.host !== current.host ||
+    pending.port !== current.port
+  ) {
+    throw new RotationError(
+      `the pending credential names ${pending.username}@${pending.host}:${pending.port}, the current one ${current.username}@${current.host}:${current.port}: alternating users switch to the other user on the same server`,
+    );
+  }
+  if (await logsIn(pending, caBundle)) return 'already-set';
+  if (previous && previous.username === pending.username && (await logsIn(previous, caBundle))) {
+    await changeOwnPassword(previous, pending, caBundle);
+    return 'set';
+  }
+  const admin = await o.admin?.();
+  if (!admin) {
+    throw new RotationError(
+      `the stored credential of ${pending.username} no longer logs in to ${pending.host}:${pending.port} and no adminParameter is configured: set one for recovery, or set its password by hand`,
+    );
+  }
+  if (!(await logsIn(admin, caBundle))) {
+    throw new RotationError(`the administrator credential (${admin.username}) does not log in either`);
+  }
+  const sql = await alterRolePasswordSql(pending.username, pending.password);
+  await withSession(admin, caBundle, (query) => query(sql));
+  return 'recovered';
+}
+
+/**
+ * `test`: the new credential logs in and can query; for alternating users, its sessions act as the owner
+ * role (`ALTER ROLE … SET role = <owner>`), so what it creates belongs to the owner and the other user can
+ * use it.
+ */
+export async function testCredential(
+  pending: PgCredential,
+  caBundle: string,
+  ownerRole?: string,
+): Promise<void> {
   if (!(await logsIn(pending, caBundle))) {
     throw new RotationError(
       `the new credential of ${pending.username} does not log in to ${pending.host}:${pending.port}`,
+    );
+  }
+  if (ownerRole === undefined) return;
+  const rows = (await withSession(pending, caBundle, (query) => query('SELECT current_user AS role'))) as {
+    role: string;
+  }[];
+  if (rows[0]?.role !== ownerRole) {
+    throw new RotationError(
+      `sessions of ${pending.username} act as ${rows[0]?.role ?? 'nobody'}, not the owner role ${ownerRole}: run ALTER ROLE ${pending.username} SET role = ${ownerRole} (the bootstrap does), or objects it creates would be unreadable by the other user`,
     );
   }
 }

@@ -11,18 +11,23 @@ import type { AuditEntry, AuditLog } from '#shared/audit';
 import { readKillSwitch } from '#shared/kill-switch';
 import type { EventPublisher } from '#shared/publisher';
 import { iso } from '#shared/time';
-import { type GeneratedValueSpec, generateValue } from './generate.ts';
+import type { KindSecret, KindSteps, StoredValues } from './kinds.ts';
 import type { RotationLocks } from './lock.ts';
-import type { RotationPolicy, RotationStep } from './model.ts';
+import type { RotationKind, RotationPolicy, RotationStep } from './model.ts';
 import { planFinish, planRotation, type RotationPlan } from './plan.ts';
-import { createPending, deletePending, finish, observeParameters, pendingValue } from './ssm-protocol.ts';
+import {
+  createPending,
+  deletePending,
+  finish,
+  observeParameters,
+  pendingValue,
+  RotationError,
+  value,
+} from './ssm-protocol.ts';
 
 /** One configured secret, as the runbook needs it. */
-export interface SecretConfig {
-  readonly parameter: string;
+export interface SecretConfig extends KindSecret {
   readonly policy: RotationPolicy;
-  /** `generated`: the value's shape. */
-  readonly generate?: GeneratedValueSpec;
 }
 
 export interface RotateDeps {
@@ -38,9 +43,8 @@ export interface RotateDeps {
   readonly owner: string;
   /** A lease long enough for one step, renewed at each. */
   readonly leaseMs: number;
-  /** `set` for kinds that apply the value somewhere (a database); `test` that the value works. */
-  readonly set?: (secret: SecretConfig, value: string) => Promise<void>;
-  readonly test?: (secret: SecretConfig, value: string) => Promise<void>;
+  /** How each kind creates, sets and tests a value (`kindSteps`). */
+  readonly kinds: Readonly<Record<RotationKind, KindSteps | undefined>>;
 }
 
 export type RotateOutcome =
@@ -193,20 +197,29 @@ async function runSteps(
   }
   let version: number | undefined;
   const lost = (): RotateOutcome => ({ outcome: 'busy' });
+  const stored: StoredValues = {
+    current: async () => {
+      const v = await value(deps.ssm, name);
+      if (v === undefined) throw new RotationError(`parameter ${name} is gone`);
+      return v;
+    },
+    previous: () => value(deps.ssm, `${name}:previous`),
+    read: (parameter) => value(deps.ssm, parameter),
+  };
   try {
+    const kind = deps.kinds[secret.policy.kind];
+    if (!kind) throw new RotationError(`kind ${secret.policy.kind} is not built yet`);
     for (const step of work.steps) {
       if (step === 'create') {
-        if (secret.policy.kind !== 'generated')
-          throw new Error(`kind ${secret.policy.kind}: create is not built yet`);
         await createPending(deps.ssm, {
           name,
           rotationId,
-          value: generateValue(secret.generate),
+          value: await kind.create(secret, stored),
           ...(keyId ? { keyId } : {}),
         });
       }
-      if (step === 'set' && deps.set) await deps.set(secret, await pendingValue(deps.ssm, name));
-      if (step === 'test' && deps.test) await deps.test(secret, await pendingValue(deps.ssm, name));
+      if (step === 'set' && kind.set) await kind.set(secret, await pendingValue(deps.ssm, name), stored);
+      if (step === 'test' && kind.test) await kind.test(secret, await pendingValue(deps.ssm, name), stored);
       if (step === 'finish') {
         // The lease renewed first: a run that outlived it must not put a second version.
         if (!(await deps.locks.advance(name, deps.owner, 'test', deps.clock(), deps.leaseMs))) return lost();

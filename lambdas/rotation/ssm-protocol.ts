@@ -47,7 +47,8 @@ export async function history(ssm: SSMClient, name: string): Promise<ParameterHi
   return all;
 }
 
-async function value(ssm: SSMClient, name: string): Promise<string | undefined> {
+/** A parameter's decrypted value (a name or a `name:label` selector), or undefined when there is none. */
+export async function value(ssm: SSMClient, name: string): Promise<string | undefined> {
   try {
     const out = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
     return out.Parameter?.Value;

@@ -1,12 +1,14 @@
 /**
  * The `rotation` section: the SSM parameters Nightshift rotates, each with its kind, cadence, grace period
- * and window. Only `generated` is built so far; the other kinds are refused with that reason.
+ * and window, and, for the database kinds, where the function runs. `external` is not built yet and is
+ * refused with that reason.
  *
  * @module
  */
 import { z } from 'zod';
 import { alphabetOf, GeneratedValueError } from '../../lambdas/rotation/generate.ts';
 import { ROTATION_KINDS, WEEKDAYS } from '../../lambdas/rotation/model.ts';
+import { caBundleFileSchema, vpcSchema } from './network.ts';
 
 /** Cadence defaults from the guide: API keys and credentials quarterly, OAuth client secrets yearly. */
 export const DEFAULT_CADENCE_DAYS = {
@@ -16,19 +18,44 @@ export const DEFAULT_CADENCE_DAYS = {
   external: 365,
 };
 
-const BUILT: readonly string[] = ['generated'];
+const BUILT: readonly string[] = ['generated', 'postgres-single', 'postgres-alternating'];
+const DATABASE_KINDS: readonly string[] = ['postgres-single', 'postgres-alternating'];
+
+/** A PostgreSQL role name as Nightshift accepts it: lower case, unquoted-identifier characters. */
+const roleName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL role name (letters, digits, _)');
+const parameterName = z
+  .string()
+  .regex(
+    /^\/[A-Za-z0-9_./-]{1,400}$/,
+    'must be an SSM parameter name starting with /, at most 400 characters',
+  );
+const kmsKeyArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/, 'must be a KMS key ARN');
+
+/** An ECS service that reads the secret. */
+const consumer = z.strictObject({
+  cluster: z.string().min(1).max(255),
+  service: z.string().min(1).max(255),
+  /**
+   * `start`: through the task definition's `secrets` (a running task keeps the value it started with);
+   * `run-time`: through the SSM API while it runs (e.g. with the consumer helper).
+   */
+  readsAt: z.enum(['start', 'run-time']),
+  /** It reaches the database through RDS Proxy: refused (see the README). */
+  viaRdsProxy: z.boolean().default(false),
+});
 
 const secret = z
   .strictObject({
     /** The SecureString parameter; it must exist before the first rotation. */
-    parameter: z
-      .string()
-      // SSM allows longer names; events and the pending value's description name it twice, within 1,024.
-      .regex(
-        /^\/[A-Za-z0-9_./-]{1,400}$/,
-        'must be an SSM parameter name starting with /, at most 400 characters',
-      )
-      .refine((p) => !p.endsWith('.pending'), 'ends in .pending, the name of its own companion parameter'),
+    // SSM allows longer names; events and the pending value's description name it twice, within 1,024.
+    parameter: parameterName.refine(
+      (p) => !p.endsWith('.pending'),
+      'ends in .pending, the name of its own companion parameter',
+    ),
     kind: z.enum(ROTATION_KINDS),
     cadenceDays: z.number().int().min(1).max(3650).optional(),
     /** Days the previous value stays readable as `<parameter>:previous`. @default 7 */
@@ -42,11 +69,27 @@ const secret = z
       .refine((w) => w.startHour < w.endHour, 'startHour must be before endHour (UTC)')
       .optional(),
     /** The parameter's customer-managed KMS key; absent: the AWS managed key `alias/aws/ssm`. */
-    kmsKeyArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/, 'must be a KMS key ARN')
+    kmsKeyArn: kmsKeyArn.optional(),
+    /**
+     * `postgres-alternating`: the two login roles (the parameter holds one of them) and the NOLOGIN role
+     * that owns the schema's objects and both act as; the administrator's credential (a SecureString
+     * `{ username, password }`) is read only to recover when both roles' stored credentials are lost.
+     */
+    alternating: z
+      .strictObject({
+        users: z.tuple([roleName, roleName]).refine(([a, b]) => a !== b, 'the two users must differ'),
+        ownerRole: roleName,
+        adminParameter: parameterName.optional(),
+        /** The administrator parameter's customer-managed key, when it has one. */
+        adminKmsKeyArn: kmsKeyArn.optional(),
+      })
       .optional(),
-    /** `generated`: the value's length (16–4,096, default 40), alphabet, and characters left out. */
+    /** The ECS services that read it. */
+    consumers: z.array(consumer).max(20).default([]),
+    /**
+     * `generated`: the value's (`postgres-*`: the password's) length (16–4,096, default 40), alphabet, and
+     * characters left out.
+     */
     generate: z
       .strictObject({
         length: z.number().int().optional(),
@@ -71,15 +114,45 @@ const secret = z
         message: `${s.graceDays} days is not shorter than the cadence (${cadence} days): previous would move on before its grace period ended`,
       });
     }
-    if (s.generate && s.kind !== 'generated') {
+    if (s.generate && s.kind === 'external') {
       ctx.addIssue({
         code: 'custom',
         path: ['generate'],
-        message: 'only a generated secret has a generate spec',
+        message: 'an external secret is issued by a third party: it has no generate spec',
       });
     }
+    if (s.kind === 'postgres-alternating' && !s.alternating) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alternating'],
+        message: 'postgres-alternating needs alternating: { users: [a, b], ownerRole }',
+      });
+    }
+    if (s.alternating && s.kind !== 'postgres-alternating') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alternating'],
+        message: `a ${s.kind} secret has no alternating users`,
+      });
+    }
+    if (s.alternating?.users.includes(s.alternating.ownerRole)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alternating', 'ownerRole'],
+        message: `${s.alternating.ownerRole} is one of the login users: the owner role is a third, NOLOGIN role`,
+      });
+    }
+    s.consumers.forEach((c, i) => {
+      if (c.viaRdsProxy && DATABASE_KINDS.includes(s.kind)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumers', i, 'viaRdsProxy'],
+          message: `${c.cluster}/${c.service} reaches the database through RDS Proxy, which takes its credentials from Secrets Manager, not from this parameter: a rotation here would lock it out. Rotate the proxy's secret with Secrets Manager, or connect without the proxy`,
+        });
+      }
+    });
     try {
-      if (s.kind === 'generated') alphabetOf(s.generate ?? {});
+      if (s.kind !== 'external') alphabetOf(s.generate ?? {});
     } catch (error) {
       if (!(error instanceof GeneratedValueError)) throw error;
       ctx.addIssue({ code: 'custom', path: ['generate'], message: error.message });
@@ -100,9 +173,21 @@ export const rotationSchema = z
      */
     ssmRequestsPerSecond: z.number().min(1).max(1000).default(10),
     secrets: z.array(secret).min(1).max(50),
+    /** The database kinds: where the function runs (it connects from inside the application's VPC). */
+    vpc: vpcSchema.optional(),
+    /** See {@link caBundleFileSchema}. @default AWS's RDS CA certificates */
+    caBundleFile: caBundleFileSchema.optional(),
   })
   .superRefine((r, ctx) => {
     const seen = new Set<string>();
+    if (!r.vpc && r.secrets.some((s) => DATABASE_KINDS.includes(s.kind))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vpc'],
+        message:
+          'a postgres secret is rotated by connecting to its database: give the vpc (vpcId, subnetIds, securityGroupId) the function runs in',
+      });
+    }
     r.secrets.forEach((s, i) => {
       if (s.window && (s.window.endHour - s.window.startHour) * 60 < r.scheduleMinutes) {
         ctx.addIssue({

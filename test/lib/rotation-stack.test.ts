@@ -66,7 +66,7 @@ describe('Rotation construct', () => {
   it('bad config names the field: a kind not built yet, a .pending name, a duplicate, a weak alphabet', () => {
     const bad = (secrets: unknown[]) => () =>
       validateConfig({ ...exampleAppConfig, rotation: { secrets } } as NightshiftConfigInput);
-    expect(bad([{ parameter: '/db/app', kind: 'postgres-single' }])).toThrow(
+    expect(bad([{ parameter: '/oauth/client', kind: 'external' }])).toThrow(
       /rotation\.secrets\.0\.kind.*not built yet/s,
     );
     expect(bad([{ parameter: '/x.pending', kind: 'generated' }])).toThrow(/rotation\.secrets\.0\.parameter/);
@@ -79,5 +79,121 @@ describe('Rotation construct', () => {
     expect(bad([{ parameter: '/a', kind: 'generated', generate: { alphabet: 'abc' } }])).toThrow(
       /generate.*alphabet: 3 usable/s,
     );
+  });
+
+  describe('the database kinds', () => {
+    const ADMIN_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/9999abcd-12ab-34cd-56ef-1234567890ab`;
+    const vpc = {
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: ['subnet-0123456789abcdef0'],
+      securityGroupId: 'sg-0123456789abcdef0',
+    };
+    const databases: NightshiftConfigInput = {
+      ...exampleAppConfig,
+      rotation: {
+        vpc,
+        secrets: [
+          {
+            parameter: '/webhooks/db-single',
+            kind: 'postgres-single',
+            kmsKeyArn: KEY,
+            consumers: [{ cluster: 'prod', service: 'worker', readsAt: 'start' }],
+          },
+          {
+            parameter: '/webhooks/db',
+            kind: 'postgres-alternating',
+            alternating: {
+              users: ['app_blue', 'app_green'],
+              ownerRole: 'app_owner',
+              adminParameter: '/webhooks/db-admin',
+              adminKmsKeyArn: ADMIN_KEY,
+            },
+            consumers: [{ cluster: 'prod', service: 'api', readsAt: 'run-time' }],
+          },
+        ],
+      },
+    };
+    const built = buildStack(databases);
+    const dt = built.template();
+    const statements = roleStatements(dt, 'RotationHandler');
+    const fn = () =>
+      Object.entries(
+        dt.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+      ).find(
+        ([id, r]) => id.startsWith('NightshiftRotationHandler') && r.Type === 'AWS::Lambda::Function',
+      )?.[1].Properties;
+
+    it('are nag clean, run in the configured VPC and verify TLS against the RDS CA bundle shipped beside the code', () => {
+      expect(() => built.app.synth({ force: true })).not.toThrow();
+      expect(fn()?.VpcConfig).toEqual({ SubnetIds: vpc.subnetIds, SecurityGroupIds: [vpc.securityGroupId] });
+      expect(JSON.stringify(fn()?.Environment)).toContain(
+        '"NIGHTSHIFT_RDS_CA_BUNDLE":"/var/task/rds-ca-bundle.pem"',
+      );
+    });
+
+    it('read the administrator credential (recovery only) and nothing else of it; its key only to decrypt, only via SSM', () => {
+      const admin = param('webhooks/db-admin');
+      const onAdmin = statements.filter((s) => asList(s.Resource).includes(admin));
+      expect(onAdmin.flatMap((s) => asList(s.Action))).toEqual(['ssm:GetParameter']);
+      const adminKey = statements.filter((s) => asList(s.Resource).includes(ADMIN_KEY));
+      expect(adminKey.flatMap((s) => asList(s.Action))).toEqual(['kms:Decrypt']);
+      expect(JSON.stringify(adminKey[0]?.Condition)).toContain('ssm.');
+      expect(granting(statements, 'ssm:PutParameter').flatMap((s) => asList(s.Resource))).not.toContain(
+        admin,
+      );
+    });
+
+    it('pass the alternating layout to the function', () => {
+      const env = JSON.stringify(fn()?.Environment);
+      expect(env).toContain('\\"users\\":[\\"app_blue\\",\\"app_green\\"]');
+      expect(env).toContain('\\"ownerRole\\":\\"app_owner\\"');
+    });
+
+    it('warn at synth when a single-user credential is read only at start, naming the consumer and the better kind', () => {
+      const warnings = built.stack.node
+        .findAll()
+        .flatMap((c) => c.node.metadata)
+        .filter((m) => m.type === 'aws:cdk:warning')
+        .map((m) => String(m.data));
+      expect(warnings.filter((w) => w.includes('prod/worker'))).toEqual([
+        expect.stringMatching(/db-single.*read the credential only at start.*postgres-alternating/s),
+      ]);
+      expect(warnings.some((w) => w.includes('prod/api'))).toBe(false);
+    });
+
+    it('refuse bad config naming the field: no VPC, alternating without users, owner among the users, RDS Proxy consumers', () => {
+      const bad = (rotation: unknown) => () =>
+        validateConfig({ ...exampleAppConfig, rotation } as NightshiftConfigInput);
+      expect(bad({ secrets: [{ parameter: '/db', kind: 'postgres-single' }] })).toThrow(
+        /rotation\.vpc.*vpc/s,
+      );
+      expect(bad({ vpc, secrets: [{ parameter: '/db', kind: 'postgres-alternating' }] })).toThrow(
+        /rotation\.secrets\.0\.alternating.*users/s,
+      );
+      expect(
+        bad({
+          vpc,
+          secrets: [
+            {
+              parameter: '/db',
+              kind: 'postgres-alternating',
+              alternating: { users: ['a', 'b'], ownerRole: 'a' },
+            },
+          ],
+        }),
+      ).toThrow(/alternating\.ownerRole.*NOLOGIN/s);
+      expect(
+        bad({
+          vpc,
+          secrets: [
+            {
+              parameter: '/db',
+              kind: 'postgres-single',
+              consumers: [{ cluster: 'prod', service: 'api', readsAt: 'start', viaRdsProxy: true }],
+            },
+          ],
+        }),
+      ).toThrow(/consumers\.0\.viaRdsProxy.*RDS Proxy.*Secrets Manager.*lock it out/s);
+    });
   });
 });

@@ -6,6 +6,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { kindSteps } from '../../../lambdas/rotation/kinds.ts';
 import { RotationLocks } from '../../../lambdas/rotation/lock.ts';
 import type { RotateDeps, SecretConfig } from '../../../lambdas/rotation/rotate.ts';
 import { AuditLog } from '../../../lambdas/shared/audit.ts';
@@ -91,6 +92,7 @@ export const deps = (o: Partial<RotateDeps> = {}): RotateDeps => ({
   dryRun: false,
   owner: `run-${crypto.randomUUID()}`,
   leaseMs: 60_000,
+  kinds: kindSteps({}),
   ...o,
 });
 export const plain = async (name: string) =>

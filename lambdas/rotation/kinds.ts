@@ -1,0 +1,160 @@
+/**
+ * What differs between kinds: how the new value is made (`create`), where it is applied (`set`) and how it
+ * is proven (`test`). The protocol around them (pending place, lock, finish, labels) is the same for all.
+ *
+ * - `generated`: a new random value; nothing to set (both sides read the parameter); no test yet.
+ * - `postgres-single`: the same user with a new password; the role changes its own password; the new one
+ *   must log in.
+ * - `postgres-alternating`: the other of two users with a new password, set by that user itself; it must
+ *   log in and act as the owner role.
+ *
+ * @module
+ */
+import { type GeneratedValueSpec, generateValue } from './generate.ts';
+import type { RotationKind } from './model.ts';
+import {
+  type PgCredential,
+  parseCredential,
+  setInactivePassword,
+  setOwnPassword,
+  testCredential,
+} from './postgres.ts';
+import { RotationError } from './ssm-protocol.ts';
+
+/** The values a step may read: the plain name's (what consumers read) and `<name>:previous`. */
+export interface StoredValues {
+  readonly current: () => Promise<string>;
+  readonly previous: () => Promise<string | undefined>;
+  /** A configured parameter's value (the administrator's credential), undefined when it does not exist. */
+  readonly read: (parameter: string) => Promise<string | undefined>;
+}
+
+/** The `postgres-alternating` layout: two login roles, one NOLOGIN owner role they both act as. */
+export interface AlternatingUsers {
+  readonly users: readonly [string, string];
+  readonly ownerRole: string;
+  /** A credential that may alter both roles: used only to recover when both stored ones are lost. */
+  readonly adminParameter?: string;
+}
+
+/** One configured secret, as the steps need it. */
+export interface KindSecret {
+  readonly parameter: string;
+  readonly policy: { readonly kind: RotationKind };
+  /** `generated`: the value's shape; `postgres-*`: the password's. */
+  readonly generate?: GeneratedValueSpec;
+  readonly alternating?: AlternatingUsers;
+}
+
+export interface KindSteps {
+  create(secret: KindSecret, stored: StoredValues): Promise<string>;
+  set?(secret: KindSecret, pending: string, stored: StoredValues): Promise<void>;
+  test?(secret: KindSecret, pending: string, stored: StoredValues): Promise<void>;
+}
+
+const credentialOf = (json: string, secret: KindSecret, where = secret.parameter) =>
+  parseCredential(json, where);
+const previousOf = async (secret: KindSecret, stored: StoredValues) => {
+  const json = await stored.previous();
+  if (json === undefined) return undefined;
+  try {
+    return credentialOf(json, secret, `${secret.parameter}:previous`);
+  } catch {
+    // A previous version from before the parameter held a credential: not a way in.
+    return undefined;
+  }
+};
+
+/** The steps of each kind; the database kinds connect with TLS verified against `caBundle`. */
+export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKind, KindSteps | undefined> {
+  const ca = () => {
+    if (o.caBundle === undefined) throw new RotationError('no CA bundle: a database kind needs one');
+    return o.caBundle;
+  };
+  const newPassword = (secret: KindSecret) => generateValue(secret.generate);
+  return {
+    generated: { create: async (secret) => generateValue(secret.generate) },
+    'postgres-single': {
+      async create(secret, stored) {
+        const current = credentialOf(await stored.current(), secret);
+        return JSON.stringify({ ...current, password: newPassword(secret) });
+      },
+      async set(secret, pending, stored) {
+        await setOwnPassword({
+          current: credentialOf(await stored.current(), secret),
+          ...optional('previous', await previousOf(secret, stored)),
+          pending: credentialOf(pending, secret, `${secret.parameter}.pending`),
+          caBundle: ca(),
+        });
+      },
+      async test(secret, pending) {
+        await testCredential(credentialOf(pending, secret, `${secret.parameter}.pending`), ca());
+      },
+    },
+    'postgres-alternating': {
+      async create(secret, stored) {
+        const layout = alternatingOf(secret);
+        const current = credentialOf(await stored.current(), secret);
+        const [a, b] = layout.users;
+        if (current.username !== a && current.username !== b) {
+          throw new RotationError(
+            `${secret.parameter} holds a credential of ${current.username}, neither ${a} nor ${b}: run the bootstrap (see the README) or fix the users in config`,
+          );
+        }
+        const other = current.username === a ? b : a;
+        return JSON.stringify({ ...current, username: other, password: newPassword(secret) });
+      },
+      async set(secret, pending, stored) {
+        const layout = alternatingOf(secret);
+        const current = credentialOf(await stored.current(), secret);
+        const admin = layout.adminParameter;
+        await setInactivePassword({
+          current,
+          ...optional('previous', await previousOf(secret, stored)),
+          pending: credentialOf(pending, secret, `${secret.parameter}.pending`),
+          caBundle: ca(),
+          ...(admin
+            ? {
+                admin: async () => {
+                  const json = await stored.read(admin);
+                  if (json === undefined) return undefined;
+                  return adminCredential(json, admin, current);
+                },
+              }
+            : {}),
+        });
+      },
+      async test(secret, pending) {
+        const layout = alternatingOf(secret);
+        await testCredential(
+          credentialOf(pending, secret, `${secret.parameter}.pending`),
+          ca(),
+          layout.ownerRole,
+        );
+      },
+    },
+    // Built with the external kind's issue step.
+    external: undefined,
+  };
+}
+
+function alternatingOf(secret: KindSecret): AlternatingUsers {
+  if (!secret.alternating)
+    throw new RotationError(`${secret.parameter}: alternating users need users and ownerRole`);
+  return secret.alternating;
+}
+
+/** The administrator's credential: at least a username and password; the server is the current one's. */
+function adminCredential(json: string, parameter: string, current: PgCredential): PgCredential {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new RotationError(`${parameter} does not hold a JSON credential ({ username, password })`);
+  }
+  const { host, port, dbname } = current;
+  return parseCredential(JSON.stringify({ host, port, dbname, ...(value as object) }), parameter);
+}
+
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
