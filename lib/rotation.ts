@@ -25,11 +25,13 @@ const TIMEOUT = Duration.minutes(5);
 export class Rotation extends Construct {
   readonly handler: RunbookFunction<RotationRuntimeConfig>;
   readonly scheduleRule: events.Rule;
+  private readonly config: RotationConfig;
 
   constructor(scope: Construct, id: string, props: RotationProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { config } = props;
+    this.config = config;
     const databases = config.secrets.some((s) => s.kind.startsWith('postgres'));
     for (const s of config.secrets) {
       const atStart = s.consumers.filter((c) => c.readsAt === 'start');
@@ -139,5 +141,32 @@ export class Rotation extends Construct {
       schedule: events.Schedule.rate(Duration.minutes(config.scheduleMinutes)),
       targets: [this.handler.ruleTarget()],
     });
+  }
+  /**
+   * Lets a consumer (an ECS task role, a function) read a rotated parameter as the consumer helper does:
+   * the plain name and `<name>:previous` (one ARN), `<name>.pending` (to recover within a single-user
+   * rotation's window), and the parameter's KMS key to decrypt, only through SSM.
+   */
+  grantConsumerRead(grantee: iam.IGrantable, parameter: string): iam.Grant {
+    const secret = this.config.secrets.find((s) => s.parameter === parameter);
+    if (!secret) throw new Error(`grantConsumerRead: ${parameter} is not a rotated parameter in this config`);
+    const stack = Stack.of(this);
+    const arn = (name: string) =>
+      stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:GetParameter'],
+      resourceArns: [arn(parameter), arn(pendingName(parameter))],
+    });
+    if (secret.kmsKeyArn) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [secret.kmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `ssm.${stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
+    return grant;
   }
 }

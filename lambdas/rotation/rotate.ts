@@ -251,6 +251,7 @@ async function runSteps(
     }
   } catch (error) {
     if (error instanceof LeaseLostError) return lost();
+    await deps.locks.endLease(name, deps.owner, deps.clock());
     const reason = `${(error as Error).name}: ${(error as Error).message.slice(0, 500)}`;
     await audit(deps, name, { outcome: 'failed', reason, details: { rotationId } });
     await deps.events.publish({

@@ -403,9 +403,14 @@ async function readDatabase(
     const data: Buffer[] = [];
     let rows = 0;
     if (stored.length > 0) {
+      // Rows are counted in the data itself: the stream ends at the server's CopyDone, and its `rowCount` is
+      // only set by the CommandComplete that follows, which may not have been read yet when the stream ends
+      // (it was 0 then, and the restore skipped the table's rows).
       const stream = client.query(copyTo(`COPY ${name} (${identifiers(client, stored)}) TO STDOUT`));
-      for await (const chunk of stream) data.push(chunk as Buffer);
-      rows = stream.rowCount;
+      for await (const chunk of stream) {
+        data.push(chunk as Buffer);
+        rows += rowsIn(chunk as Buffer);
+      }
     }
     const identities = [];
     for (const column of columns.filter((c) => c.identity !== null)) {
@@ -558,6 +563,13 @@ async function loadDatabase(client: pg.Client, database: DatabaseCopy): Promise<
 
 function qualified(client: pg.Client, o: { schema: string; name: string }): string {
   return `${client.escapeIdentifier(o.schema)}.${client.escapeIdentifier(o.name)}`;
+}
+
+/** Rows in a chunk of `COPY … TO STDOUT` text format: each row ends with a newline, one in a value is written `\n`. */
+function rowsIn(chunk: Buffer): number {
+  let rows = 0;
+  for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) rows++;
+  return rows;
 }
 
 function identifiers(client: pg.Client, columns: readonly { name: string }[]): string {

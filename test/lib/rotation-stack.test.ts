@@ -1,6 +1,8 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config/define-config.ts';
 import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
+import { Rotation } from '../../lib/rotation.ts';
 import { exampleAppConfig } from '../../local/sandbox/example-config.ts';
 import { asList, granting, roleStatements } from './role-statements.ts';
 import { ACCOUNT, buildStack, REGION } from './stack-fixture.ts';
@@ -141,6 +143,23 @@ describe('Rotation construct', () => {
       expect(granting(statements, 'ssm:PutParameter').flatMap((s) => asList(s.Resource))).not.toContain(
         admin,
       );
+    });
+
+    it('grant a consumer what the helper reads: the parameter (and so :previous), .pending, the key only via SSM', () => {
+      // A stack of its own: the one above has been synthesized and may not change.
+      const fresh = buildStack(databases);
+      const rotation = fresh.stack.node.findAll().find((c) => c instanceof Rotation) as Rotation;
+      const role = new iam.Role(fresh.stack, 'ConsumerRole', {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      });
+      rotation.grantConsumerRead(role, '/webhooks/db-single');
+      const statements = roleStatements(fresh.template(), 'ConsumerRole');
+      expect(statements.map((s) => [s.Action, s.Resource])).toEqual([
+        ['ssm:GetParameter', [param('webhooks/db-single'), param('webhooks/db-single.pending')]],
+        ['kms:Decrypt', KEY],
+      ]);
+      expect(JSON.stringify(statements[1]?.Condition)).toContain('ssm.');
+      expect(() => rotation.grantConsumerRead(role, '/not/rotated')).toThrow(/not a rotated parameter/);
     });
 
     it('pass the alternating layout to the function', () => {

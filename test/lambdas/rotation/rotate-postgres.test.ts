@@ -245,6 +245,24 @@ describe.each(KINDS)('%s on a real PostgreSQL', (kind) => {
   );
 });
 
+describe.each(KINDS)('%s, the database down', (kind) => {
+  it('a failed step ends the lease: the retry a minute later resumes at once (no waiting out the lease)', async () => {
+    clock.set(T0);
+    const s = await make(kind);
+    clock.set(T0 + 91 * DAY);
+    await expect(rotateSecret(s, pgDeps({ kinds: faulty('down-before', 'set') }))).rejects.toThrow(
+      /could not reach webhooks/,
+    );
+    await gate.up();
+    clock.set(T0 + 91 * DAY + 60_000);
+    expect(await rotateSecret(s, pgDeps())).toMatchObject({
+      outcome: 'rotated',
+      steps: ['set', 'test', 'finish'],
+    });
+    expect((await stored(s.parameter)).main).toBe(true);
+  });
+});
+
 describe('alternating users', () => {
   it('what app_green creates after the switch app_blue reads and writes, and the other way round: the owner role owns both', async () => {
     clock.set(T0);
