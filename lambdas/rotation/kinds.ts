@@ -54,13 +54,19 @@ export interface KindSteps {
 
 const credentialOf = (json: string, secret: KindSecret, where = secret.parameter) =>
   parseCredential(json, where);
-const previousOf = async (secret: KindSecret, stored: StoredValues) => {
+/**
+ * The `previous` credential, when it is one for the current credential's server: a version naming another
+ * host (or none at all, from before the parameter held a credential) is never a way in.
+ */
+const previousOf = async (secret: KindSecret, stored: StoredValues, current: PgCredential) => {
   const json = await stored.previous();
   if (json === undefined) return undefined;
   try {
-    return credentialOf(json, secret, `${secret.parameter}:previous`);
+    const previous = credentialOf(json, secret, `${secret.parameter}:previous`);
+    const same =
+      previous.host === current.host && previous.port === current.port && previous.dbname === current.dbname;
+    return same ? previous : undefined;
   } catch {
-    // A previous version from before the parameter held a credential: not a way in.
     return undefined;
   }
 };
@@ -80,9 +86,10 @@ export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKin
         return JSON.stringify({ ...current, password: newPassword(secret) });
       },
       async set(secret, pending, stored) {
+        const current = credentialOf(await stored.current(), secret);
         await setOwnPassword({
-          current: credentialOf(await stored.current(), secret),
-          ...optional('previous', await previousOf(secret, stored)),
+          current,
+          ...optional('previous', await previousOf(secret, stored, current)),
           pending: credentialOf(pending, secret, `${secret.parameter}.pending`),
           caBundle: ca(),
         });
@@ -110,7 +117,7 @@ export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKin
         const admin = layout.adminParameter;
         await setInactivePassword({
           current,
-          ...optional('previous', await previousOf(secret, stored)),
+          ...optional('previous', await previousOf(secret, stored, current)),
           pending: credentialOf(pending, secret, `${secret.parameter}.pending`),
           caBundle: ca(),
           ...(admin
@@ -153,7 +160,8 @@ function adminCredential(json: string, parameter: string, current: PgCredential)
     throw new RotationError(`${parameter} does not hold a JSON credential ({ username, password })`);
   }
   const { host, port, dbname } = current;
-  return parseCredential(JSON.stringify({ host, port, dbname, ...(value as object) }), parameter);
+  // Always the current credential's server: a host in the value is never followed.
+  return parseCredential(JSON.stringify({ ...(value as object), host, port, dbname }), parameter);
 }
 
 const optional = <K extends string, V>(key: K, value: V | undefined) =>

@@ -140,8 +140,9 @@ const read = async (selector: string) => {
     return undefined;
   }
 };
+/** Whether a stored credential logs in (one naming an unreachable server does not). */
 const works = async (json: string | undefined) =>
-  json !== undefined && (await logsIn(parseCredential(json, 'test'), ca));
+  json !== undefined && (await logsIn(parseCredential(json, 'test'), ca).catch(() => false));
 /** Which stored credentials log in now: the plain name's, `previous`, the pending one. */
 async function stored(name: string) {
   const [main, previous, pending] = await Promise.all([
@@ -316,13 +317,34 @@ describe('alternating users', () => {
     await expect(rotateSecret(s, pgDeps())).rejects.toThrow(/no longer logs in.*no adminParameter/);
     expect((await stored(s.parameter)).main).toBe(true);
     const adminParameter = `/webhooks/db-admin-${n}`;
-    await put(adminParameter, JSON.stringify({ username: MASTER.username, password: MASTER.password }));
+    // A host in the administrator's value is never followed: the current credential's server is used.
+    await put(
+      adminParameter,
+      JSON.stringify({ username: MASTER.username, password: MASTER.password, host: '127.0.0.2', port: 1 }),
+    );
     const withAdmin = {
       ...s,
       alternating: { ...(s.alternating as NonNullable<SecretConfig['alternating']>), adminParameter },
     };
     clock.set(T0 + 91 * DAY + 120_000);
     expect(await rotateSecret(withAdmin, pgDeps())).toMatchObject({ outcome: 'rotated' });
+    expect((await stored(s.parameter)).main).toBe(true);
+  });
+
+  it('a forged previous version naming another server is never logged in to', async () => {
+    clock.set(T0);
+    const s = await alternatingUsers();
+    // Someone puts green's credential for another host and labels it previous (then blue's again as latest).
+    await put(s.parameter, JSON.stringify({ ...s.green, host: '127.0.0.2' }));
+    await operatorSsm().send(
+      new LabelParameterVersionCommand({ Name: s.parameter, ParameterVersion: 3, Labels: ['previous'] }),
+    );
+    await put(s.parameter, JSON.stringify(s.blue));
+    await operatorSsm().send(
+      new LabelParameterVersionCommand({ Name: s.parameter, ParameterVersion: 4, Labels: ['current'] }),
+    );
+    clock.set(T0 + 91 * DAY);
+    await expect(rotateSecret(s, pgDeps())).rejects.toThrow(/no longer logs in.*no adminParameter/);
     expect((await stored(s.parameter)).main).toBe(true);
   });
 
