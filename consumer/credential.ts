@@ -5,7 +5,8 @@
  * - {@link CredentialCache.withCredential}: runs `fn` with the parameter's value from a cache; when `fn`
  *   fails with an authentication error, the value is read again and `fn` retried once. When the parameter
  *   still holds the value that failed — a single-user rotation between its password change and its finish
- *   — the new value is taken from `<name>.pending` (the consumer needs `ssm:GetParameter` on it).
+ *   — the new value is taken from `<name>.pending` (the consumer needs `ssm:GetParameter` on it), and only
+ *   when it is a JSON credential that differs from the refused one in its password alone.
  * - {@link CredentialCache.accepts}: for the side that verifies a value (a webhook signature, an API key):
  *   the current value, or the previous one during the grace period after a rotation. Compared in
  *   constant time.
@@ -108,6 +109,8 @@ export class CredentialCache {
     try {
       // A single-user rotation between its password change and its finish: the new value waits here.
       const pending = await this.read(`${name}.pending`, false);
+      // Only the same credential with another password: never another server, database or user.
+      if (!samePlace(refused, pending.value)) return undefined;
       // Used until the cache's TTL passes; by then the rotation has finished and the plain name holds it.
       this.cache.set(name, pending);
       return pending.value;
@@ -133,6 +136,24 @@ export class CredentialCache {
     this.reading.set(name, reading);
     return reading;
   }
+}
+
+/** Whether two JSON credentials differ in their password only (false when either is not one). */
+function samePlace(a: string, b: string): boolean {
+  const parse = (json: string) => {
+    try {
+      const v = JSON.parse(json) as Record<string, unknown>;
+      return v && typeof v === 'object' && typeof v.password === 'string' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const x = parse(a);
+  const y = parse(b);
+  if (!x || !y) return false;
+  const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+  keys.delete('password');
+  return [...keys].every((k) => JSON.stringify(x[k]) === JSON.stringify(y[k]));
 }
 
 /** Constant-time equality of two strings (of any lengths). */

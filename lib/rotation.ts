@@ -144,8 +144,8 @@ export class Rotation extends Construct {
   }
   /**
    * Lets a consumer (an ECS task role, a function) read a rotated parameter as the consumer helper does:
-   * the plain name and `<name>:previous` (one ARN), `<name>.pending` (to recover within a single-user
-   * rotation's window), and the parameter's KMS key to decrypt, only through SSM.
+   * the plain name and `<name>:previous` (one ARN), for `postgres-single` `<name>.pending` (to recover
+   * within its rotation's window), and the parameter's KMS key to decrypt, only through SSM.
    */
   grantConsumerRead(grantee: iam.IGrantable, parameter: string): iam.Grant {
     const secret = this.config.secrets.find((s) => s.parameter === parameter);
@@ -156,7 +156,12 @@ export class Rotation extends Construct {
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['ssm:GetParameter'],
-      resourceArns: [arn(parameter), arn(pendingName(parameter))],
+      // .pending only where the helper falls back to it: a single-user rotation's window. Consumers of the
+      // other kinds never read the next value before it is live.
+      resourceArns: [
+        arn(parameter),
+        ...(secret.kind === 'postgres-single' ? [arn(pendingName(parameter))] : []),
+      ],
     });
     if (secret.kmsKeyArn) {
       grantee.grantPrincipal.addToPrincipalPolicy(

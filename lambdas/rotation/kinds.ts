@@ -90,25 +90,19 @@ export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKin
         await setOwnPassword({
           current,
           ...optional('previous', await previousOf(secret, stored, current)),
-          pending: credentialOf(pending, secret, `${secret.parameter}.pending`),
+          pending: pendingFor(secret, pending, current),
           caBundle: ca(),
         });
       },
-      async test(secret, pending) {
-        await testCredential(credentialOf(pending, secret, `${secret.parameter}.pending`), ca());
+      async test(secret, pending, stored) {
+        const current = credentialOf(await stored.current(), secret);
+        await testCredential(pendingFor(secret, pending, current), ca());
       },
     },
     'postgres-alternating': {
       async create(secret, stored) {
-        const layout = alternatingOf(secret);
         const current = credentialOf(await stored.current(), secret);
-        const [a, b] = layout.users;
-        if (current.username !== a && current.username !== b) {
-          throw new RotationError(
-            `${secret.parameter} holds a credential of ${current.username}, neither ${a} nor ${b}: run the bootstrap (see the README) or fix the users in config`,
-          );
-        }
-        const other = current.username === a ? b : a;
+        const other = otherUser(secret, current);
         return JSON.stringify({ ...current, username: other, password: newPassword(secret) });
       },
       async set(secret, pending, stored) {
@@ -118,7 +112,7 @@ export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKin
         await setInactivePassword({
           current,
           ...optional('previous', await previousOf(secret, stored, current)),
-          pending: credentialOf(pending, secret, `${secret.parameter}.pending`),
+          pending: pendingFor(secret, pending, current),
           caBundle: ca(),
           ...(admin
             ? {
@@ -131,18 +125,47 @@ export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKin
             : {}),
         });
       },
-      async test(secret, pending) {
-        const layout = alternatingOf(secret);
-        await testCredential(
-          credentialOf(pending, secret, `${secret.parameter}.pending`),
-          ca(),
-          layout.ownerRole,
-        );
+      async test(secret, pending, stored) {
+        const current = credentialOf(await stored.current(), secret);
+        await testCredential(pendingFor(secret, pending, current), ca(), alternatingOf(secret).ownerRole);
       },
     },
     // Built with the external kind's issue step.
     external: undefined,
   };
+}
+
+/** The other of the two configured users; the current credential must name one of them. */
+function otherUser(secret: KindSecret, current: PgCredential): string {
+  const [a, b] = alternatingOf(secret).users;
+  if (current.username !== a && current.username !== b) {
+    throw new RotationError(
+      `${secret.parameter} holds a credential of ${current.username}, neither ${a} nor ${b}: run the bootstrap (see the README) or fix the users in config`,
+    );
+  }
+  return current.username === a ? b : a;
+}
+
+/**
+ * The pending credential, checked before anything logs in with it or changes a password for it (whoever
+ * can put `.pending` is not trusted with the database): the current credential's server and database, and
+ * the same user (single) or exactly the other configured user (alternating).
+ */
+function pendingFor(secret: KindSecret, json: string, current: PgCredential): PgCredential {
+  const pending = credentialOf(json, secret, `${secret.parameter}.pending`);
+  const user = secret.policy.kind === 'postgres-alternating' ? otherUser(secret, current) : current.username;
+  const server = (c: PgCredential) => `${c.username}@${c.host}:${c.port}/${c.dbname}`;
+  if (
+    pending.username !== user ||
+    pending.host !== current.host ||
+    pending.port !== current.port ||
+    pending.dbname !== current.dbname
+  ) {
+    throw new RotationError(
+      `${secret.parameter}.pending names ${server(pending)}; this rotation sets ${server({ ...current, username: user })} only: refused, nothing changed`,
+    );
+  }
+  return pending;
 }
 
 function alternatingOf(secret: KindSecret): AlternatingUsers {

@@ -10,7 +10,7 @@
  */
 import * as z from 'zod/mini';
 import { describeIssues } from '#shared/parse';
-import { alterRolePasswordSql } from './postgres-sql.ts';
+import { alterRolePasswordSql, quoteIdent } from './postgres-sql.ts';
 import { RotationError } from './ssm-protocol.ts';
 
 export const credentialSchema = z.object({
@@ -201,7 +201,7 @@ export async function testCredential(
   }[];
   if (rows[0]?.role !== ownerRole) {
     throw new RotationError(
-      `sessions of ${pending.username} act as ${rows[0]?.role ?? 'nobody'}, not the owner role ${ownerRole}: run ALTER ROLE ${pending.username} SET role = ${ownerRole} (the bootstrap does), or objects it creates would be unreadable by the other user`,
+      `sessions of ${pending.username} act as ${JSON.stringify(String(rows[0]?.role ?? 'nobody').slice(0, 63))}, not the owner role ${ownerRole}: run ALTER ROLE ${quoteIdent(pending.username)} SET role = ${quoteIdent(ownerRole)} (the bootstrap does), or objects it creates would be unreadable by the other user`,
     );
   }
 }

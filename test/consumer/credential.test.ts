@@ -184,6 +184,13 @@ describe('a single-user rotation on a real PostgreSQL', () => {
     expect(await cache.withCredential(name, counted)).toEqual([{ ok: 1 }]);
     expect(failures).toBe(1);
 
+    // A .pending naming another server is never followed, whatever its password.
+    const other = `/consumer/db-${++n}`;
+    await put(other, JSON.stringify({ ...user, password: 'stale-Pass-1' }));
+    await put(`${other}.pending`, JSON.stringify({ ...user, host: '203.0.113.9', password: 'x-Pass-1' }));
+    await expect(cache.withCredential(other, counted)).rejects.toMatchObject({ code: '28P01' });
+    failures = 1;
+
     // The next run finishes; once the TTL has passed, the helper reads the plain name, which now works.
     clock.set(T0 + 91 * DAY + 120_000);
     expect(await rotateSecret(secret, deps({ kinds: base }))).toMatchObject({ outcome: 'rotated' });

@@ -160,6 +160,16 @@ describe('Rotation construct', () => {
       ]);
       expect(JSON.stringify(statements[1]?.Condition)).toContain('ssm.');
       expect(() => rotation.grantConsumerRead(role, '/not/rotated')).toThrow(/not a rotated parameter/);
+      // Consumers of the other kinds never read the next value before it is live.
+      const third = buildStack(databases);
+      const r3 = third.stack.node.findAll().find((c) => c instanceof Rotation) as Rotation;
+      const role3 = new iam.Role(third.stack, 'ConsumerRole', {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      });
+      r3.grantConsumerRead(role3, '/webhooks/db');
+      const all = roleStatements(third.template(), 'ConsumerRole').flatMap((s) => asList(s.Resource));
+      expect(all).toContain(param('webhooks/db'));
+      expect(all).not.toContain(param('webhooks/db.pending'));
     });
 
     it('pass the alternating layout to the function', () => {

@@ -303,7 +303,9 @@ describe('alternating users', () => {
     await as(master(), `ALTER ROLE ${s.green.username} RESET role`);
     clock.set(T0 + 91 * DAY);
     await expect(rotateSecret(s, pgDeps())).rejects.toThrow(
-      new RegExp(`sessions of ${s.green.username} act as ${s.green.username}, not the owner role.*SET role`),
+      new RegExp(
+        `sessions of ${s.green.username} act as "${s.green.username}", not the owner role.*SET role`,
+      ),
     );
     expect((await stored(s.parameter)).main).toBe(true);
     expect(parseCredential((await plain(s.parameter)) ?? '', 'x').username).toBe(s.blue.username);
@@ -328,6 +330,39 @@ describe('alternating users', () => {
     };
     clock.set(T0 + 91 * DAY + 120_000);
     expect(await rotateSecret(withAdmin, pgDeps())).toMatchObject({ outcome: 'rotated' });
+    expect((await stored(s.parameter)).main).toBe(true);
+  });
+
+  it('a forged .pending (another user, with the rotation description kept) is refused before any password changes, even with an administrator', async () => {
+    clock.set(T0);
+    const s = await alternatingUsers();
+    const adminParameter = `/webhooks/db-admin-${n}`;
+    await put(adminParameter, JSON.stringify({ username: MASTER.username, password: MASTER.password }));
+    const withAdmin = {
+      ...s,
+      alternating: { ...(s.alternating as NonNullable<SecretConfig['alternating']>), adminParameter },
+    };
+    clock.set(T0 + 91 * DAY);
+    await expect(
+      rotateSecret(withAdmin, pgDeps({ ssm: crashing('PutParameterCommand', 1, 'after') })),
+    ).rejects.toThrow('crash');
+    const description = ssm.history(pendingName(s.parameter)).at(-1)?.description;
+    expect(description).toMatch(/^nightshift rotation /);
+    // Someone who may put .pending (but not read the secret) aims it at the master user.
+    await operatorSsm().send(
+      new PutParameterCommand({
+        Name: pendingName(s.parameter),
+        Value: JSON.stringify({ ...s.blue, username: MASTER.username, password: 'attacker-Chosen-1' }),
+        Type: 'SecureString',
+        Overwrite: true,
+        Description: description,
+      }),
+    );
+    clock.set(T0 + 91 * DAY + 120_000);
+    await expect(rotateSecret(withAdmin, pgDeps())).rejects.toThrow(
+      new RegExp(`pending names ${MASTER.username}@.*sets ${s.green.username}@.* only: refused`),
+    );
+    expect(await logsIn(master(), ca)).toBe(true);
     expect((await stored(s.parameter)).main).toBe(true);
   });
 
