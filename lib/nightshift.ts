@@ -124,6 +124,9 @@ export class Nightshift extends Construct {
           ...[this.ecsRollback, this.rdsSnapshots, this.restoreVerify, this.rotation].flatMap((r) =>
             r ? [{ alarm: r.handler.errorAlarm, severity: 'warning' as const }] : [],
           ),
+          // A secret that outlived its cadence: the promise broken, not yet an outage.
+          ...(this.rotation?.staleAlarms.map((s) => ({ alarm: s.alarm, severity: 'warning' as const })) ??
+            []),
           // A missed snapshot run means no backup for a day: that pages.
           ...(this.rdsSnapshots
             ? [{ alarm: this.rdsSnapshots.noRecentRunAlarm, severity: 'critical' as const }]

@@ -1,4 +1,6 @@
-import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -25,6 +27,8 @@ const TIMEOUT = Duration.minutes(5);
 export class Rotation extends Construct {
   readonly handler: RunbookFunction<RotationRuntimeConfig>;
   readonly scheduleRule: events.Rule;
+  /** Per secret: it outlived its cadence plus `staleGraceDays`, or its age went unmeasured (see {@link staleAlarm}). */
+  readonly staleAlarms: readonly { readonly parameter: string; readonly alarm: cloudwatch.Alarm }[];
   private readonly config: RotationConfig;
 
   constructor(scope: Construct, id: string, props: RotationProps) {
@@ -64,8 +68,10 @@ export class Rotation extends Construct {
             cadenceDays: s.cadenceDays ?? DEFAULT_CADENCE_DAYS[s.kind],
             graceDays: s.graceDays,
             ...(s.window ? { window: s.window } : {}),
+            ...(s.kind === 'external' ? { noticeDays: s.noticeDays ?? 30 } : {}),
           },
           ...(s.generate ? { generate: s.generate } : {}),
+          ...(s.test?.https ? { test: { https: s.test.https } } : {}),
           ...(s.alternating
             ? {
                 alternating: {
@@ -136,12 +142,55 @@ export class Rotation extends Construct {
         }),
       );
     }
+    this.staleAlarms = config.secrets.map((s, i) => ({
+      parameter: s.parameter,
+      alarm: this.staleAlarm(s, i, props),
+    }));
     this.scheduleRule = new events.Rule(this, 'Schedule', {
       description: 'Nightshift rotation: rotate what is due, resume what a crash left',
       schedule: events.Schedule.rate(Duration.minutes(config.scheduleMinutes)),
       targets: [this.handler.ruleTarget()],
     });
   }
+  /**
+   * The "rotated every N days" promise, measured: each run publishes each secret's age (`SecretAgeDays`,
+   * days since its last rotation; 0 right after one). The alarm fires when the smallest age seen in a period
+   * (6 hours, or the schedule's interval when longer: at least one run falls in it) is past the cadence plus
+   * `staleGraceDays` — a closed window, a blocked or failing rotation, a person late with an external value —
+   * and when no age was published at all (missing data breaches: a rotation that times out or no longer runs
+   * must not go unnoticed for a year, as aws-cdk#17265's did).
+   */
+  private staleAlarm(
+    s: RotationConfig['secrets'][number],
+    i: number,
+    props: RotationProps,
+  ): cloudwatch.Alarm {
+    const cadence = s.cadenceDays ?? DEFAULT_CADENCE_DAYS[s.kind];
+    const limit = cadence + s.staleGraceDays;
+    const slug = s.parameter.replace(/[^A-Za-z0-9_.-]+/g, '-');
+    const alarm = new cloudwatch.Alarm(this, `Stale${i + 1}`, {
+      alarmName:
+        `${Names.uniqueResourceName(this, { separator: '-', maxLength: 120 })}-stale-${i + 1}${slug}`.slice(
+          0,
+          255,
+        ),
+      alarmDescription: `Nightshift rotation: ${s.parameter} is more than ${limit} days old (rotated every ${cadence} days), or its age was not measured`,
+      metric: new cloudwatch.Metric({
+        namespace: 'Nightshift',
+        metricName: 'SecretAgeDays',
+        dimensionsMap: { service: 'rotation', parameter: s.parameter },
+        statistic: 'Minimum',
+        period: Duration.hours(Math.max(6, Math.ceil(props.config.scheduleMinutes / 60))),
+      }),
+      threshold: limit,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    return alarm;
+  }
+
   /**
    * Lets a consumer (an ECS task role, a function) read a rotated parameter as the consumer helper does:
    * the plain name and `<name>:previous` (one ARN), for `postgres-single` `<name>.pending` (to recover

@@ -24,6 +24,8 @@ export const nightshiftEventSchema = z.object({
     eventKey: z.string().check(z.minLength(1), z.maxLength(MAX_EVENT_KEY)),
     service: z.optional(z.string().check(z.maxLength(255))),
     database: z.optional(z.string().check(z.maxLength(255))),
+    /** The SSM parameter a rotation event is about. */
+    parameter: z.optional(z.string().check(z.maxLength(2048))),
     reason: z.optional(z.string().check(z.maxLength(4096))),
     episode: z.optional(z.string().check(z.maxLength(MAX_EVENT_KEY))),
   }),
@@ -42,6 +44,15 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'Snapshot Run Completed': 'Nightshift finished a snapshot run',
   'Restore Verified': 'Nightshift restored the latest snapshot and checked it',
   'Restore Verification Failed': 'Nightshift could not prove this backup restores: a person must look',
+  'Rotation Started': 'Nightshift started rotating this secret',
+  'Rotation Succeeded':
+    'Nightshift rotated the secret: its plain name returns the new value; the old one stays readable as :previous through the grace period',
+  'Rotation Failed':
+    'Nightshift could not finish this rotation; the next run resumes it. A person must look at the reason',
+  'Rotation Abandoned': 'Nightshift gave this rotation up (its pending value was deleted); a new one starts',
+  'Rotation Blocked': 'Nightshift cannot rotate this secret until a person acts: see the reason',
+  'Rotation Due Soon': 'A person must put the new value in the pending place before the due date',
+  'Rotation Overdue': 'Overdue: a person must put the new value in the pending place',
 };
 
 /** What Nightshift changed (or decided not to, on purpose): these also go to PagerDuty as change events. */
@@ -52,11 +63,14 @@ const AUTOMATED = new Set([
   'Rollback Failed',
   'Snapshot Skipped',
   'Restore Verification Failed',
+  'Rotation Succeeded',
+  'Rotation Failed',
+  'Rotation Abandoned',
 ]);
 
 /** Detail fields shown as they are, each shortened; the rest of the detail stays in the event. */
 function detailFacts(detail: Record<string, unknown>): string[] {
-  const skip = new Set(['severity', 'eventKey', 'reason', 'service', 'database']);
+  const skip = new Set(['severity', 'eventKey', 'reason', 'service', 'database', 'parameter']);
   return Object.entries(detail)
     .filter(([k, v]) => !skip.has(k) && v !== undefined && v !== null && typeof v !== 'object')
     .slice(0, 20)
@@ -71,7 +85,7 @@ export function nightshiftAlert(
 ): Alert {
   const { detail } = event;
   const detailType = event['detail-type'];
-  const subject = detail.service ?? detail.database;
+  const subject = detail.service ?? detail.database ?? detail.parameter;
   const facts = detailFacts(raw);
   return {
     key: detail.eventKey,

@@ -33,6 +33,23 @@ export const rotationRuntimeConfigSchema = z.object({
           exclude: z.optional(z.string()),
         }),
       ),
+      test: z.optional(
+        z.object({
+          https: z.optional(
+            z.object({
+              url: z.string(),
+              method: z.enum(['GET', 'POST']),
+              present: z.union([
+                z.object({ scheme: z.literal('bearer') }),
+                z.object({ scheme: z.literal('basic'), username: z.string() }),
+                z.object({ scheme: z.literal('header'), header: z.string() }),
+              ]),
+              form: z.optional(z.string()),
+              timeoutMs: z.number(),
+            }),
+          ),
+        }),
+      ),
       alternating: z.optional(
         z.object({
           users: z.tuple([z.string(), z.string()]),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { AuditLog } from '#shared/audit';
 import { documentClient, eventBridgeClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
-import { observability, runbookHandler } from '#shared/middleware';
+import { observability, runbookHandler, runbookMetrics } from '#shared/middleware';
 import { pace, TokenBucket } from '#shared/pacing';
 import { EventPublisher } from '#shared/publisher';
 import { scheduledTime } from '#shared/scheduled-event';
@@ -41,6 +41,7 @@ export const handler = runbookHandler(o, async ({ event, redrive }, context) => 
     killSwitchParameter: env.killSwitchParameter,
     dryRun: config.dryRun,
     kinds,
+    metrics: runbookMetrics(o.metrics),
   };
   const outcomes: { parameter: string; outcome: RotateOutcome['outcome'] | 'failed'; reason?: string }[] = [];
   for (const secret of config.secrets) {

@@ -2,15 +2,19 @@
  * What differs between kinds: how the new value is made (`create`), where it is applied (`set`) and how it
  * is proven (`test`). The protocol around them (pending place, lock, finish, labels) is the same for all.
  *
- * - `generated`: a new random value; nothing to set (both sides read the parameter); no test yet.
+ * - `generated`: a new random value; nothing to set (both sides read the parameter); tested by the optional
+ *   HTTPS check.
  * - `postgres-single`: the same user with a new password; the role changes its own password; the new one
  *   must log in.
  * - `postgres-alternating`: the other of two users with a new password, set by that user itself; it must
  *   log in and act as the owner role.
+ * - `external`: a person puts the value a third party issued in the pending place (Nightshift creates and
+ *   sets nothing); tested by the optional HTTPS check.
  *
  * @module
  */
 import { type GeneratedValueSpec, generateValue } from './generate.ts';
+import { checkHttps, type HttpsCheck } from './https-check.ts';
 import type { RotationKind } from './model.ts';
 import {
   type PgCredential,
@@ -44,6 +48,8 @@ export interface KindSecret {
   /** `generated`: the value's shape; `postgres-*`: the password's. */
   readonly generate?: GeneratedValueSpec;
   readonly alternating?: AlternatingUsers;
+  /** `generated`, `external`: the HTTPS check the new value must pass before it is finished. */
+  readonly test?: { readonly https?: HttpsCheck };
 }
 
 export interface KindSteps {
@@ -78,8 +84,11 @@ export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKin
     return o.caBundle;
   };
   const newPassword = (secret: KindSecret) => generateValue(secret.generate);
+  const httpsTest = async (secret: KindSecret, pending: string) => {
+    if (secret.test?.https) await checkHttps(secret.test.https, pending, secret.parameter);
+  };
   return {
-    generated: { create: async (secret) => generateValue(secret.generate) },
+    generated: { create: async (secret) => generateValue(secret.generate), test: httpsTest },
     'postgres-single': {
       async create(secret, stored) {
         const current = credentialOf(await stored.current(), secret);
@@ -130,8 +139,15 @@ export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKin
         await testCredential(pendingFor(secret, pending, current), ca(), alternatingOf(secret).ownerRole);
       },
     },
-    // Built with the external kind's issue step.
-    external: undefined,
+    external: {
+      create: (secret) =>
+        Promise.reject(
+          new RotationError(
+            `${secret.parameter} is external: a person puts the new value in ${secret.parameter}.pending; Nightshift never makes one`,
+          ),
+        ),
+      test: httpsTest,
+    },
   };
 }
 

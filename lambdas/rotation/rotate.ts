@@ -9,12 +9,13 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AuditEntry, AuditLog } from '#shared/audit';
 import { readKillSwitch } from '#shared/kill-switch';
+import type { RunbookMetrics } from '#shared/middleware';
 import type { EventPublisher } from '#shared/publisher';
 import { iso } from '#shared/time';
 import type { KindSecret, KindSteps, StoredValues } from './kinds.ts';
 import type { RotationLocks } from './lock.ts';
 import type { RotationKind, RotationPolicy, RotationStep } from './model.ts';
-import { planFinish, planRotation, type RotationPlan } from './plan.ts';
+import { currentVersion, planFinish, planRotation, type RotationPlan } from './plan.ts';
 import {
   createPending,
   deletePending,
@@ -45,7 +46,14 @@ export interface RotateDeps {
   readonly leaseMs: number;
   /** How each kind creates, sets and tests a value (`kindSteps`). */
   readonly kinds: Readonly<Record<RotationKind, KindSteps | undefined>>;
+  /** `SecretAgeDays` per parameter, each run: what the staleness alarm reads. */
+  readonly metrics: RunbookMetrics;
 }
+
+const DAY = 86_400_000;
+/** Publishes a secret's age in days (dimension `parameter`). */
+const measureAge = (deps: RotateDeps, parameter: string, since: number) =>
+  deps.metrics.add('SecretAgeDays', Math.max(0, (deps.clock() - since) / DAY), { parameter });
 
 export type RotateOutcome =
   | { readonly outcome: 'not-due'; readonly plan: RotationPlan }
@@ -95,6 +103,9 @@ export async function rotateSecret(
     ...(stateSide.lock ? { lock: stateSide.lock } : {}),
     ...(stateSide.lastRotatedAt === undefined ? {} : { lastRotatedAt: stateSide.lastRotatedAt }),
   };
+  // Its age, whatever this run does: the last rotation, else the current version's date.
+  const since = stateSide.lastRotatedAt ?? currentVersion(ssmSide.versions)?.at;
+  if (since !== undefined && !again) measureAge(deps, name, since);
   const leftover = ssmSide.pending?.rotationId;
   let work: Work;
   if (leftover !== undefined && leftover === stateSide.lastRotationId) {
@@ -298,5 +309,6 @@ async function succeeded(
     detail: { parameter: name, rotationId, kind: secret.policy.kind, ...(version ? { version } : {}) },
   });
   await deps.locks.complete(name, deps.owner, rotationId, deps.clock());
+  measureAge(deps, name, deps.clock());
   return { outcome: 'rotated', rotationId, steps, ...(version ? { version } : {}) };
 }

@@ -1,7 +1,6 @@
 /**
  * The `rotation` section: the SSM parameters Nightshift rotates, each with its kind, cadence, grace period
- * and window, and, for the database kinds, where the function runs. `external` is not built yet and is
- * refused with that reason.
+ * and window, the check a new value must pass, and, for the database kinds, where the function runs.
  *
  * @module
  */
@@ -18,7 +17,6 @@ export const DEFAULT_CADENCE_DAYS = {
   external: 365,
 };
 
-const BUILT: readonly string[] = ['generated', 'postgres-single', 'postgres-alternating'];
 const DATABASE_KINDS: readonly string[] = ['postgres-single', 'postgres-alternating'];
 
 /** A PostgreSQL role name as Nightshift accepts it: lower case, unquoted-identifier characters. */
@@ -34,6 +32,38 @@ const parameterName = z
 const kmsKeyArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/, 'must be a KMS key ARN');
+
+/**
+ * The HTTPS check a `generated` or `external` value must pass before it is finished: one request to `url`
+ * presenting the new value (a bearer token, basic auth with `username` — an OAuth client secret at its token
+ * endpoint —, or a header of the service's own), answered 2xx.
+ */
+const httpsCheck = z.strictObject({
+  url: z
+    .string()
+    .max(2048)
+    .refine((u) => {
+      try {
+        return new URL(u).protocol === 'https:';
+      } catch {
+        return false;
+      }
+    }, 'must be an https:// URL'),
+  method: z.enum(['GET', 'POST']).default('GET'),
+  present: z
+    .discriminatedUnion('scheme', [
+      z.strictObject({ scheme: z.literal('bearer') }),
+      z.strictObject({ scheme: z.literal('basic'), username: z.string().min(1).max(256) }),
+      z.strictObject({
+        scheme: z.literal('header'),
+        header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'),
+      }),
+    ])
+    .default({ scheme: 'bearer' }),
+  /** A form body, e.g. `grant_type=client_credentials` for a token endpoint. */
+  form: z.string().max(2048).optional(),
+  timeoutMs: z.number().int().min(100).max(30_000).default(5000),
+});
 
 /** An ECS service that reads the secret. */
 const consumer = z.strictObject({
@@ -84,6 +114,15 @@ const secret = z
         adminKmsKeyArn: kmsKeyArn.optional(),
       })
       .optional(),
+    /** `generated`, `external`: the check a new value must pass before it is finished. */
+    test: z.strictObject({ https: httpsCheck.optional() }).optional(),
+    /** `external`: days before the due date that a warning is raised (overdue is critical). @default 30 */
+    noticeDays: z.number().int().min(1).max(180).optional(),
+    /**
+     * Days a secret may outlive its cadence before its staleness alarm fires (a window, a blocked or failing
+     * rotation, a person late with an external value). @default 7
+     */
+    staleGraceDays: z.number().int().min(1).max(90).default(7),
     /** The ECS services that read it. */
     consumers: z.array(consumer).max(20).default([]),
     /**
@@ -99,14 +138,28 @@ const secret = z
       .optional(),
   })
   .superRefine((s, ctx) => {
-    if (!BUILT.includes(s.kind)) {
+    if (s.test && DATABASE_KINDS.includes(s.kind)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['kind'],
-        message: `kind ${s.kind} is not built yet (only generated is); see the README's Rotation section`,
+        path: ['test'],
+        message: `a ${s.kind} secret is tested by logging in with it: it takes no test`,
+      });
+    }
+    if (s.noticeDays !== undefined && s.kind !== 'external') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['noticeDays'],
+        message: `a ${s.kind} secret is rotated by Nightshift when due: noticeDays is for external secrets`,
       });
     }
     const cadence = s.cadenceDays ?? DEFAULT_CADENCE_DAYS[s.kind];
+    if (s.kind === 'external' && (s.noticeDays ?? 30) >= cadence) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['noticeDays'],
+        message: `a notice of ${s.noticeDays ?? 30} days is not shorter than the cadence (${cadence} days): the warning would be raised as soon as a value is put`,
+      });
+    }
     if (s.graceDays >= cadence) {
       ctx.addIssue({
         code: 'custom',

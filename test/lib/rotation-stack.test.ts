@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config/define-config.ts';
 import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
 import { Rotation } from '../../lib/rotation.ts';
-import { exampleAppConfig } from '../../local/sandbox/example-config.ts';
+import { exampleAlerts, exampleAppConfig } from '../../local/sandbox/example-config.ts';
 import { asList, granting, roleStatements } from './role-statements.ts';
 import { ACCOUNT, buildStack, REGION } from './stack-fixture.ts';
 
@@ -65,11 +65,118 @@ describe('Rotation construct', () => {
     expect(env).toContain('\\"cadenceDays\\":30');
   });
 
-  it('bad config names the field: a kind not built yet, a .pending name, a duplicate, a weak alphabet', () => {
+  it('a staleness alarm per secret: its smallest age over 6 hours past cadence + 7 days, unmeasured breaching; routed as a warning', () => {
+    const alarms = Object.values(
+      t.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === 'SecretAgeDays');
+    expect(
+      alarms.map((a) => [
+        (a.Properties.Dimensions as { Name: string; Value: string }[]).find((d) => d.Name === 'parameter')
+          ?.Value,
+        a.Properties.Threshold,
+        a.Properties.Statistic,
+        a.Properties.Period,
+        a.Properties.ComparisonOperator,
+        a.Properties.TreatMissingData,
+        String(a.Properties.AlarmName),
+      ]),
+    ).toEqual([
+      [
+        '/webhooks/api-key',
+        97,
+        'Minimum',
+        21_600,
+        'GreaterThanThreshold',
+        'breaching',
+        expect.stringMatching(/-stale-1-webhooks-api-key$/),
+      ],
+      [
+        '/webhooks/signing-secret',
+        37,
+        'Minimum',
+        21_600,
+        'GreaterThanThreshold',
+        'breaching',
+        expect.stringMatching(/-stale-2-webhooks-signing-secret$/),
+      ],
+    ]);
+    // The router knows them as Nightshift's own alarms, warning.
+    const routed = buildStack({ ...withRotation, alerts: exampleAlerts() }).template();
+    const router = Object.entries(
+      routed.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).find(([id, r]) => id.startsWith('NightshiftAlertRoutingRouter') && r.Type === 'AWS::Lambda::Function');
+    const env = JSON.stringify(router?.[1].Properties.Environment);
+    expect(env).toMatch(/-stale-1-webhooks-api-key\\",\\"severity\\":\\"warning/);
+  });
+
+  it('external secrets and HTTPS checks reach the function as configured', () => {
+    const { template: ext } = buildStack({
+      ...exampleAppConfig,
+      rotation: {
+        secrets: [
+          {
+            parameter: '/webhooks/clio-client-secret',
+            kind: 'external',
+            noticeDays: 45,
+            test: {
+              https: {
+                url: 'https://app.clio.com/oauth/token',
+                method: 'POST',
+                present: { scheme: 'basic', username: 'clio-client-id' },
+                form: 'grant_type=client_credentials',
+              },
+            },
+          },
+        ],
+      },
+    });
+    const fn = Object.entries(
+      ext().toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).find(([id, r]) => id.startsWith('NightshiftRotationHandler') && r.Type === 'AWS::Lambda::Function');
+    const config = JSON.parse(
+      (fn?.[1].Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables
+        ?.NIGHTSHIFT_RUNBOOK_CONFIG ?? '{}',
+    );
+    expect(config.secrets[0]).toEqual({
+      parameter: '/webhooks/clio-client-secret',
+      policy: { kind: 'external', cadenceDays: 365, graceDays: 7, noticeDays: 45 },
+      test: {
+        https: {
+          url: 'https://app.clio.com/oauth/token',
+          method: 'POST',
+          present: { scheme: 'basic', username: 'clio-client-id' },
+          form: 'grant_type=client_credentials',
+          timeoutMs: 5000,
+        },
+      },
+    });
+  });
+
+  it('bad config names the field: a .pending name, a duplicate, a weak alphabet, a check that is not https or not for the kind', () => {
     const bad = (secrets: unknown[]) => () =>
       validateConfig({ ...exampleAppConfig, rotation: { secrets } } as NightshiftConfigInput);
-    expect(bad([{ parameter: '/oauth/client', kind: 'external' }])).toThrow(
-      /rotation\.secrets\.0\.kind.*not built yet/s,
+    expect(
+      bad([
+        { parameter: '/oauth/client', kind: 'external', test: { https: { url: 'http://issuer/token' } } },
+      ]),
+    ).toThrow(/rotation\.secrets\.0\.test\.https\.url.*must be an https:\/\/ URL/s);
+    expect(
+      bad([
+        {
+          parameter: '/a',
+          kind: 'generated',
+          test: { https: { url: 'https://x', present: { scheme: 'header', header: 'bad header' } } },
+        },
+      ]),
+    ).toThrow(/test\.https\.present\.header.*HTTP header name/s);
+    expect(
+      bad([{ parameter: '/a', kind: 'postgres-single', test: { https: { url: 'https://x' } } }]),
+    ).toThrow(/rotation\.secrets\.0\.test.*tested by logging in with it/s);
+    expect(bad([{ parameter: '/a', kind: 'generated', noticeDays: 10 }])).toThrow(
+      /rotation\.secrets\.0\.noticeDays.*for external secrets/s,
+    );
+    expect(bad([{ parameter: '/a', kind: 'external', cadenceDays: 20 }])).toThrow(
+      /rotation\.secrets\.0\.noticeDays.*notice of 30 days is not shorter than the cadence \(20 days\)/s,
     );
     expect(bad([{ parameter: '/x.pending', kind: 'generated' }])).toThrow(/rotation\.secrets\.0\.parameter/);
     expect(

@@ -155,11 +155,14 @@ describe('routeEvent: alarm episodes to receivers', () => {
 });
 
 describe('routeEvent: other sources and bad input', () => {
-  const nightshift = (detail: Record<string, unknown>, o: { account?: string } = {}) => ({
+  const nightshift = (
+    detail: Record<string, unknown>,
+    o: { account?: string; detailType?: string } = {},
+  ) => ({
     version: '0',
     id: crypto.randomUUID(),
     source: 'nightshift',
-    'detail-type': 'Restore Verification Failed',
+    'detail-type': o.detailType ?? 'Restore Verification Failed',
     account: o.account ?? ACCOUNT,
     region: REGION,
     time: new Date(T0).toISOString(),
@@ -186,6 +189,43 @@ describe('routeEvent: other sources and bad input', () => {
       title: 'Restore Verification Failed: webhooks-db',
       source: 'nightshift',
     });
+  });
+
+  it('rotation events: a failure pages and names the parameter (and is an automated change); a due date reaches Slack only', async () => {
+    const failed = await routeEvent(
+      nightshift(
+        {
+          severity: 'critical',
+          eventKey: 'rotation#/webhooks/db#/webhooks/db@2026-12-01T00:00:00.000Z#failed-RotationError',
+          parameter: '/webhooks/db',
+          rotationId: '/webhooks/db@2026-12-01T00:00:00.000Z',
+          reason: 'RotationError: the HTTPS check answered 401',
+        },
+        { detailType: 'Rotation Failed' },
+      ),
+      deps(),
+    );
+    expect(failed).toMatchObject({ outcome: 'routed', receivers: ['pagerduty', 'slack'] });
+    expect(queued()[0]?.request.alert).toMatchObject({
+      title: 'Rotation Failed: /webhooks/db',
+      automated: true,
+      action: expect.stringContaining('the next run resumes it'),
+    });
+    sqs.resetHistory();
+    const due = await routeEvent(
+      nightshift(
+        {
+          severity: 'warning',
+          eventKey: 'rotation#/oauth/clio#2027-01-01T00:00:00.000Z#notice-warning',
+          parameter: '/oauth/clio',
+          reason: '/oauth/clio falls due in 20 day(s)',
+        },
+        { detailType: 'Rotation Due Soon' },
+      ),
+      deps(),
+    );
+    expect(due).toMatchObject({ outcome: 'routed', receivers: ['slack'] });
+    expect(queued()[0]?.request.alert.title).toBe('Rotation Due Soon: /oauth/clio');
   });
 
   it('events from another account, without an eventKey, of an unknown kind, or too old are refused naming the field', async () => {

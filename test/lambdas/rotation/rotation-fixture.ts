@@ -69,6 +69,9 @@ beforeEach(() => {
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
 });
 
+/** Every metric the runs published (never reset: filter by parameter). */
+export const metrics: { name: string; value: number; dimensions?: Record<string, string> }[] = [];
+
 /** How many secrets were made: the last one's number. */
 export const made = { n: 0 };
 /** A fresh secret rotated quarterly, its one version 91 days old (due). */
@@ -93,6 +96,7 @@ export const deps = (o: Partial<RotateDeps> = {}): RotateDeps => ({
   owner: `run-${crypto.randomUUID()}`,
   leaseMs: 60_000,
   kinds: kindSteps({}),
+  metrics: { add: (name, value, dimensions) => metrics.push({ name, value, dimensions }) },
   ...o,
 });
 export const plain = async (name: string) =>

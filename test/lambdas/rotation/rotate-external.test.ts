@@ -1,0 +1,267 @@
+/**
+ * `external` (a value a third party issues: a person puts it in the pending place) and the HTTPS check a
+ * `generated` or `external` value must pass, against a real HTTPS server with its own CA: notices before and
+ * after the due date, the person's value tested (basic auth at a token endpoint) and finished, a refused
+ * value kept out of the plain name, and the age metric the staleness alarm reads.
+ */
+
+import { createServer, globalAgent, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpsCheck } from '../../../lambdas/rotation/https-check.ts';
+import { pendingName } from '../../../lambdas/rotation/model.ts';
+import { rotateSecret, type SecretConfig } from '../../../lambdas/rotation/rotate.ts';
+import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
+import {
+  clock,
+  DAY,
+  deps,
+  events,
+  labelled,
+  metrics,
+  operatorSsm,
+  plain,
+  published,
+  T0,
+} from './rotation-fixture.ts';
+
+/** What the issuer accepts as the client's secret, and how it answers otherwise. */
+const accepted = new Set<string>();
+let answer: 'check' | 'hang' | 'redirect' = 'check';
+const seen: { method: string; path: string; authorization: string; body: string }[] = [];
+let server: Server;
+let base = '';
+
+beforeAll(async () => {
+  const ca = await LocalCertificateAuthority.create('rotation check CA');
+  const cert = await ca.issueServerCertificate();
+  // As NODE_EXTRA_CA_CERTS does for the function's process.
+  globalAgent.options.ca = [...rootCertificates, ca.certificatePem];
+  server = createServer({ cert: cert.certificatePem, key: cert.privateKeyPem }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const authorization = req.headers.authorization ?? '';
+      seen.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        authorization,
+        body: Buffer.concat(chunks).toString(),
+      });
+      if (answer === 'hang') return;
+      if (answer === 'redirect') return res.writeHead(302, { location: 'https://elsewhere.example/' }).end();
+      // An OAuth token endpoint: client_credentials with the client's id and secret in basic auth.
+      const [scheme, token = ''] = authorization.split(' ');
+      const secret =
+        scheme === 'Basic' ? Buffer.from(token, 'base64').toString().split(':').slice(1).join(':') : token;
+      const ok = accepted.has(secret);
+      res
+        .writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
+        .end(ok ? '{"access_token":"t"}' : '{"error":"invalid_client"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+let n = 0;
+const tokenCheck = (): HttpsCheck => ({
+  url: `${base}/oauth/token`,
+  method: 'POST',
+  present: { scheme: 'basic', username: 'clio-client' },
+  form: 'grant_type=client_credentials',
+  timeoutMs: 1000,
+});
+/** An OAuth client secret, issued yearly, its one version put at T0. */
+async function oauthSecret(check: HttpsCheck | 'none' = tokenCheck()): Promise<SecretConfig> {
+  n += 1;
+  const parameter = `/webhooks/clio-client-secret-${n}`;
+  clock.set(T0);
+  await operatorSsm().send(
+    new PutParameterCommand({ Name: parameter, Value: `issued-one-${n}`, Type: 'SecureString' }),
+  );
+  return {
+    parameter,
+    policy: { kind: 'external', cadenceDays: 365, graceDays: 7, noticeDays: 30 },
+    ...(check === 'none' ? {} : { test: { https: check } }),
+  };
+}
+/** The person's move: the issuer's new value into the pending place. */
+const personPuts = (s: SecretConfig, value: string) =>
+  operatorSsm().send(
+    new PutParameterCommand({
+      Name: pendingName(s.parameter),
+      Value: value,
+      Type: 'SecureString',
+      Overwrite: true,
+    }),
+  );
+const eventsOf = () =>
+  events.commandCalls(PutEventsCommand).map((c) => {
+    const e = c.args[0].input.Entries?.[0];
+    return { type: e?.DetailType, detail: JSON.parse(e?.Detail ?? '{}') as Record<string, unknown> };
+  });
+
+describe('rotateSecret: external', () => {
+  it('quiet until 30 days before; a warning then, once per due date; critical when overdue', async () => {
+    const s = await oauthSecret();
+    clock.set(T0 + 300 * DAY);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'not-due', plan: { kind: 'idle' } });
+    expect(published()).toEqual([]);
+    clock.set(T0 + 345 * DAY);
+    const soon = await rotateSecret(s, deps());
+    expect(soon).toMatchObject({ outcome: 'not-due', plan: { kind: 'notice', severity: 'warning' } });
+    clock.set(T0 + 345 * DAY + 3_600_000);
+    await rotateSecret(s, deps());
+    const [first, again] = eventsOf();
+    expect(first).toMatchObject({
+      type: 'Rotation Due Soon',
+      detail: {
+        severity: 'warning',
+        parameter: s.parameter,
+        reason: expect.stringContaining('falls due in 20 day(s)'),
+      },
+    });
+    // The same notice an hour later has the same key: the router keeps one alert.
+    expect(again?.detail.eventKey).toBe(first?.detail.eventKey);
+    events.resetHistory();
+    clock.set(T0 + 367 * DAY);
+    await rotateSecret(s, deps());
+    expect(eventsOf()[0]).toMatchObject({
+      type: 'Rotation Overdue',
+      detail: { severity: 'critical', reason: expect.stringContaining('2 day(s) overdue') },
+    });
+    // Nothing was written: the plain name keeps the issued value, no pending place was made.
+    expect(await plain(s.parameter)).toBe(`issued-one-${n}`);
+    await expect(plain(pendingName(s.parameter))).rejects.toMatchObject({ name: 'ParameterNotFound' });
+  });
+
+  it("the person's value is tested at the issuer's token endpoint and finished; the next due date is a year on", async () => {
+    const s = await oauthSecret();
+    accepted.add(`issued-two-${n}`);
+    clock.set(T0 + 350 * DAY);
+    await personPuts(s, `issued-two-${n}`);
+    seen.length = 0;
+    const out = await rotateSecret(s, deps());
+    expect(out).toMatchObject({ outcome: 'rotated', steps: ['test', 'finish'] });
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        path: '/oauth/token',
+        authorization: `Basic ${Buffer.from(`clio-client:issued-two-${n}`).toString('base64')}`,
+        body: 'grant_type=client_credentials',
+      },
+    ]);
+    expect(await plain(s.parameter)).toBe(`issued-two-${n}`);
+    expect(await labelled(s.parameter, 'previous')).toBe(`issued-one-${n}`);
+    await expect(plain(pendingName(s.parameter))).rejects.toMatchObject({ name: 'ParameterNotFound' });
+    // Started by a person: no Rotation Started, only the outcome.
+    expect(published()).toEqual(['Rotation Succeeded']);
+    clock.set(T0 + 350 * DAY + 300 * DAY);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'not-due', plan: { kind: 'idle' } });
+  });
+
+  it('a value the issuer refuses: Rotation Failed (critical, no value in it), the plain name unchanged; the corrected value finishes', async () => {
+    const s = await oauthSecret();
+    clock.set(T0 + 350 * DAY);
+    await personPuts(s, `typo-${n}`);
+    await expect(rotateSecret(s, deps())).rejects.toThrow(
+      /answered 401: the new value is not accepted there/,
+    );
+    const failed = eventsOf().find((e) => e.type === 'Rotation Failed');
+    expect(failed?.detail).toMatchObject({ severity: 'critical', parameter: s.parameter });
+    expect(JSON.stringify(eventsOf())).not.toContain(`typo-${n}`);
+    expect(await plain(s.parameter)).toBe(`issued-one-${n}`);
+    // The person corrects it: a new pending version, a new rotation, at once.
+    accepted.add(`issued-two-${n}`);
+    clock.set(T0 + 350 * DAY + 600_000);
+    await personPuts(s, `issued-two-${n}`);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'rotated', steps: ['test', 'finish'] });
+    expect(await plain(s.parameter)).toBe(`issued-two-${n}`);
+  });
+
+  it('without a check the value is finished as the person put it; Nightshift never makes an external value', async () => {
+    const s = await oauthSecret('none');
+    clock.set(T0 + 400 * DAY);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'not-due', plan: { kind: 'notice' } });
+    await personPuts(s, `issued-two-${n}`);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'rotated', steps: ['test', 'finish'] });
+    expect(await plain(s.parameter)).toBe(`issued-two-${n}`);
+  });
+
+  it('an issuer that does not answer, or redirects, fails the check within its deadline', async () => {
+    const s = await oauthSecret();
+    clock.set(T0 + 350 * DAY);
+    await personPuts(s, `issued-two-${n}`);
+    accepted.add(`issued-two-${n}`);
+    answer = 'hang';
+    try {
+      await expect(rotateSecret(s, deps())).rejects.toThrow(/got no answer: no answer within 1000 ms/);
+      answer = 'redirect';
+      await expect(rotateSecret(s, deps())).rejects.toThrow(/answered 302/);
+    } finally {
+      answer = 'check';
+    }
+    expect(await plain(s.parameter)).toBe(`issued-one-${n}`);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'rotated' });
+  });
+});
+
+describe('rotateSecret: generated with an HTTPS check, and the age metric', () => {
+  it('a generated key the checking service refuses is never finished; one it accepts is', async () => {
+    n += 1;
+    const parameter = `/webhooks/partner-key-${n}`;
+    clock.set(T0);
+    await operatorSsm().send(
+      new PutParameterCommand({ Name: parameter, Value: `key-one-${n}`, Type: 'SecureString' }),
+    );
+    const s: SecretConfig = {
+      parameter,
+      policy: { kind: 'generated', cadenceDays: 90, graceDays: 7 },
+      test: {
+        https: { url: `${base}/whoami`, method: 'GET', present: { scheme: 'bearer' }, timeoutMs: 1000 },
+      },
+    };
+    clock.set(T0 + 91 * DAY);
+    await expect(rotateSecret(s, deps())).rejects.toThrow(
+      /GET https:\/\/127\.0\.0\.1:\d+\/whoami\) answered 401/,
+    );
+    expect(await plain(parameter)).toBe(`key-one-${n}`);
+    // The service learns the pending key (as one that reads .pending would); the resumed run finishes.
+    accepted.add((await plain(pendingName(parameter))) ?? '');
+    seen.length = 0;
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'rotated', steps: ['test', 'finish'] });
+    expect(seen[0]?.authorization).toBe(`Bearer ${await plain(parameter)}`);
+  });
+
+  it('each run publishes SecretAgeDays: days since the last rotation, 0 right after one', async () => {
+    n += 1;
+    const parameter = `/webhooks/age-${n}`;
+    clock.set(T0);
+    await operatorSsm().send(
+      new PutParameterCommand({ Name: parameter, Value: `v-${n}`, Type: 'SecureString' }),
+    );
+    const s: SecretConfig = { parameter, policy: { kind: 'generated', cadenceDays: 90, graceDays: 7 } };
+    const ages = () =>
+      metrics.filter((m) => m.dimensions?.parameter === parameter).map((m) => [m.name, m.value]);
+    clock.set(T0 + 30 * DAY);
+    await rotateSecret(s, deps());
+    clock.set(T0 + 91 * DAY);
+    await rotateSecret(s, deps());
+    clock.set(T0 + 101 * DAY);
+    await rotateSecret(s, deps());
+    expect(ages()).toEqual([
+      ['SecretAgeDays', 30],
+      ['SecretAgeDays', 91],
+      ['SecretAgeDays', 0],
+      ['SecretAgeDays', 10],
+    ]);
+  });
+});
