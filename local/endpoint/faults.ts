@@ -12,6 +12,8 @@ export interface FaultRule {
   readonly kind: 'throttle' | 'server-error' | 'latency' | 'drop' | 'barrier';
   /** How many matching requests to hit; unlimited when absent. */
   readonly count?: number;
+  /** Matching requests let through before the rule starts to hit (e.g. fail a step's second put). @default 0 */
+  readonly skip?: number;
   /** Probability per matching request (0-1) when `count` is absent. @default 1 */
   readonly probability?: number;
   /** For `latency`: added delay in real milliseconds. */
@@ -20,7 +22,7 @@ export interface FaultRule {
 
 /** Decides, request by request, which fault applies; counts what it injected. */
 export class FaultInjector {
-  private readonly rules: { rule: FaultRule; left: number; waiting: (() => void)[] }[] = [];
+  private readonly rules: { rule: FaultRule; left: number; skip: number; waiting: (() => void)[] }[] = [];
   readonly injected: { service: string; operation: string; kind: FaultRule['kind'] }[] = [];
 
   constructor(private readonly random: () => number = Math.random) {}
@@ -29,7 +31,12 @@ export class FaultInjector {
     if (rule.kind === 'barrier' && (rule.count === undefined || rule.count < 1)) {
       throw new Error('a barrier fault needs a count of requests to wait for');
     }
-    this.rules.push({ rule, left: rule.count ?? Number.POSITIVE_INFINITY, waiting: [] });
+    this.rules.push({
+      rule,
+      left: rule.count ?? Number.POSITIVE_INFINITY,
+      skip: rule.skip ?? 0,
+      waiting: [],
+    });
   }
 
   /**
@@ -57,6 +64,10 @@ export class FaultInjector {
       if (rule.service && rule.service !== service) continue;
       if (rule.operation && rule.operation !== operation) continue;
       if (entry.left <= 0) continue;
+      if (entry.skip > 0) {
+        entry.skip -= 1;
+        continue;
+      }
       if (rule.count === undefined && this.random() >= (rule.probability ?? 1)) continue;
       entry.left -= 1;
       hits.push(rule);

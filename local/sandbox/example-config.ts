@@ -170,12 +170,17 @@ export function sandboxAlerts(
  * CA (`caBundleFile`, made when the sandbox starts), on an hourly tick so 40 virtual days run quickly; and,
  * given the alert sink's URL, alerting to it.
  */
-export function sandboxStoryConfig(caBundleFile: string, sinkUrl?: string): NightshiftConfigInput {
+export function sandboxStoryConfig(
+  caBundleFile: string,
+  sinkUrl?: string,
+  rotation?: NightshiftConfigInput['rotation'],
+): NightshiftConfigInput {
   const { restoreVerify } = exampleAppConfig;
   if (!restoreVerify) throw new Error('the example app configures restore verification');
   return {
     ...exampleAppConfig,
     restoreVerify: { ...restoreVerify, enabled: true, caBundleFile, tickMinutes: 60 },
     ...(sinkUrl ? { alerts: sandboxAlerts(sinkUrl) } : {}),
+    ...(rotation ? { rotation } : {}),
   };
 }

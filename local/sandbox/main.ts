@@ -11,8 +11,15 @@ import { LocalWorld } from '../world/world.ts';
 import { installAlertSecrets, runAlertsStory } from './alerts-story.ts';
 import { runEcsRollbackStory, type StoryCheck } from './ecs-rollback-story.ts';
 import { sandboxStoryConfig } from './example-config.ts';
+import { OAuthIssuer } from './oauth-issuer.ts';
 import { runSnapshotStory } from './rds-snapshots-story.ts';
 import { runRestoreVerifyStory } from './restore-verify-story.ts';
+import {
+  installRotationSecrets,
+  ROTATION_STORY,
+  runRotationStory,
+  sandboxRotation,
+} from './rotation-story.ts';
 import { synthesize } from './synth.ts';
 
 const START = Date.parse('2026-11-16T08:00:00.000Z');
@@ -33,8 +40,10 @@ writeFileSync(caBundleFile, localCa.certificatePem);
 // The alert sink (Slack, PagerDuty) serves HTTPS with a certificate from the same local CA.
 let liveClock: (() => number) | undefined;
 const sink = await AlertSink.start({ ca: localCa, now: () => liveClock?.() ?? START });
+// Clio's OAuth token endpoint, where the rotation tests a new client secret (HTTPS, the same local CA).
+const clio = await OAuthIssuer.start(localCa, ROTATION_STORY.clioClientId);
 const { config, stackName } = await exitOnInvalidConfig(() =>
-  synthesize(outdir, sandboxStoryConfig(caBundleFile, sink.url)),
+  synthesize(outdir, sandboxStoryConfig(caBundleFile, sink.url, sandboxRotation(clio.tokenUrl))),
 );
 
 const world = await LocalWorld.start({
@@ -76,7 +85,9 @@ try {
   }
 
   say('\n── RDS snapshots ────────────────────────────────────────────');
-  const snapshotChecks = await runSnapshotStory(world, config, narrate);
+  const snapshotChecks = await runSnapshotStory(world, config, narrate, () =>
+    installRotationSecrets(world, clio),
+  );
   const runs = (await new AuditLog(documents, table, 1).list('rds-snapshots')).filter(
     (e) => e.action === 'snapshot-run',
   );
@@ -92,11 +103,15 @@ try {
   say('\n── Alerts ───────────────────────────────────────────────────');
   checks.push(...(await runAlertsStory(world, sink, webhookUrl, narrate, say)));
 
+  say('\n── Rotation ─────────────────────────────────────────────────');
+  checks.push(...(await runRotationStory(world, sink, clio, narrate, say)));
+
   say('\nChecks:');
   for (const c of checks) say(`  ${c.ok ? '✓' : '✗'} ${c.what} — ${c.detail}`);
 } finally {
   await world.close();
   await sink.close();
+  await clio.close();
 }
 const failed = checks.filter((c) => !c.ok);
 say(

@@ -79,6 +79,8 @@ export async function runSnapshotStory(
   world: LocalWorld,
   config: NightshiftConfig,
   narrate: Narrate,
+  /** What the team sets up on the databases before Nightshift's schedules start (the rotation's roles). */
+  beforeSchedules?: () => Promise<void>,
 ): Promise<StoryCheck[]> {
   const snapshots = config.snapshots;
   if (!snapshots) throw new Error('the sandbox config has no snapshots section');
@@ -99,6 +101,7 @@ export async function runSnapshotStory(
   // The application writes webhooks all day; each day gets its rows, stamped with the world's time.
   await world.rds.ready();
   for (const database of [listed, 'billing-db']) await receiveWebhooks(world, database, 'create');
+  await beforeSchedules?.();
   world.startSchedules();
   const start = world.clock.now();
   for (let day = 1; day <= 40; day++) {

@@ -26,4 +26,12 @@ describe('FaultInjector', () => {
       expect(() => new FaultInjector().add({ kind: 'barrier' })).toThrow(/needs a count/);
     });
   });
+
+  it('skip lets the first matching requests through, then hits count of them', () => {
+    const faults = new FaultInjector();
+    faults.add({ service: 'ssm', operation: 'PutParameter', kind: 'server-error', skip: 1, count: 2 });
+    const hits = () => faults.pick('ssm', 'PutParameter').length;
+    expect(faults.pick('ssm', 'GetParameter')).toEqual([]);
+    expect([hits(), hits(), hits(), hits()]).toEqual([0, 1, 1, 0]);
+  });
 });

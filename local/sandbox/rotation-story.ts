@@ -1,0 +1,391 @@
+/**
+ * The rotation story: four secrets of the example app rotated by the deployed function while the app keeps
+ * using them — webhooks-db's alternating users (`api` writes every 100 ms), its single-user reports
+ * credential (`reports` reads every 100 ms), the partner API key `worker` presents to `api`, and the Clio
+ * OAuth client secret a person must fetch from Clio. A failure is injected at a step boundary of each
+ * database rotation (SSM refusing a label after the plain name switched; the plain name's put after the
+ * password changed); Lambda's retry converges.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { pendingName } from '../../lambdas/rotation/model.ts';
+import { alterRolePasswordSql } from '../../lambdas/rotation/postgres-sql.ts';
+import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
+import type { AlertSink } from '../sink/sink.ts';
+import type { LocalWorld } from '../world/world.ts';
+import { PAGERDUTY_SERVICE, SLACK_CHANNEL } from './alerts-story.ts';
+import type { Narrate, StoryCheck } from './ecs-rollback-story.ts';
+import { exampleAppConfig } from './example-config.ts';
+import type { OAuthIssuer } from './oauth-issuer.ts';
+import { receiveWebhooks } from './rds-snapshots-story.ts';
+import { apiKeyLoop, databaseLoop, type LoopCounts } from './rotation-apps.ts';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** The story's names: parameters, roles, the OAuth client. */
+export const ROTATION_STORY = {
+  database: 'webhooks-db',
+  db: '/webhooks/db',
+  reports: '/webhooks/reports-db',
+  apiKey: '/webhooks/partner-api-key',
+  clio: '/webhooks/clio-client-secret',
+  owner: 'webhooks_owner',
+  blue: 'webhooks_blue',
+  green: 'webhooks_green',
+  reportsUser: 'webhooks_reports',
+  clioClientId: 'webhooks-sandbox-client',
+} as const;
+const S = ROTATION_STORY;
+
+/**
+ * The example app's rotation config: quarterly and yearly in production; here the cadences are set so the
+ * rotations fall due after the other stories (day 60 and 61; Clio's secret on day 80, noticed 20 days before).
+ */
+export function sandboxRotation(clioTokenUrl: string): NonNullable<NightshiftConfigInput['rotation']> {
+  const vpc = exampleAppConfig.restoreVerify?.vpc;
+  if (!vpc) throw new Error('the example app configures a VPC for restore verification');
+  const cluster = 'webhooks-prod';
+  return {
+    vpc,
+    // Every 6 hours (hourly by default): 80 virtual days of runs stay quick; a failed run is retried by
+    // Lambda a minute later all the same.
+    scheduleMinutes: 360,
+    ssmRequestsPerSecond: 40,
+    secrets: [
+      {
+        parameter: S.db,
+        kind: 'postgres-alternating',
+        cadenceDays: 60,
+        alternating: { users: [S.blue, S.green], ownerRole: S.owner },
+        consumers: [{ cluster, service: 'api', readsAt: 'run-time' }],
+      },
+      {
+        parameter: S.apiKey,
+        kind: 'generated',
+        cadenceDays: 60,
+        consumers: [
+          { cluster, service: 'api', readsAt: 'run-time' },
+          { cluster, service: 'worker', readsAt: 'run-time' },
+        ],
+      },
+      {
+        parameter: S.reports,
+        kind: 'postgres-single',
+        cadenceDays: 61,
+        consumers: [{ cluster, service: 'worker', readsAt: 'run-time' }],
+      },
+      {
+        parameter: S.clio,
+        kind: 'external',
+        cadenceDays: 80,
+        noticeDays: 20,
+        test: {
+          https: {
+            url: clioTokenUrl,
+            method: 'POST',
+            present: { scheme: 'basic', username: S.clioClientId },
+            form: 'grant_type=client_credentials',
+          },
+        },
+      },
+    ],
+  };
+}
+
+const password = () => randomBytes(18).toString('base64url');
+
+/**
+ * What the team set up before the first rotation (the alternating layout as the bootstrap leaves it, the
+ * reports role, the four parameters): run before the schedules start, so no run finds a parameter missing.
+ */
+export async function installRotationSecrets(world: LocalWorld, clio: OAuthIssuer): Promise<void> {
+  const server = await world.rds.serverOf(S.database);
+  if (!server) throw new Error(`${S.database} has no server`);
+  const admin = await server.connect('postgres');
+  const credential = (username: string) => ({
+    username,
+    password: password(),
+    host: server.host,
+    port: server.port,
+    dbname: 'postgres',
+  });
+  const blue = credential(S.blue);
+  const green = credential(S.green);
+  const reports = credential(S.reportsUser);
+  try {
+    await admin.query(`CREATE ROLE ${S.owner} NOLOGIN`);
+    await admin.query(`CREATE SCHEMA app AUTHORIZATION ${S.owner}`);
+    await admin.query(
+      'CREATE TABLE app.deliveries (id bigserial PRIMARY KEY, source text NOT NULL, at timestamptz NOT NULL DEFAULT now())',
+    );
+    await admin.query(`ALTER TABLE app.deliveries OWNER TO ${S.owner}`);
+    for (const user of [blue, green]) {
+      await admin.query(`CREATE ROLE ${user.username} LOGIN IN ROLE ${S.owner}`);
+      await admin.query(`ALTER ROLE ${user.username} SET role = ${S.owner}`);
+      await admin.query(await alterRolePasswordSql(user.username, user.password));
+    }
+    await admin.query(`CREATE ROLE ${S.reportsUser} LOGIN`);
+    await admin.query(await alterRolePasswordSql(reports.username, reports.password));
+    await admin.query(`GRANT USAGE ON SCHEMA app TO ${S.reportsUser}`);
+    await admin.query(`GRANT SELECT ON app.deliveries TO ${S.reportsUser}`);
+  } finally {
+    await admin.end();
+  }
+  const ssm = new SSMClient(world.operatorConfig());
+  const put = (Name: string, value: unknown) =>
+    ssm.send(
+      new PutParameterCommand({
+        Name,
+        Value: typeof value === 'string' ? value : JSON.stringify(value),
+        Type: 'SecureString',
+        Overwrite: true,
+      }),
+    );
+  // Alternating: green's credential the version before blue's (previous), blue current.
+  await put(S.db, green);
+  await put(S.db, blue);
+  await ssm.send(new LabelParameterVersionCommand({ Name: S.db, ParameterVersion: 1, Labels: ['previous'] }));
+  await ssm.send(new LabelParameterVersionCommand({ Name: S.db, ParameterVersion: 2, Labels: ['current'] }));
+  await put(S.reports, reports);
+  await put(S.apiKey, randomBytes(30).toString('base64url'));
+  const issued = clio.issue();
+  await put(S.clio, issued);
+}
+
+/** Every value a parameter (or its pending place) ever held: none may appear in events, logs or alerts. */
+function everyValue(world: LocalWorld): string[] {
+  const values: string[] = [];
+  for (const name of [S.db, S.reports, S.apiKey, S.clio]) {
+    for (const v of [...world.ssm.history(name), ...world.ssm.history(pendingName(name))]) {
+      values.push(v.value);
+      try {
+        const parsed = JSON.parse(v.value) as { password?: string };
+        if (parsed.password) values.push(parsed.password);
+      } catch {
+        // a plain string value: already listed
+      }
+    }
+  }
+  return [...new Set(values)];
+}
+
+const usersOf = (world: LocalWorld, name: string) =>
+  world.ssm.history(name).map((v) => {
+    try {
+      return (JSON.parse(v.value) as { username?: string }).username ?? '?';
+    } catch {
+      return '?';
+    }
+  });
+
+/** Moves time on a day at a time, the app receiving its webhooks each day (so backups keep verifying). */
+async function advance(world: LocalWorld, ms: number): Promise<void> {
+  for (let left = ms; left > 0; left -= DAY) {
+    for (const database of [S.database, 'billing-db']) await receiveWebhooks(world, database, 'insert');
+    await world.advance(Math.min(DAY, left));
+  }
+}
+
+/** The story's schedule: a run every 6 hours. */
+const RUN_EVERY = 6 * HOUR;
+
+/** Advances the world to just before `at`, then over its next run with the apps running. */
+async function overRun(world: LocalWorld, at: number, loops: { start(): void }[]): Promise<void> {
+  const lead = at - world.clock.now() - 30 * 60_000;
+  if (lead > 0) await advance(world, lead);
+  for (const l of loops) l.start();
+  // The first run at or after `at`, and Lambda's retries of a failed one (1 and 2 minutes later).
+  await world.advance(RUN_EVERY + HOUR);
+}
+
+const describeLoop = (c: LoopCounts) =>
+  `${c.queries} queries as ${c.users.join(' → ') || 'nobody'}: ${c.refused} refused, ${c.recovered} recovered by the helper's retry, ${c.failed} failed${c.errors[0] ? ` (${c.errors[0]})` : ''}`;
+
+export async function runRotationStory(
+  world: LocalWorld,
+  sink: AlertSink,
+  clio: OAuthIssuer,
+  narrate: Narrate,
+  say: (line: string) => void,
+): Promise<StoryCheck[]> {
+  const ssm = new SSMClient(world.operatorConfig());
+  const server = await world.rds.serverOf(S.database);
+  if (!server) throw new Error(`${S.database} has no server`);
+  const clock = () => world.clock.liveNow();
+  const installedAt = world.ssm.history(S.db)[0]?.lastModified ?? world.clock.now();
+  const publishedBefore = world.events.published.length;
+  const pagesBefore = sink.pagerduty.alerts(PAGERDUTY_SERVICE).length;
+  const slackBefore = sink.slack.messages(SLACK_CHANNEL).length;
+  narrate(
+    `installed on ${new Date(installedAt).toISOString().slice(0, 10)}: ${S.db} (alternating ${S.blue}/${S.green}, owner ${S.owner}), ${S.reports} (single user), ${S.apiKey} (generated), ${S.clio} (external, issued by Clio)`,
+  );
+
+  // Day 60: the alternating users and the API key fall due; SSM refuses the alternating finish's first label
+  // (five times: every attempt of the SDK), after the plain name already holds the new user.
+  const api = databaseLoop({
+    ssm,
+    parameter: S.db,
+    sql: "INSERT INTO app.deliveries (source) VALUES ('stripe')",
+    ssl: server.ssl,
+    clock,
+  });
+  const keys = apiKeyLoop({ ssm, parameter: S.apiKey, graceMs: 7 * DAY, clock });
+  world.endpoint.faults.add({
+    service: 'ssm',
+    operation: 'LabelParameterVersion',
+    kind: 'server-error',
+    count: 1,
+  });
+  narrate(
+    'day 60: api writes every 100 ms as the stored user; worker calls api with the partner key every 100 ms',
+  );
+  narrate(
+    '  SSM will refuse the first label of the alternating rotation (a step boundary after the plain name switched)',
+  );
+  await overRun(world, installedAt + 60 * DAY, [api, keys]);
+  const apiCounts = await api.stop();
+  const keyCounts = await keys.stop();
+  world.endpoint.faults.clear();
+  narrate(`  api: ${describeLoop(apiCounts)}`);
+  narrate(`  worker → api: ${keyCounts.queries} calls, ${keyCounts.failed} refused`);
+
+  // Day 61: the single user; SSM refuses the plain name's put after the password changed — the window.
+  const reports = databaseLoop({
+    ssm,
+    parameter: S.reports,
+    sql: 'SELECT count(*) FROM app.deliveries',
+    ssl: server.ssl,
+    clock,
+  });
+  world.endpoint.faults.add({
+    service: 'ssm',
+    operation: 'PutParameter',
+    kind: 'server-error',
+    skip: 1,
+    count: 1,
+  });
+  narrate('day 61: reports reads every 100 ms; SSM will refuse the finish put after the password change');
+  await overRun(world, installedAt + 61 * DAY, [reports]);
+  const reportsCounts = await reports.stop();
+  world.endpoint.faults.clear();
+  narrate(`  reports: ${describeLoop(reportsCounts)}`);
+
+  // Day 80: Clio's client secret is overdue; a person fetches a new one and puts it in the pending place.
+  await advance(world, installedAt + 80 * DAY + RUN_EVERY + 60_000 - world.clock.now());
+  const issued = clio.issue();
+  await ssm.send(
+    new PutParameterCommand({
+      Name: pendingName(S.clio),
+      Value: issued,
+      Type: 'SecureString',
+      Overwrite: true,
+    }),
+  );
+  narrate(`a person creates a new client secret in Clio's console and puts it in ${pendingName(S.clio)}`);
+  await world.advance(RUN_EVERY);
+
+  const events = world.events.published
+    .slice(publishedBefore)
+    .filter((e) => e['detail-type'].startsWith('Rotation'));
+  say('\nRotation events (what the router received; one line per event key, the first time it came):');
+  const byKey = new Map<string, { first: (typeof events)[number]; times: number }>();
+  for (const e of events) {
+    const k = String(e.detail.eventKey);
+    const entry = byKey.get(k);
+    if (entry) entry.times += 1;
+    else byKey.set(k, { first: e, times: 1 });
+  }
+  for (const { first: e, times } of byKey.values()) {
+    say(
+      `  ${e.time.slice(0, 16).replace('T', ' ')}  ${e['detail-type'].padEnd(19)} ${String(e.detail.severity).padEnd(8)} ${String(e.detail.parameter)}${times > 1 ? ` (×${times}, one key)` : ''}${e.detail.reason ? `  ${String(e.detail.reason).slice(0, 100)}` : ''}`,
+    );
+  }
+  const rotationAlert = (text: string | undefined) => text?.includes('Rotation') ?? false;
+  const pages = sink.pagerduty
+    .alerts(PAGERDUTY_SERVICE)
+    .slice(pagesBefore)
+    .filter((p) => rotationAlert(p.log[0]?.summary));
+  const slack = sink.slack
+    .messages(SLACK_CHANNEL)
+    .slice(slackBefore)
+    .filter((m) => rotationAlert(m.text));
+  say('What the person on call saw of the rotations:');
+  for (const p of pages) say(`  PagerDuty  ${p.log[0]?.summary ?? p.dedupKey}`);
+  for (const m of slack) say(`  Slack      ${m.text.slice(0, 120)}`);
+
+  const of = (type: string, parameter: string) =>
+    events.filter((e) => e['detail-type'] === type && e.detail.parameter === parameter);
+  const converged = (name: string) =>
+    world.ssm.history(pendingName(name)).length === 0 &&
+    world.ssm.labelsOf(name).current === world.ssm.history(name).at(-1)?.version;
+  const dbUsers = usersOf(world, S.db);
+  const values = everyValue(world);
+  const seen = JSON.stringify([
+    world.events.published,
+    [...world.lambdas.values()].map((l) => l.logs),
+    sink.requests,
+  ]);
+  const leaked = values.filter((v) => seen.includes(v));
+  const clioTries = clio.requests;
+  return [
+    {
+      what: 'alternating users: the app never saw a refused credential; the plain name moved to the other user',
+      ok:
+        apiCounts.queries > 0 &&
+        apiCounts.refused === 0 &&
+        apiCounts.failed === 0 &&
+        dbUsers.at(-1) === S.green,
+      detail: `${describeLoop(apiCounts)}; versions hold ${dbUsers.join(', ')}`,
+    },
+    {
+      what: 'single user: each refused query recovered by the helper’s one retry, none failed',
+      ok:
+        reportsCounts.queries > 0 &&
+        reportsCounts.failed === 0 &&
+        reportsCounts.refused === reportsCounts.recovered,
+      detail: describeLoop(reportsCounts),
+    },
+    {
+      what: 'the API key rotated while worker and api kept talking',
+      ok: keyCounts.queries > 0 && keyCounts.failed === 0 && of('Rotation Succeeded', S.apiKey).length === 1,
+      detail: `${keyCounts.queries} calls, ${keyCounts.failed} refused; ${world.ssm.history(S.apiKey).length} versions`,
+    },
+    {
+      what: 'each injected failure raised Rotation Failed, and Lambda’s retry converged (one new version, .pending gone)',
+      ok:
+        of('Rotation Failed', S.db).length === 1 &&
+        of('Rotation Failed', S.reports).length === 1 &&
+        [S.db, S.reports].every(converged) &&
+        world.ssm.history(S.db).length === 3 &&
+        world.ssm.history(S.reports).length === 2,
+      detail: `${S.db}: ${world.ssm.history(S.db).length} versions, ${S.reports}: ${world.ssm.history(S.reports).length}; failures ${of('Rotation Failed', S.db).length + of('Rotation Failed', S.reports).length}`,
+    },
+    {
+      what: "Clio's secret: a warning 20 days before, critical when overdue, then tested at Clio's token endpoint and finished",
+      ok:
+        of('Rotation Due Soon', S.clio).length >= 1 &&
+        String(of('Rotation Due Soon', S.clio)[0]?.detail.reason).includes('falls due in 20 day(s)') &&
+        of('Rotation Overdue', S.clio).length >= 1 &&
+        of('Rotation Succeeded', S.clio).length === 1 &&
+        world.ssm.history(S.clio).at(-1)?.value === issued &&
+        clioTries.some((t) => t.accepted),
+      detail: `${of('Rotation Due Soon', S.clio).length} due-soon, ${of('Rotation Overdue', S.clio).length} overdue event(s); Clio's token endpoint: ${clioTries.length} request(s), ${clioTries.filter((t) => t.accepted).length} accepted`,
+    },
+    {
+      what: 'the failures and the overdue secret paged; the due date reached Slack',
+      ok:
+        pages.some((p) => p.log[0]?.summary?.includes('Rotation Failed')) &&
+        pages.some((p) => p.log[0]?.summary?.includes('Rotation Overdue')) &&
+        slack.some((m) => m.text.includes('Rotation Due Soon')),
+      detail: `${pages.length} page(s), ${slack.length} Slack message(s)`,
+    },
+    {
+      what: 'no secret value in events, function logs or alerts',
+      ok: leaked.length === 0,
+      detail: `${values.length} values and passwords checked; ${leaked.length} found`,
+    },
+  ];
+}
