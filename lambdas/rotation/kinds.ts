@@ -191,7 +191,7 @@ function alternatingOf(secret: KindSecret): AlternatingUsers {
 }
 
 /** The administrator's credential: at least a username and password; the server is the current one's. */
-function adminCredential(json: string, parameter: string, current: PgCredential): PgCredential {
+export function adminCredential(json: string, parameter: string, current: PgCredential): PgCredential {
   let value: unknown;
   try {
     value = JSON.parse(json);

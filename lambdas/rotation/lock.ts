@@ -25,6 +25,8 @@ export interface HeldLock {
   readonly owner: string;
   readonly leaseUntil: number;
   readonly putVersion?: number;
+  /** SHA-256 (hex) of the pending value this rotation made (or first tested): each later step checks it. */
+  readonly pendingDigest?: string;
 }
 
 export class RotationLocks {
@@ -57,6 +59,7 @@ export class RotationLocks {
                 ? { step: l.step as RotationStep }
                 : {}),
               ...(typeof l.putVersion === 'number' ? { putVersion: l.putVersion } : {}),
+              ...(typeof l.pendingDigest === 'string' ? { pendingDigest: l.pendingDigest } : {}),
             },
           }
         : {}),
@@ -108,7 +111,7 @@ export class RotationLocks {
       [base, `rotationId = :id AND ${free}`, {}],
       // None, or another rotation's: start from no step.
       [
-        `${base}, #step = :none REMOVE putVersion`,
+        `${base}, #step = :none REMOVE putVersion, pendingDigest`,
         `attribute_not_exists(pk) OR ${free}`,
         { ':none': 'none' },
       ],
@@ -163,6 +166,14 @@ export class RotationLocks {
   /** Records the version `finish` put (before it deletes the pending value); false when no longer this owner's. */
   recordPut(name: string, owner: string, version: number): Promise<boolean> {
     return this.whileOwner(name, owner, 'SET putVersion = :v', { ':v': version });
+  }
+
+  /**
+   * Pins the pending value's digest (before `create` puts it, or when a person's value is first tested);
+   * false when the lock is no longer this owner's.
+   */
+  pinPending(name: string, owner: string, digest: string): Promise<boolean> {
+    return this.whileOwner(name, owner, 'SET pendingDigest = :d', { ':d': digest });
   }
 
   /** Lets the lock go without recording a rotation (this run found the work done). */

@@ -122,19 +122,28 @@ export function planRotation(
     if (observed.latestIsPending) steps = ['finish'];
     return { kind: 'rotate', rotationId, resumed: true, steps };
   }
-  // A lock past `test` without a pending value: finish ran to its end if the version it put is current;
-  // otherwise someone deleted the pending value, and the rotation is given up.
-  if (lock && (lock.step === 'test' || lock.step === 'finish')) {
+  // A lock past `set` without a pending value: finish ran to its end if the version it put is current;
+  // otherwise someone deleted the pending value. A single user's password was changed by `set` and the
+  // pending value was its only copy: the plain name no longer logs in, and only a person can repair that
+  // (until a version newer than the rotation's last step shows they have). Else the rotation is given up.
+  if (lock && lock.step !== undefined && lock.step !== 'create') {
     const put = lock.putVersion;
     const finished =
       put !== undefined && observed.versions.some((v) => v.version === put && v.labels.includes(CURRENT));
-    return finished
-      ? { kind: 'complete', rotationId: lock.rotationId }
-      : {
-          kind: 'abandoned',
-          rotationId: lock.rotationId,
-          reason: `${observed.name}.pending disappeared after it was tested and before it was put under the plain name: the old value stays; a new rotation starts`,
-        };
+    if (finished) return { kind: 'complete', rotationId: lock.rotationId };
+    const repaired = (observed.versions.at(-1)?.at ?? 0) > lock.leaseUntil;
+    if (policy.kind === 'postgres-single' && !repaired) {
+      return {
+        kind: 'blocked',
+        severity: 'critical',
+        reason: `${observed.name}.pending was deleted after rotation ${lock.rotationId} changed the role's password: it held the only copy of the new password, so the credential under the plain name no longer logs in. Set a new password (ALTER ROLE … PASSWORD) and put the credential under ${observed.name}; the next run then starts afresh`,
+      };
+    }
+    return {
+      kind: 'abandoned',
+      rotationId: lock.rotationId,
+      reason: `${observed.name}.pending disappeared after its ${lock.step} step and before it was put under the plain name: the old value stays; a new rotation starts`,
+    };
   }
   if (policy.kind === 'external') {
     const notice = (policy.noticeDays ?? 30) * DAY;

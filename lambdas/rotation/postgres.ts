@@ -48,7 +48,7 @@ const AUTH_FAILED = new Set(['28P01', '28000']);
 const authFailed = (error: unknown) => AUTH_FAILED.has(String((error as { code?: unknown }).code));
 
 /** Runs `work` in a session logged in with `credential` over verified TLS. */
-async function withSession<T>(
+export async function withSession<T>(
   credential: PgCredential,
   caBundle: string,
   work: (query: (sql: string) => Promise<unknown[]>) => Promise<T>,

@@ -21,6 +21,7 @@ import {
   deletePending,
   finish,
   observeParameters,
+  pendingDigest,
   pendingValue,
   RotationError,
   value,
@@ -187,17 +188,21 @@ export async function rotateSecret(
     await deps.locks.release(name, deps.owner);
     return { outcome: 'busy' };
   }
-  return runSteps(secret, rotation, ssmSide.keyId, deps);
+  const lock = stateSide.lock;
+  const pinned = lock?.rotationId === rotation.rotationId ? lock.pendingDigest : undefined;
+  return runSteps(secret, rotation, ssmSide.keyId, pinned, deps);
 }
 
 async function runSteps(
   secret: SecretConfig,
   work: Extract<Work, { kind: 'rotate' }>,
   keyId: string | undefined,
+  pinnedDigest: string | undefined,
   deps: RotateDeps,
 ): Promise<RotateOutcome> {
   const name = secret.parameter;
   const { rotationId } = work;
+  let pinned = pinnedDigest;
   if (!work.resumed) {
     await deps.events.publish({
       detailType: 'Rotation Started',
@@ -217,20 +222,31 @@ async function runSteps(
     previous: () => value(deps.ssm, `${name}:previous`),
     read: (parameter) => value(deps.ssm, parameter),
   };
+  /**
+   * The pending value for a step: the one pinned in the lock. A value no digest was pinned for (a person's
+   * external value, or a crash between pinning and the lock's read) is pinned now, before it is used.
+   */
+  const pending = async () => {
+    const v = await pendingValue(deps.ssm, name, pinned);
+    if (pinned === undefined) {
+      if (!(await deps.locks.pinPending(name, deps.owner, pendingDigest(v)))) throw new LeaseLostError(name);
+      pinned = pendingDigest(v);
+    }
+    return v;
+  };
   try {
     const kind = deps.kinds[secret.policy.kind];
     if (!kind) throw new RotationError(`kind ${secret.policy.kind} is not built yet`);
     for (const step of work.steps) {
       if (step === 'create') {
-        await createPending(deps.ssm, {
-          name,
-          rotationId,
-          value: await kind.create(secret, stored),
-          ...(keyId ? { keyId } : {}),
-        });
+        const fresh = await kind.create(secret, stored);
+        // Pinned before it is put: a value swapped in after this is never set, tested or finished.
+        if (!(await deps.locks.pinPending(name, deps.owner, pendingDigest(fresh)))) return lost();
+        pinned = pendingDigest(fresh);
+        await createPending(deps.ssm, { name, rotationId, value: fresh, ...(keyId ? { keyId } : {}) });
       }
-      if (step === 'set' && kind.set) await kind.set(secret, await pendingValue(deps.ssm, name), stored);
-      if (step === 'test' && kind.test) await kind.test(secret, await pendingValue(deps.ssm, name), stored);
+      if (step === 'set' && kind.set) await kind.set(secret, await pending(), stored);
+      if (step === 'test' && kind.test) await kind.test(secret, await pending(), stored);
       if (step === 'finish') {
         // The lease renewed first: a run that outlived it must not put a second version.
         if (!(await deps.locks.advance(name, deps.owner, 'test', deps.clock(), deps.leaseMs))) return lost();
@@ -246,11 +262,14 @@ async function runSteps(
           });
           return { outcome: 'blocked', reason: finishing.reason };
         }
+        // What finish puts must be what was set and tested (a generated value with no test included).
+        if (!now.latestIsPending) await pending();
         version = (
           await finish(deps.ssm, {
             name,
             actions: finishing.actions,
             ...(now.keyId ? { keyId: now.keyId } : {}),
+            ...(pinned ? { pendingDigest: pinned } : {}),
             // The proof that finish ran, recorded before the pending value goes.
             beforeDeletingPending: async (put) => {
               if (!(await deps.locks.recordPut(name, deps.owner, put))) throw new LeaseLostError(name);

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { createHash } from 'node:crypto';
 import {
   DeleteParameterCommand,
   GetParameterCommand,
@@ -29,6 +31,22 @@ export class RotationError extends NightshiftError {
 }
 
 const notFound = (error: unknown) => (error as Error).name === 'ParameterNotFound';
+
+/** A pending value's fingerprint, kept in the lock (never the value). */
+export const pendingDigest = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/**
+ * The pending value is not the one this rotation made or tested: someone who may write `<name>.pending`
+ * (but perhaps not the plain name) swapped it. Nothing is set, tested or finished with it.
+ */
+export class PendingChangedError extends RotationError {
+  override readonly name = 'PendingChangedError';
+  constructor(parameter: string) {
+    super(
+      `${pendingName(parameter)} no longer holds the value this rotation made or tested: refused, nothing changed with it; delete ${pendingName(parameter)} to give the rotation up`,
+    );
+  }
+}
 
 /** Every version of a parameter, oldest first (pages of 50), or undefined when it does not exist. */
 export async function history(ssm: SSMClient, name: string): Promise<ParameterHistory[] | undefined> {
@@ -120,10 +138,11 @@ export async function deletePending(ssm: SSMClient, name: string): Promise<void>
   }
 }
 
-/** The pending value, for `set` and `test` (never logged). */
-export async function pendingValue(ssm: SSMClient, name: string): Promise<string> {
+/** The pending value, for `set` and `test` (never logged); when `digest` is given, it must match it. */
+export async function pendingValue(ssm: SSMClient, name: string, digest?: string): Promise<string> {
   const v = await value(ssm, pendingName(name));
   if (v === undefined) throw new RotationError(`the pending value of ${name} is gone (${pendingName(name)})`);
+  if (digest !== undefined && pendingDigest(v) !== digest) throw new PendingChangedError(name);
   return v;
 }
 
@@ -136,6 +155,8 @@ export async function finish(
     actions: readonly FinishAction[];
     /** Called with the version now current, before the pending value is deleted. */
     beforeDeletingPending?: (version: number) => Promise<void>;
+    /** The pinned digest: the value put under the plain name must be the one that was set and tested. */
+    pendingDigest?: string;
   },
 ): Promise<{ version?: number }> {
   let latest: number | undefined;
@@ -155,7 +176,7 @@ export async function finish(
         const out = await ssm.send(
           new PutParameterCommand({
             Name: o.name,
-            Value: await pendingValue(ssm, o.name),
+            Value: await pendingValue(ssm, o.name, o.pendingDigest),
             Type: 'SecureString',
             ...(o.keyId ? { KeyId: o.keyId } : {}),
             Overwrite: true,

@@ -97,6 +97,10 @@ export class LocalEndpoint {
 
   async listen(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
+      // No `Date` header: the world's functions read a virtual clock, days away from real time, and the SDK
+      // would take the difference for clock skew, retry every 4xx and drain its retry budget (then a real
+      // 500 gets no retry). The endpoint does not check signing times, so no skew needs correcting.
+      res.sendDate = false;
       this.serve(req, res).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500).end(String(error));
       });
@@ -404,7 +408,9 @@ export class LocalEndpoint {
           headers: { ...req.headers, host: `127.0.0.1:${port}` },
         },
         (answer) => {
-          res.writeHead(answer.statusCode ?? 500, answer.headers);
+          // dynalite's own `Date` is real time: dropped, as above.
+          const { date: _date, ...headers } = answer.headers;
+          res.writeHead(answer.statusCode ?? 500, headers);
           answer.pipe(res);
           answer.on('end', () => resolve());
         },

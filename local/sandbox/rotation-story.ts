@@ -237,7 +237,8 @@ export async function runRotationStory(
     service: 'ssm',
     operation: 'LabelParameterVersion',
     kind: 'server-error',
-    count: 1,
+    // Every attempt the SDK makes (AWS_MAX_ATTEMPTS is 5 in the world): the step fails, not just a request.
+    count: 5,
   });
   narrate(
     'day 60: api writes every 100 ms as the stored user; worker calls api with the partner key every 100 ms',
@@ -265,7 +266,7 @@ export async function runRotationStory(
     operation: 'PutParameter',
     kind: 'server-error',
     skip: 1,
-    count: 1,
+    count: 5,
   });
   narrate('day 61: reports reads every 100 ms; SSM will refuse the finish put after the password change');
   await overRun(world, installedAt + 61 * DAY, [reports]);

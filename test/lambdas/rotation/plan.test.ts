@@ -127,6 +127,46 @@ describe('planRotation: when a rotation runs', () => {
     expect(planRotation(observed(o as Partial<ObservedSecret>), quarterly, T0, ME)).toMatchObject(expected);
   });
 
+  describe('the pending value deleted after set (it held the new password or key)', () => {
+    const afterSet = { rotationId: 'r1', step: 'set', owner: 'run-0', leaseUntil: T0 - 3_600_000 } as const;
+    const single: RotationPolicy = { kind: 'postgres-single', cadenceDays: 90, graceDays: 7 };
+    it.each([
+      [
+        'a single user: blocked, critical — the plain name no longer logs in and only a person can repair it',
+        single,
+        observed({ lock: afterSet }),
+        {
+          kind: 'blocked',
+          severity: 'critical',
+          reason: expect.stringContaining('only copy of the new password'),
+        },
+      ],
+      [
+        'a single user after a person put a repaired credential (a version newer than the rotation): given up',
+        single,
+        observed({
+          lock: afterSet,
+          versions: [v(1, ['previous']), v(2, ['current']), v(3, [], T0 - 60_000)],
+        }),
+        { kind: 'abandoned', rotationId: 'r1' },
+      ],
+      [
+        'alternating users: the plain name still works; given up (the other user is recovered next time)',
+        { ...single, kind: 'postgres-alternating' },
+        observed({ lock: afterSet }),
+        { kind: 'abandoned', rotationId: 'r1' },
+      ],
+      [
+        'a generated value (nothing was set): given up',
+        quarterly,
+        observed({ lock: afterSet }),
+        { kind: 'abandoned' },
+      ],
+    ] as const)('%s', (_, policy, o, expected) => {
+      expect(planRotation(o, policy as RotationPolicy, T0, ME)).toMatchObject(expected);
+    });
+  });
+
   describe('external (a secret a third party issues)', () => {
     const yearly: RotationPolicy = { kind: 'external', cadenceDays: 365, graceDays: 7 };
     it.each([

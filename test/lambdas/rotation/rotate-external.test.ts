@@ -9,7 +9,7 @@ import { createServer, globalAgent, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpsCheck } from '../../../lambdas/rotation/https-check.ts';
 import { pendingName } from '../../../lambdas/rotation/model.ts';
@@ -17,6 +17,7 @@ import { rotateSecret, type SecretConfig } from '../../../lambdas/rotation/rotat
 import { LocalCertificateAuthority } from '../../../local/postgres/tls.ts';
 import {
   clock,
+  crashing,
   DAY,
   deps,
   events,
@@ -25,6 +26,7 @@ import {
   operatorSsm,
   plain,
   published,
+  ssm,
   T0,
 } from './rotation-fixture.ts';
 
@@ -211,6 +213,60 @@ describe('rotateSecret: external', () => {
     }
     expect(await plain(s.parameter)).toBe(`issued-one-${n}`);
     expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'rotated' });
+  });
+});
+
+describe('a pending value swapped by someone who may write .pending', () => {
+  it('generated: the value swapped after create is never finished (its digest was pinned before the put); deleting it gives the rotation up', async () => {
+    n += 1;
+    const parameter = `/webhooks/swapped-${n}`;
+    clock.set(T0);
+    await operatorSsm().send(
+      new PutParameterCommand({ Name: parameter, Value: `key-one-${n}`, Type: 'SecureString' }),
+    );
+    const s: SecretConfig = { parameter, policy: { kind: 'generated', cadenceDays: 90, graceDays: 7 } };
+    clock.set(T0 + 91 * DAY);
+    await expect(rotateSecret(s, deps({ ssm: crashing('PutParameterCommand', 1, 'after') }))).rejects.toThrow(
+      'crash',
+    );
+    const description = ssm.history(pendingName(parameter)).at(-1)?.description;
+    await operatorSsm().send(
+      new PutParameterCommand({
+        Name: pendingName(parameter),
+        Value: 'attacker-chosen-key',
+        Type: 'SecureString',
+        Description: description,
+        Overwrite: true,
+      }),
+    );
+    clock.set(T0 + 91 * DAY + 120_000);
+    await expect(rotateSecret(s, deps())).rejects.toMatchObject({ name: 'PendingChangedError' });
+    expect(eventsOf().find((e) => e.type === 'Rotation Failed')?.detail.severity).toBe('critical');
+    expect(await plain(parameter)).toBe(`key-one-${n}`);
+    expect(JSON.stringify(eventsOf())).not.toContain('attacker-chosen-key');
+    await operatorSsm().send(new DeleteParameterCommand({ Name: pendingName(parameter) }));
+    clock.set(T0 + 91 * DAY + 240_000);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'rotated' });
+    expect(await plain(parameter)).not.toMatch(/^(attacker-chosen-key|key-one-)/);
+  });
+
+  it('external: a value swapped after it was tested, before finish put it, is refused (by its digest; put later, it is a new rotation and tested again)', async () => {
+    const s = await oauthSecret();
+    accepted.add(`issued-two-${n}`);
+    clock.set(T0 + 350 * DAY);
+    await personPuts(s, `issued-two-${n}`);
+    await expect(
+      rotateSecret(s, deps({ ssm: crashing('PutParameterCommand', 1, 'before') })),
+    ).rejects.toThrow('crash');
+    await personPuts(s, `untested-${n}`);
+    clock.set(T0 + 350 * DAY + 120_000);
+    await expect(rotateSecret(s, deps())).rejects.toMatchObject({ name: 'PendingChangedError' });
+    expect(await plain(s.parameter)).toBe(`issued-one-${n}`);
+    // A value put at another time is another rotation (the person's new attempt): tested before anything.
+    clock.set(T0 + 350 * DAY + 600_000);
+    await personPuts(s, `untested-${n}-again`);
+    await expect(rotateSecret(s, deps())).rejects.toThrow(/answered 401/);
+    expect(await plain(s.parameter)).toBe(`issued-one-${n}`);
   });
 });
 

@@ -5,7 +5,11 @@
  * convergence on the next run, the owner-role layout, and no password anywhere.
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { LabelParameterVersionCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand,
+  LabelParameterVersionCommand,
+  PutParameterCommand,
+} from '@aws-sdk/client-ssm';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type KindSteps, kindSteps } from '../../../lambdas/rotation/kinds.ts';
@@ -21,6 +25,7 @@ import {
   crashing,
   DAY,
   deps,
+  dropLock,
   events,
   labelled,
   operatorSsm,
@@ -264,6 +269,45 @@ describe.each(KINDS)('%s, the database down', (kind) => {
   });
 });
 
+describe('single user: its pending value deleted after the password changed', () => {
+  it('blocks with a critical event naming the repair (never a new rotation that cannot log in); after the repair it is quiet', async () => {
+    clock.set(T0);
+    const s = await singleUser();
+    clock.set(T0 + 91 * DAY);
+    await expect(rotateSecret(s, pgDeps({ kinds: faulty('crash-after', 'test') }))).rejects.toThrow('crash');
+    // A person deletes .pending, the only copy of the new password.
+    await operatorSsm().send(new DeleteParameterCommand({ Name: pendingName(s.parameter) }));
+    clock.set(T0 + 91 * DAY + 2 * 3_600_000);
+    const blocked = await rotateSecret(s, pgDeps());
+    expect(blocked).toMatchObject({
+      outcome: 'blocked',
+      reason: expect.stringContaining('only copy of the new password'),
+    });
+    const event = events.commandCalls(PutEventsCommand).at(-1)?.args[0].input.Entries?.[0];
+    expect(event?.DetailType).toBe('Rotation Blocked');
+    expect(JSON.parse(event?.Detail ?? '{}').severity).toBe('critical');
+    // The person repairs it: a new password by hand, its credential put and labelled current.
+    const user = parseCredential((await read(s.parameter)) ?? '', s.parameter);
+    const repaired = { ...user, password: `repaired-Pass-${n}` };
+    await as(master(), await alterRolePasswordSql(user.username, repaired.password));
+    const out = await put(s.parameter, JSON.stringify(repaired));
+    await operatorSsm().send(
+      new LabelParameterVersionCommand({
+        Name: s.parameter,
+        ParameterVersion: out.Version,
+        Labels: ['current'],
+      }),
+    );
+    clock.set(T0 + 91 * DAY + 3 * 3_600_000);
+    // The rotation is given up, and the repaired credential (current since the repair) is not due.
+    expect(await rotateSecret(s, pgDeps())).toMatchObject({ outcome: 'not-due' });
+    expect(events.commandCalls(PutEventsCommand).at(-1)?.args[0].input.Entries?.[0]?.DetailType).toBe(
+      'Rotation Abandoned',
+    );
+    expect((await stored(s.parameter)).main).toBe(true);
+  });
+});
+
 describe('alternating users', () => {
   it('what app_green creates after the switch app_blue reads and writes, and the other way round: the owner role owns both', async () => {
     clock.set(T0);
@@ -333,7 +377,7 @@ describe('alternating users', () => {
     expect((await stored(s.parameter)).main).toBe(true);
   });
 
-  it('a forged .pending (another user, with the rotation description kept) is refused before any password changes, even with an administrator', async () => {
+  it('a forged .pending (another user, with the rotation description kept) is refused before any password changes, even with an administrator: by its digest, and by its credential when the lock was lost', async () => {
     clock.set(T0);
     const s = await alternatingUsers();
     const adminParameter = `/webhooks/db-admin-${n}`;
@@ -359,6 +403,11 @@ describe('alternating users', () => {
       }),
     );
     clock.set(T0 + 91 * DAY + 120_000);
+    // The lock pinned the digest of the value the rotation made: the swapped one is refused outright.
+    await expect(rotateSecret(withAdmin, pgDeps())).rejects.toMatchObject({ name: 'PendingChangedError' });
+    expect(await logsIn(master(), ca)).toBe(true);
+    // With the lock item lost (nothing pinned), the credential itself is checked before any login.
+    await dropLock(s.parameter);
     await expect(rotateSecret(withAdmin, pgDeps())).rejects.toThrow(
       new RegExp(`pending names ${MASTER.username}@.*sets ${s.green.username}@.* only: refused`),
     );

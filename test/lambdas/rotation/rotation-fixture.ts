@@ -4,6 +4,7 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { kindSteps } from '../../../lambdas/rotation/kinds.ts';
@@ -68,6 +69,12 @@ beforeEach(() => {
   events.reset();
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
 });
+
+/** Loses a secret's lock item (its TTL passed, or someone deleted it), as a run would then find it. */
+export const dropLock = (name: string) =>
+  table.documents.send(
+    new DeleteCommand({ TableName: table.tableName, Key: { pk: `rotation#${name}`, sk: 'lock' } }),
+  );
 
 /** Every metric the runs published (never reset: filter by parameter). */
 export const metrics: { name: string; value: number; dimensions?: Record<string, string> }[] = [];
