@@ -39,6 +39,11 @@ export function presentationHeaders(present: PresentValue, value: string): Recor
   }
 }
 
+/** The service answered, and refused the value (not a network failure): an issuer is not asked again. */
+export class CheckRefusedError extends RotationError {
+  override readonly name = 'CheckRefusedError';
+}
+
 /** Proves `value` works at the check's URL; a `RotationError` naming the URL and the answer if it does not. */
 export async function checkHttps(check: HttpsCheck, value: string, parameter: string): Promise<void> {
   const where = `${check.method} ${check.url}`;
@@ -56,13 +61,20 @@ export async function checkHttps(check: HttpsCheck, value: string, parameter: st
     status = answer.status;
   } catch (error) {
     if (!(error instanceof HttpFailure)) throw error;
+    // Node may quote what it sent (a header's value in a TLS name error): the value never leaves in one.
+    const message = error.message.split(value).join('<the value>');
     throw new RotationError(
-      `the HTTPS check of ${parameter}.pending (${where}) got no answer: ${error.message}; nothing was finished`,
+      `the HTTPS check of ${parameter}.pending (${where}) got no answer: ${message}; nothing was finished`,
+    );
+  }
+  if (status >= 400 && status <= 499) {
+    throw new CheckRefusedError(
+      `the HTTPS check of ${parameter}.pending (${where}) answered ${status}: the new value is not accepted there; the plain name keeps the old one`,
     );
   }
   if (status < 200 || status > 299) {
     throw new RotationError(
-      `the HTTPS check of ${parameter}.pending (${where}) answered ${status}: the new value is not accepted there; the plain name keeps the old one`,
+      `the HTTPS check of ${parameter}.pending (${where}) answered ${status}: not a yes; the plain name keeps the old value (tried again next run)`,
     );
   }
 }

@@ -27,6 +27,8 @@ export interface HeldLock {
   readonly putVersion?: number;
   /** SHA-256 (hex) of the pending value this rotation made (or first tested): each later step checks it. */
   readonly pendingDigest?: string;
+  /** An external value's digest the HTTPS check refused: it is not presented again. */
+  readonly refusedDigest?: string;
 }
 
 export class RotationLocks {
@@ -60,6 +62,7 @@ export class RotationLocks {
                 : {}),
               ...(typeof l.putVersion === 'number' ? { putVersion: l.putVersion } : {}),
               ...(typeof l.pendingDigest === 'string' ? { pendingDigest: l.pendingDigest } : {}),
+              ...(typeof l.refusedDigest === 'string' ? { refusedDigest: l.refusedDigest } : {}),
             },
           }
         : {}),
@@ -111,7 +114,7 @@ export class RotationLocks {
       [base, `rotationId = :id AND ${free}`, {}],
       // None, or another rotation's: start from no step.
       [
-        `${base}, #step = :none REMOVE putVersion, pendingDigest`,
+        `${base}, #step = :none REMOVE putVersion, pendingDigest, refusedDigest`,
         `attribute_not_exists(pk) OR ${free}`,
         { ':none': 'none' },
       ],
@@ -174,6 +177,11 @@ export class RotationLocks {
    */
   pinPending(name: string, owner: string, digest: string): Promise<boolean> {
     return this.whileOwner(name, owner, 'SET pendingDigest = :d', { ':d': digest });
+  }
+
+  /** Records that the check refused the value with this digest (best effort: a lost write retries it). */
+  async refused(name: string, owner: string, digest: string): Promise<void> {
+    await this.whileOwner(name, owner, 'SET refusedDigest = :d', { ':d': digest }).catch(() => false);
   }
 
   /** Lets the lock go without recording a rotation (this run found the work done). */

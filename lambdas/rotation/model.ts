@@ -47,7 +47,12 @@ export interface ObservedSecret {
    * The pending companion, when it exists: the rotation it was created for (from its description;
    * `undefined` when a person put it there, as for an `external` secret) and when.
    */
-  readonly pending?: { readonly rotationId?: string; readonly at: number };
+  readonly pending?: {
+    readonly rotationId?: string;
+    readonly at: number;
+    /** A SecureString: a String value has sat unencrypted and is never promoted. */
+    readonly secure: boolean;
+  };
   /** Whether the main parameter's latest version already holds the pending value (finish's put is done). */
   readonly latestIsPending: boolean;
   /** The per-secret lock, when an item exists. */
@@ -62,6 +67,10 @@ export interface ObservedSecret {
      * that a rotation whose pending value is gone did finish (a person may delete it too).
      */
     readonly putVersion?: number;
+    /** The digest this function pinned for the pending value (the proof that it made or tested it). */
+    readonly pendingDigest?: string;
+    /** An external value the check refused: not presented to the issuer again. */
+    readonly refusedDigest?: string;
   };
   /** When the last rotation finished, from the state table; else the `current` version's date is used. */
   readonly lastRotatedAt?: number;

@@ -102,6 +102,13 @@ export function planRotation(
     return { kind: 'busy', leaseUntil: lock.leaseUntil };
   }
   const due = dueAt(observed, policy);
+  if (pending && !pending.secure) {
+    return {
+      kind: 'blocked',
+      severity: 'critical',
+      reason: `${observed.name}.pending is not a SecureString: its value has sat unencrypted (readable without the KMS key, kept in its history) and is never promoted. Delete ${observed.name}.pending, re-issue the value and put it as a SecureString`,
+    };
+  }
   if (pending && pending.rotationId === undefined && policy.kind !== 'external') {
     // Only an external secret takes a value a person put: a generated one would go out untested.
     return {
@@ -111,11 +118,29 @@ export function planRotation(
     };
   }
   if (pending) {
-    // A rotation in progress: resume at once. The pending value's own rotation id is the truth (the lock
-    // may be lost, or belong to an older attempt).
+    // A rotation in progress: resume at once. The pending value's own rotation id names it; the lock must
+    // hold this function's digest for it (pinned before the value was put), or the value is foreign — a
+    // description can be forged by whoever may write .pending.
     const rotationId =
       pending.rotationId ?? `${observed.name}@external@${new Date(pending.at).toISOString()}`;
-    const done = lock && lock.rotationId === rotationId ? lock.step : undefined;
+    const own = lock && lock.rotationId === rotationId ? lock : undefined;
+    if (policy.kind !== 'external' && own?.pendingDigest === undefined) {
+      return {
+        kind: 'blocked',
+        severity: 'warning',
+        reason: `${observed.name}.pending names rotation ${rotationId}, which this function has no record of making: it may have been put by someone else (or its record expired); it is never promoted. Delete ${observed.name}.pending and the next run starts afresh`,
+      };
+    }
+    if (observed.latestIsPending && !(own?.step === 'test' || own?.step === 'finish')) {
+      // The plain name already holds this value, and no rotation of this function put it there: someone
+      // put the value in use (or back) in the pending place. Finishing would only reset the due date.
+      return {
+        kind: 'blocked',
+        severity: 'warning',
+        reason: `${observed.name}.pending holds the value already in use: not a new one. Put the new value there (or delete ${observed.name}.pending)`,
+      };
+    }
+    const done = own?.step;
     let steps = after(done ?? 'create');
     // A person put an external value: Nightshift neither creates nor sets it; it tests and finishes.
     if (policy.kind === 'external') steps = steps.filter((s) => s === 'test' || s === 'finish');

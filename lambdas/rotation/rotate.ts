@@ -6,12 +6,14 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AuditEntry, AuditLog } from '#shared/audit';
 import { readKillSwitch } from '#shared/kill-switch';
 import type { RunbookMetrics } from '#shared/middleware';
 import type { EventPublisher } from '#shared/publisher';
 import { iso } from '#shared/time';
+import { CheckRefusedError } from './https-check.ts';
 import type { KindSecret, KindSteps, StoredValues } from './kinds.ts';
 import type { RotationLocks } from './lock.ts';
 import type { RotationKind, RotationPolicy, RotationStep } from './model.ts';
@@ -75,6 +77,8 @@ export const RUNBOOK = 'rotation';
 
 const key = (secret: SecretConfig, rotationId: string, what: string) =>
   `rotation#${secret.parameter}#${rotationId}#${what}`;
+/** A reason's short fingerprint: one alert per distinct reason, however many runs say it. */
+const reasonKey = (reason: string) => createHash('sha256').update(reason).digest('hex').slice(0, 12);
 
 const audit = (deps: RotateDeps, name: string, entry: Omit<AuditEntry, 'runbook' | 'action' | 'subject'>) =>
   deps.audit.record({ runbook: RUNBOOK, action: 'rotate', subject: name, ...entry }, deps.clock());
@@ -121,7 +125,8 @@ export async function rotateSecret(
     const plan = planRotation(observed, secret.policy, deps.clock(), deps.owner);
     if (plan.kind === 'busy') return { outcome: 'busy' };
     if (plan.kind === 'notice' || plan.kind === 'blocked') {
-      const at = plan.kind === 'notice' ? iso(plan.dueAt) : iso(ssmSide.pending?.at ?? deps.clock());
+      // Stable across runs: a notice per due date and severity, a block per reason (never per run).
+      const at = plan.kind === 'notice' ? iso(plan.dueAt) : 'blocked';
       await deps.events.publish({
         detailType:
           plan.kind === 'blocked'
@@ -129,7 +134,11 @@ export async function rotateSecret(
             : plan.severity === 'critical'
               ? 'Rotation Overdue'
               : 'Rotation Due Soon',
-        eventKey: key(secret, at, `${plan.kind}-${plan.severity}`),
+        eventKey: key(
+          secret,
+          at,
+          plan.kind === 'notice' ? `notice-${plan.severity}` : `${plan.severity}-${reasonKey(plan.reason)}`,
+        ),
         severity: plan.severity,
         detail: { parameter: name, reason: plan.reason },
       });
@@ -188,21 +197,21 @@ export async function rotateSecret(
     await deps.locks.release(name, deps.owner);
     return { outcome: 'busy' };
   }
-  const lock = stateSide.lock;
-  const pinned = lock?.rotationId === rotation.rotationId ? lock.pendingDigest : undefined;
-  return runSteps(secret, rotation, ssmSide.keyId, pinned, deps);
+  const lock = stateSide.lock?.rotationId === rotation.rotationId ? stateSide.lock : undefined;
+  return runSteps(secret, rotation, ssmSide.keyId, lock ?? {}, deps);
 }
 
 async function runSteps(
   secret: SecretConfig,
   work: Extract<Work, { kind: 'rotate' }>,
   keyId: string | undefined,
-  pinnedDigest: string | undefined,
+  recorded: { readonly pendingDigest?: string; readonly refusedDigest?: string },
   deps: RotateDeps,
 ): Promise<RotateOutcome> {
   const name = secret.parameter;
   const { rotationId } = work;
-  let pinned = pinnedDigest;
+  const external = secret.policy.kind === 'external';
+  let pinned = recorded.pendingDigest;
   if (!work.resumed) {
     await deps.events.publish({
       detailType: 'Rotation Started',
@@ -246,6 +255,29 @@ async function runSteps(
         await createPending(deps.ssm, { name, rotationId, value: fresh, ...(keyId ? { keyId } : {}) });
       }
       if (step === 'set' && kind.set) await kind.set(secret, await pending(), stored);
+      if (step === 'test' && external) {
+        const value = await pending();
+        if (recorded.refusedDigest !== undefined && recorded.refusedDigest === pinned) {
+          // Asked once and refused: presenting it again every run would only risk the issuer locking the
+          // client out. The person puts another value (a new rotation).
+          return blocked(
+            secret,
+            rotationId,
+            'critical',
+            `${name}.pending holds the value the HTTPS check refused: it is not presented again. Put the right value in ${name}.pending`,
+            deps,
+          );
+        }
+        if (value === (await stored.current()) || value === (await stored.previous())) {
+          return blocked(
+            secret,
+            rotationId,
+            'warning',
+            `${name}.pending holds the value in use or the previous one, not a new value: put the new value the issuer gave there`,
+            deps,
+          );
+        }
+      }
       if (step === 'test' && kind.test) await kind.test(secret, await pending(), stored);
       if (step === 'finish') {
         // The lease renewed first: a run that outlived it must not put a second version.
@@ -253,15 +285,8 @@ async function runSteps(
         // Observed again: the put may have happened in a run that crashed after it.
         const now = await observeParameters(deps.ssm, name);
         const finishing = planFinish({ name, ...now }, secret.policy, deps.clock());
-        if (finishing.kind === 'blocked') {
-          await deps.events.publish({
-            detailType: 'Rotation Blocked',
-            eventKey: key(secret, rotationId, `blocked-${finishing.severity}`),
-            severity: finishing.severity,
-            detail: { parameter: name, rotationId, reason: finishing.reason },
-          });
-          return { outcome: 'blocked', reason: finishing.reason };
-        }
+        if (finishing.kind === 'blocked')
+          return blocked(secret, rotationId, finishing.severity, finishing.reason, deps);
         // What finish puts must be what was set and tested (a generated value with no test included).
         if (!now.latestIsPending) await pending();
         version = (
@@ -281,6 +306,9 @@ async function runSteps(
     }
   } catch (error) {
     if (error instanceof LeaseLostError) return lost();
+    if (external && error instanceof CheckRefusedError && pinned) {
+      await deps.locks.refused(name, deps.owner, pinned);
+    }
     await deps.locks.endLease(name, deps.owner, deps.clock());
     const reason = `${(error as Error).name}: ${(error as Error).message.slice(0, 500)}`;
     await audit(deps, name, { outcome: 'failed', reason, details: { rotationId } });
@@ -294,6 +322,24 @@ async function runSteps(
     throw error;
   }
   return succeeded(secret, rotationId, work.steps, version, deps);
+}
+
+/** Something only a person can sort out stops the rotation where it is: said once per reason (its key). */
+async function blocked(
+  secret: SecretConfig,
+  rotationId: string,
+  severity: 'warning' | 'critical',
+  reason: string,
+  deps: RotateDeps,
+): Promise<RotateOutcome> {
+  await deps.events.publish({
+    detailType: 'Rotation Blocked',
+    eventKey: key(secret, rotationId, `blocked-${reasonKey(reason)}`),
+    severity,
+    detail: { parameter: secret.parameter, rotationId, reason },
+  });
+  await deps.locks.endLease(secret.parameter, deps.owner, deps.clock());
+  return { outcome: 'blocked', reason };
 }
 
 /** This run's lease passed and another run took the rotation over: it stops, the other carries on. */

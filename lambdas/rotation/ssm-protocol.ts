@@ -106,7 +106,11 @@ export async function observeParameters(
   const [current, next] = await Promise.all([value(ssm, name), value(ssm, pendingName(name))]);
   return {
     versions,
-    pending: { at: companion.LastModifiedDate?.getTime() ?? 0, ...(rotationId ? { rotationId } : {}) },
+    pending: {
+      at: companion.LastModifiedDate?.getTime() ?? 0,
+      secure: companion.Type === 'SecureString',
+      ...(rotationId ? { rotationId } : {}),
+    },
     latestIsPending: next !== undefined && current === next,
     ...(keyId ? { keyId } : {}),
   };

@@ -48,15 +48,37 @@ const httpsCheck = z.strictObject({
       } catch {
         return false;
       }
-    }, 'must be an https:// URL'),
+    }, 'must be an https:// URL')
+    .refine((u) => {
+      try {
+        const url = new URL(u);
+        return url.username === '' && url.password === '';
+      } catch {
+        return true;
+      }
+    }, 'must not carry credentials (user:password@): events and errors name the URL'),
   method: z.enum(['GET', 'POST']).default('GET'),
   present: z
     .discriminatedUnion('scheme', [
       z.strictObject({ scheme: z.literal('bearer') }),
-      z.strictObject({ scheme: z.literal('basic'), username: z.string().min(1).max(256) }),
+      z.strictObject({
+        scheme: z.literal('basic'),
+        username: z
+          .string()
+          .min(1)
+          .max(256)
+          .refine((u) => !u.includes(':'), 'a basic-auth username cannot contain ":"'),
+      }),
       z.strictObject({
         scheme: z.literal('header'),
-        header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'),
+        // A header of the service's own: never one HTTP itself reads (host would go out as the TLS server
+        // name, in clear; content-length, cookie, connection… would break or leak the request).
+        header: z
+          .string()
+          .regex(
+            /^(x-[A-Za-z0-9-]{1,62}|api-?key)$/i,
+            "must be an HTTP header name of the service's own: x-… or api-key (host, cookie, content-length and the like are refused)",
+          ),
       }),
     ])
     .default({ scheme: 'bearer' }),

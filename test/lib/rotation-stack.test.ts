@@ -169,6 +169,36 @@ describe('Rotation construct', () => {
         },
       ]),
     ).toThrow(/test\.https\.present\.header.*HTTP header name/s);
+    // Headers HTTP reads itself: host would go out as the TLS server name, in clear.
+    for (const header of ['host', 'Cookie', 'content-length', 'connection']) {
+      expect(
+        bad([
+          {
+            parameter: '/a',
+            kind: 'generated',
+            test: { https: { url: 'https://x', present: { scheme: 'header', header } } },
+          },
+        ]),
+      ).toThrow(/present\.header.*x-… or api-key/s);
+    }
+    expect(
+      bad([
+        {
+          parameter: '/a',
+          kind: 'external',
+          test: { https: { url: 'https://x', present: { scheme: 'basic', username: 'a:b' } } },
+        },
+      ]),
+    ).toThrow(/present\.username.*cannot contain ":"/s);
+    expect(
+      bad([
+        {
+          parameter: '/a',
+          kind: 'external',
+          test: { https: { url: 'https://user:pw@issuer.example/token' } },
+        },
+      ]),
+    ).toThrow(/test\.https\.url.*must not carry credentials/s);
     expect(
       bad([{ parameter: '/a', kind: 'postgres-single', test: { https: { url: 'https://x' } } }]),
     ).toThrow(/rotation\.secrets\.0\.test.*tested by logging in with it/s);

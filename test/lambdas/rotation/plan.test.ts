@@ -66,31 +66,39 @@ describe('planRotation: when a rotation runs', () => {
     [
       'a crash after create (pending there, lease expired): resume at once at set, not at the next cadence',
       {
-        pending: { rotationId: 'r1', at: T0 - 60_000 },
-        lock: { rotationId: 'r1', step: 'create', owner: 'run-0', leaseUntil: T0 - 1 },
+        pending: { secure: true, rotationId: 'r1', at: T0 - 60_000 },
+        lock: { rotationId: 'r1', step: 'create', owner: 'run-0', leaseUntil: T0 - 1, pendingDigest: 'd1' },
         ...rotatedAt(1),
       },
       { kind: 'rotate', rotationId: 'r1', resumed: true, steps: ['set', 'test', 'finish'] },
     ],
     [
-      'the lock was lost (no item) but pending is there: rerun set (idempotent) and what follows',
-      { pending: { rotationId: 'r1', at: T0 - 60_000 } },
-      { kind: 'rotate', rotationId: 'r1', resumed: true, steps: ['set', 'test', 'finish'] },
+      'the lock was lost (no item) but pending is there: no record that this function made it, never promoted',
+      { pending: { secure: true, rotationId: 'r1', at: T0 - 60_000 } },
+      { kind: 'blocked', severity: 'warning', reason: expect.stringContaining('no record of making') },
     ],
     [
-      'the lock names an older rotation than the pending value: the pending value’s id wins',
+      'a pending value naming another rotation than the lock’s (a forged description): never promoted',
       {
-        pending: { rotationId: 'r2', at: T0 - 60_000 },
-        lock: { rotationId: 'r1', step: 'test', owner: 'run-0', leaseUntil: T0 - 1 },
+        pending: { secure: true, rotationId: 'r2', at: T0 - 60_000 },
+        lock: { rotationId: 'r1', step: 'test', owner: 'run-0', leaseUntil: T0 - 1, pendingDigest: 'd1' },
       },
-      { kind: 'rotate', rotationId: 'r2', steps: ['set', 'test', 'finish'] },
+      { kind: 'blocked', severity: 'warning', reason: expect.stringContaining('rotation r2') },
+    ],
+    [
+      'a pending value that is not a SecureString (it sat unencrypted): blocked, critical',
+      {
+        pending: { secure: false, rotationId: 'r1', at: T0 - 60_000 },
+        lock: { rotationId: 'r1', step: 'create', owner: 'run-0', leaseUntil: T0 - 1, pendingDigest: 'd1' },
+      },
+      { kind: 'blocked', severity: 'critical', reason: expect.stringContaining('not a SecureString') },
     ],
     [
       'the put under the plain name happened: only finish is left (labels, cleanup)',
       {
-        pending: { rotationId: 'r1', at: T0 - 60_000 },
+        pending: { secure: true, rotationId: 'r1', at: T0 - 60_000 },
         latestIsPending: true,
-        lock: { rotationId: 'r1', step: 'test', owner: 'run-0', leaseUntil: T0 - 1 },
+        lock: { rotationId: 'r1', step: 'test', owner: 'run-0', leaseUntil: T0 - 1, pendingDigest: 'd1' },
       },
       { kind: 'rotate', rotationId: 'r1', steps: ['finish'] },
     ],
@@ -112,14 +120,14 @@ describe('planRotation: when a rotation runs', () => {
     ],
     [
       'a value in .pending that Nightshift did not put (no rotation in its description): blocked, never promoted',
-      { pending: { at: T0 - 1000 } },
+      { pending: { secure: true, at: T0 - 1000 } },
       { kind: 'blocked', severity: 'warning', reason: expect.stringContaining('did not put') },
     ],
     [
       'its own lease (a retry of this run) does not block it',
       {
-        pending: { rotationId: 'r1', at: T0 - 60_000 },
-        lock: { rotationId: 'r1', step: 'set', owner: ME, leaseUntil: T0 + 60_000 },
+        pending: { secure: true, rotationId: 'r1', at: T0 - 60_000 },
+        lock: { rotationId: 'r1', step: 'set', owner: ME, leaseUntil: T0 + 60_000, pendingDigest: 'd1' },
       },
       { kind: 'rotate', steps: ['test', 'finish'] },
     ],
@@ -179,11 +187,27 @@ describe('planRotation: when a rotation runs', () => {
       );
     });
     it('a person put the new value in the pending place: test and finish, no create or set', () => {
-      expect(planRotation(observed({ pending: { at: T0 - 1000 } }), yearly, T0, ME)).toMatchObject({
+      expect(
+        planRotation(observed({ pending: { secure: true, at: T0 - 1000 } }), yearly, T0, ME),
+      ).toMatchObject({
         kind: 'rotate',
         rotationId: `${NAME}@external@${new Date(T0 - 1000).toISOString()}`,
         steps: ['test', 'finish'],
       });
+    });
+    it('the value in use put back in the pending place (no rotation of this function put it): blocked, the due date kept', () => {
+      expect(
+        planRotation(
+          observed({
+            pending: { secure: true, at: T0 - 1000 },
+            latestIsPending: true,
+            lastRotatedAt: T0 - 370 * DAY,
+          }),
+          yearly,
+          T0,
+          ME,
+        ),
+      ).toMatchObject({ kind: 'blocked', reason: expect.stringContaining('already in use') });
     });
   });
 });

@@ -270,6 +270,94 @@ describe('a pending value swapped by someone who may write .pending', () => {
   });
 });
 
+describe('values a person (or whoever may write .pending) puts', () => {
+  it('a forged rotation description on a generated secret that is not due: never promoted (no record that this function made it)', async () => {
+    n += 1;
+    const parameter = `/webhooks/forged-${n}`;
+    clock.set(T0);
+    await operatorSsm().send(
+      new PutParameterCommand({ Name: parameter, Value: `key-one-${n}`, Type: 'SecureString' }),
+    );
+    const s: SecretConfig = { parameter, policy: { kind: 'generated', cadenceDays: 90, graceDays: 7 } };
+    await operatorSsm().send(
+      new PutParameterCommand({
+        Name: pendingName(parameter),
+        Value: 'attacker-chosen-key',
+        Type: 'SecureString',
+        Description: `nightshift rotation ${parameter}@2027-03-02T12:00:00.000Z`,
+      }),
+    );
+    clock.set(T0 + DAY);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'blocked' });
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'blocked' });
+    expect(await plain(parameter)).toBe(`key-one-${n}`);
+    const keys = eventsOf()
+      .filter((e) => e.type === 'Rotation Blocked')
+      .map((e) => e.detail.eventKey);
+    // Said every run, under one key: one alert.
+    expect(new Set(keys).size).toBe(1);
+  });
+
+  it('external: the value in use, or the previous one, put back in the pending place is not a rotation (the due date stays)', async () => {
+    const s = await oauthSecret();
+    accepted.add(`issued-one-${n}`);
+    clock.set(T0 + 370 * DAY);
+    await personPuts(s, `issued-one-${n}`);
+    expect(await rotateSecret(s, deps())).toMatchObject({
+      outcome: 'blocked',
+      reason: expect.stringContaining('already in use'),
+    });
+    expect(ssm.history(s.parameter)).toHaveLength(1);
+    // A real rotation, then the old value put back.
+    await operatorSsm().send(new DeleteParameterCommand({ Name: pendingName(s.parameter) }));
+    accepted.add(`issued-two-${n}`);
+    clock.set(T0 + 370 * DAY + 60_000);
+    await personPuts(s, `issued-two-${n}`);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'rotated' });
+    clock.set(T0 + 370 * DAY + 120_000);
+    await personPuts(s, `issued-one-${n}`);
+    expect(await rotateSecret(s, deps())).toMatchObject({
+      outcome: 'blocked',
+      reason: expect.stringContaining('the previous one'),
+    });
+    expect(await plain(s.parameter)).toBe(`issued-two-${n}`);
+  });
+
+  it('external: a value the issuer refused is not presented again (one request, then blocked until another value)', async () => {
+    const s = await oauthSecret();
+    clock.set(T0 + 350 * DAY);
+    await personPuts(s, `wrong-${n}`);
+    seen.length = 0;
+    await expect(rotateSecret(s, deps())).rejects.toMatchObject({ name: 'CheckRefusedError' });
+    for (let i = 1; i <= 3; i++) {
+      clock.set(T0 + 350 * DAY + i * 3_600_000);
+      expect(await rotateSecret(s, deps())).toMatchObject({
+        outcome: 'blocked',
+        reason: expect.stringContaining('refused'),
+      });
+    }
+    expect(seen).toHaveLength(1);
+    accepted.add(`issued-two-${n}`);
+    clock.set(T0 + 351 * DAY);
+    await personPuts(s, `issued-two-${n}`);
+    expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'rotated' });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('a pending value put as a String (it sat unencrypted) is never promoted: blocked, critical', async () => {
+    const s = await oauthSecret();
+    clock.set(T0 + 350 * DAY);
+    await operatorSsm().send(
+      new PutParameterCommand({ Name: pendingName(s.parameter), Value: `issued-two-${n}`, Type: 'String' }),
+    );
+    expect(await rotateSecret(s, deps())).toMatchObject({
+      outcome: 'blocked',
+      reason: expect.stringContaining('not a SecureString'),
+    });
+    expect(await plain(s.parameter)).toBe(`issued-one-${n}`);
+  });
+});
+
 describe('rotateSecret: generated with an HTTPS check, and the age metric', () => {
   it('a generated key the checking service refuses is never finished; one it accepts is', async () => {
     n += 1;

@@ -406,9 +406,20 @@ describe('alternating users', () => {
     // The lock pinned the digest of the value the rotation made: the swapped one is refused outright.
     await expect(rotateSecret(withAdmin, pgDeps())).rejects.toMatchObject({ name: 'PendingChangedError' });
     expect(await logsIn(master(), ca)).toBe(true);
-    // With the lock item lost (nothing pinned), the credential itself is checked before any login.
+    // With the lock item lost (nothing pinned), it is never promoted: no record that this function made it.
     await dropLock(s.parameter);
-    await expect(rotateSecret(withAdmin, pgDeps())).rejects.toThrow(
+    expect(await rotateSecret(withAdmin, pgDeps())).toMatchObject({ outcome: 'blocked' });
+    expect(await logsIn(master(), ca)).toBe(true);
+    // And the step itself checks the credential before any login (behind the digest and the record).
+    const steps = kindSteps({ caBundle: ca })['postgres-alternating'];
+    const forged = (await read(pendingName(s.parameter))) ?? '';
+    await expect(
+      steps?.set?.(withAdmin, forged, {
+        current: async () => (await read(s.parameter)) ?? '',
+        previous: () => read(`${s.parameter}:previous`),
+        read,
+      }),
+    ).rejects.toThrow(
       new RegExp(`pending names ${MASTER.username}@.*sets ${s.green.username}@.* only: refused`),
     );
     expect(await logsIn(master(), ca)).toBe(true);
