@@ -46,6 +46,13 @@ export class Rotation extends Construct {
         );
       }
     }
+    const checked = config.secrets.filter((s) => s.test?.https);
+    if (databases && checked.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'nightshift:rotation-https-check-in-vpc',
+        `${checked.map((s) => s.parameter).join(', ')}: the HTTPS check runs from the function, which a database kind puts in the VPC (${config.vpc?.vpcId ?? 'vpc'}): its subnets need a route out (a NAT gateway, or a VPC endpoint for the service) or every check times out`,
+      );
+    }
     this.handler = new RunbookFunction<RotationRuntimeConfig>(this, 'Handler', {
       runbook: 'rotation',
       common: props,

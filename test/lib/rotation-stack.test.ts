@@ -327,6 +327,36 @@ describe('Rotation construct', () => {
       expect(warnings.some((w) => w.includes('prod/api'))).toBe(false);
     });
 
+    it('warn at synth when an HTTPS check would run from inside the VPC (it needs a route out)', () => {
+      const { stack } = buildStack({
+        ...databases,
+        rotation: {
+          ...(databases.rotation as object),
+          secrets: [
+            ...((databases.rotation as { secrets: unknown[] }).secrets as never[]),
+            {
+              parameter: '/webhooks/clio',
+              kind: 'external',
+              test: { https: { url: 'https://issuer.example/token' } },
+            },
+          ],
+        },
+      } as NightshiftConfigInput);
+      const warnings = stack.node
+        .findAll()
+        .flatMap((c) => c.node.metadata)
+        .filter((m) => m.type === 'aws:cdk:warning')
+        .map((m) => String(m.data));
+      expect(warnings.filter((w) => w.includes('HTTPS check'))).toEqual([
+        expect.stringMatching(/\/webhooks\/clio: .*VPC.*NAT gateway/s),
+      ]);
+      expect(
+        built.stack.node
+          .findAll()
+          .some((c) => c.node.metadata.some((m) => String(m.data).includes('HTTPS check'))),
+      ).toBe(false);
+    });
+
     it('refuse bad config naming the field: no VPC, alternating without users, owner among the users, RDS Proxy consumers', () => {
       const bad = (rotation: unknown) => () =>
         validateConfig({ ...exampleAppConfig, rotation } as NightshiftConfigInput);
