@@ -2,42 +2,18 @@
  * The kill switch, read from the local SSM as every runbook reads it: `on` engages it; absent or another
  * value acts; a SecureString (ciphertext without decryption) and any failure to read fail closed.
  */
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKillSwitch } from '../../../lambdas/shared/kill-switch.ts';
-import { LocalEndpoint } from '../../../local/endpoint/server.ts';
-import { SsmWorld } from '../../../local/services/ssm.ts';
+import { localSsm } from '../../support/local-ssm.ts';
 
-const operator = {
-  accessKeyId: 'AKIAOPERATOR00000000',
-  secretAccessKey: 'operator-secret',
-  principalArn: 'arn:aws:iam::123456789012:user/operator',
-  policies: 'unrestricted' as const,
-};
-const endpoint = new LocalEndpoint({
-  account: '123456789012',
-  region: 'eu-west-1',
-  services: [
-    new SsmWorld({
-      account: '123456789012',
-      region: 'eu-west-1',
-      clock: { now: () => Date.now() } as never,
-      emit: () => undefined,
-    }),
-  ],
-  callerFor: (key) => (key === operator.accessKeyId ? operator : undefined),
-});
+const local = localSsm();
 let ssm: SSMClient;
 beforeAll(async () => {
-  await endpoint.listen();
-  ssm = new SSMClient({
-    endpoint: endpoint.url,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
-    maxAttempts: 1,
-  });
+  await local.endpoint.listen();
+  ssm = local.client();
 });
-afterAll(() => endpoint.close());
+afterAll(() => local.endpoint.close());
 
 const put = (Name: string, Value: string, Type: 'String' | 'SecureString' = 'String') =>
   ssm.send(new PutParameterCommand({ Name, Value, Type, Overwrite: true }));
@@ -65,12 +41,7 @@ describe('readKillSwitch', () => {
   });
 
   it('a read that fails (not ParameterNotFound) fails closed', async () => {
-    const broken = new SSMClient({
-      endpoint: endpoint.url,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+    const broken = local.client({ accessKeyId: 'AKIAUNKNOWN000000000' });
     expect(await readKillSwitch(broken, '/ks/a')).toMatchObject({
       engaged: true,
       reason: expect.stringContaining('could not be read'),
