@@ -7,6 +7,7 @@ import { pace, TokenBucket } from '#shared/pacing';
 import { EventPublisher } from '#shared/publisher';
 import { scheduledTime } from '#shared/scheduled-event';
 import { systemClock } from '#shared/time';
+import { isBootstrapRequest, runBootstrap } from './bootstrap.ts';
 import { parseRotationRuntimeConfig } from './config.ts';
 import { kindSteps } from './kinds.ts';
 import { RotationLocks } from './lock.ts';
@@ -20,26 +21,43 @@ const o = observability(RUNBOOK);
 const ssm = pace(ssmClient(), new TokenBucket(config.ssmRequestsPerSecond));
 // The database kinds verify TLS against the bundle shipped beside the code (the construct sets the path).
 const caFile = process.env.NIGHTSHIFT_RDS_CA_BUNDLE;
-const kinds = kindSteps(caFile ? { caBundle: readFileSync(caFile, 'utf8') } : {});
+const caBundle = caFile ? readFileSync(caFile, 'utf8') : undefined;
+const kinds = kindSteps(caBundle === undefined ? {} : { caBundle });
 
 /** A rotation run failed for one or more secrets (each has its `Rotation Failed` event). */
 class RotationRunError extends Error {
   override readonly name = 'RotationRunError';
 }
 
-/** Lambda entry: the rotation schedule's `Scheduled Event`; every configured secret, one after another. */
+/**
+ * Lambda entry: the rotation schedule's `Scheduled Event`, every configured secret one after another; or an
+ * operator's direct invoke `{ "bootstrap": { "parameter": "…", "apply": false } }` (see `bootstrap.ts`).
+ */
 export const handler = runbookHandler(o, async ({ event, redrive }, context) => {
-  scheduledTime(event, { now: systemClock(), bounds: env.eventTimeBounds, origin: env.origin, redrive });
-  const deps = {
+  const shared = {
     ssm,
     locks: new RotationLocks(documentClient(), env.stateTableName),
     events: new EventPublisher(eventBridgeClient(), env.eventBusName),
     audit: new AuditLog(documentClient(), env.stateTableName, config.auditRetentionDays),
     clock: systemClock,
-    owner: context.awsRequestId,
-    leaseMs: config.leaseSeconds * 1000,
     killSwitchParameter: env.killSwitchParameter,
     dryRun: config.dryRun,
+  };
+  if (isBootstrapRequest(event)) {
+    const out = await runBootstrap(event, config.secrets, {
+      ...shared,
+      // The rotation lock's owner while apply holds it.
+      owner: context.awsRequestId,
+      ...(caBundle ? { caBundle } : {}),
+    });
+    o.logger.info('bootstrap finished', { parameter: out.parameter, outcome: out.outcome });
+    return out;
+  }
+  scheduledTime(event, { now: systemClock(), bounds: env.eventTimeBounds, origin: env.origin, redrive });
+  const deps = {
+    ...shared,
+    owner: context.awsRequestId,
+    leaseMs: config.leaseSeconds * 1000,
     kinds,
     metrics: runbookMetrics(o.metrics),
   };

@@ -26,10 +26,15 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** A string literal for `standard_conforming_strings = on` (PostgreSQL's default since 9.1). */
+/**
+ * A string literal as `quote_literal` writes it: in single quotes, each `'` doubled, and, when it holds a
+ * backslash, as an escape string (`E'…'`) with each `\` doubled too, so that it reads the same whatever
+ * `standard_conforming_strings` is (an app owning its database may turn it off for every session there).
+ */
 export function quoteLiteral(text: string): string {
   if (text.includes('\0')) throw new PostgresSqlError('a literal may not hold NUL');
-  return `'${text.replaceAll("'", "''")}'`;
+  const quoted = text.replaceAll("'", "''");
+  return text.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
 }
 
 /** `ALTER ROLE "<role>" PASSWORD 'SCRAM-SHA-256$…'`: the statement holds a verifier, never `password`. */

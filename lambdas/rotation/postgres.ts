@@ -47,11 +47,24 @@ export const PG_TIMEOUTS = { connectMs: 5_000, statementMs: 10_000, lockMs: 3_00
 const AUTH_FAILED = new Set(['28P01', '28000']);
 const authFailed = (error: unknown) => AUTH_FAILED.has(String((error as { code?: unknown }).code));
 
-/** Runs `work` in a session logged in with `credential` over verified TLS. */
+/**
+ * Set first in every session, over what the database's or role's settings say (an app that owns its
+ * database may `ALTER DATABASE … SET` them for everyone logging in there): text in UTF-8, literals read as
+ * `quoteLiteral` writes them, names resolved in `pg_catalog` only (never in a schema the app may create
+ * objects in). A constant, the one statement list sent with the simple protocol: one round trip.
+ */
+const SESSION_SETUP =
+  "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; SET search_path = pg_catalog, pg_temp";
+
+/**
+ * Runs `work` in a session logged in with `credential` over verified TLS. Each `query` runs ONE statement
+ * with the extended protocol, which refuses a text holding more than one (`cannot insert multiple commands
+ * into a prepared statement`), with `values` as bind parameters (`$1`, …).
+ */
 export async function withSession<T>(
   credential: PgCredential,
   caBundle: string,
-  work: (query: (sql: string) => Promise<unknown[]>) => Promise<T>,
+  work: (query: (sql: string, values?: readonly unknown[]) => Promise<unknown[]>) => Promise<T>,
 ): Promise<T> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({
@@ -70,7 +83,12 @@ export async function withSession<T>(
   client.on('error', () => undefined);
   await client.connect();
   try {
-    return await work(async (sql) => (await client.query(sql)).rows);
+    await client.query(SESSION_SETUP);
+    return await work(async (sql, values = []) => {
+      // node-postgres's `queryMode`: the extended protocol even without parameters (not in @types/pg).
+      const config = { text: sql, values: [...values], queryMode: 'extended' as const };
+      return (await client.query(config)).rows;
+    });
   } finally {
     await client.end().catch(() => undefined);
   }
