@@ -9,7 +9,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { pendingName } from '../../lambdas/rotation/model.ts';
 import { alterRolePasswordSql } from '../../lambdas/rotation/postgres-sql.ts';
 import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
@@ -29,6 +29,7 @@ const HOUR = 3_600_000;
 export const ROTATION_STORY = {
   database: 'webhooks-db',
   db: '/webhooks/db',
+  admin: '/webhooks/db-admin',
   reports: '/webhooks/reports-db',
   apiKey: '/webhooks/partner-api-key',
   clio: '/webhooks/clio-client-secret',
@@ -59,7 +60,7 @@ export function sandboxRotation(clioTokenUrl: string): NonNullable<NightshiftCon
         parameter: S.db,
         kind: 'postgres-alternating',
         cadenceDays: 60,
-        alternating: { users: [S.blue, S.green], ownerRole: S.owner },
+        alternating: { users: [S.blue, S.green], ownerRole: S.owner, adminParameter: S.admin },
         consumers: [{ cluster, service: 'api', readsAt: 'run-time' }],
       },
       {
@@ -98,8 +99,9 @@ export function sandboxRotation(clioTokenUrl: string): NonNullable<NightshiftCon
 const password = () => randomBytes(18).toString('base64url');
 
 /**
- * What the team set up before the first rotation (the alternating layout as the bootstrap leaves it, the
- * reports role, the four parameters): run before the schedules start, so no run finds a parameter missing.
+ * What the team had before Nightshift: one app user (webhooks_blue) owning the app's schema and table, a
+ * reports role it granted SELECT to; and the four parameters, plus the master credential for the bootstrap.
+ * Run before the schedules start, so no run finds a parameter missing.
  */
 export async function installRotationSecrets(world: LocalWorld, clio: OAuthIssuer): Promise<void> {
   const server = await world.rds.serverOf(S.database);
@@ -113,20 +115,17 @@ export async function installRotationSecrets(world: LocalWorld, clio: OAuthIssue
     dbname: 'postgres',
   });
   const blue = credential(S.blue);
-  const green = credential(S.green);
   const reports = credential(S.reportsUser);
+  const master = { username: 'postgres', password: password() };
+  await server.setPassword(master.username, master.password);
   try {
-    await admin.query(`CREATE ROLE ${S.owner} NOLOGIN`);
-    await admin.query(`CREATE SCHEMA app AUTHORIZATION ${S.owner}`);
+    await admin.query(`CREATE ROLE ${S.blue} LOGIN`);
+    await admin.query(await alterRolePasswordSql(blue.username, blue.password));
+    await admin.query(`CREATE SCHEMA app AUTHORIZATION ${S.blue}`);
     await admin.query(
       'CREATE TABLE app.deliveries (id bigserial PRIMARY KEY, source text NOT NULL, at timestamptz NOT NULL DEFAULT now())',
     );
-    await admin.query(`ALTER TABLE app.deliveries OWNER TO ${S.owner}`);
-    for (const user of [blue, green]) {
-      await admin.query(`CREATE ROLE ${user.username} LOGIN IN ROLE ${S.owner}`);
-      await admin.query(`ALTER ROLE ${user.username} SET role = ${S.owner}`);
-      await admin.query(await alterRolePasswordSql(user.username, user.password));
-    }
+    await admin.query(`ALTER TABLE app.deliveries OWNER TO ${S.blue}`);
     await admin.query(`CREATE ROLE ${S.reportsUser} LOGIN`);
     await admin.query(await alterRolePasswordSql(reports.username, reports.password));
     await admin.query(`GRANT USAGE ON SCHEMA app TO ${S.reportsUser}`);
@@ -144,11 +143,9 @@ export async function installRotationSecrets(world: LocalWorld, clio: OAuthIssue
         Overwrite: true,
       }),
     );
-  // Alternating: green's credential the version before blue's (previous), blue current.
-  await put(S.db, green);
+  // The app's one user; the bootstrap makes the second.
   await put(S.db, blue);
-  await ssm.send(new LabelParameterVersionCommand({ Name: S.db, ParameterVersion: 1, Labels: ['previous'] }));
-  await ssm.send(new LabelParameterVersionCommand({ Name: S.db, ParameterVersion: 2, Labels: ['current'] }));
+  await put(S.admin, master);
   await put(S.reports, reports);
   await put(S.apiKey, randomBytes(30).toString('base64url'));
   const issued = clio.issue();
@@ -220,7 +217,33 @@ export async function runRotationStory(
   const pagesBefore = sink.pagerduty.alerts(PAGERDUTY_SERVICE).length;
   const slackBefore = sink.slack.messages(SLACK_CHANNEL).length;
   narrate(
-    `installed on ${new Date(installedAt).toISOString().slice(0, 10)}: ${S.db} (alternating ${S.blue}/${S.green}, owner ${S.owner}), ${S.reports} (single user), ${S.apiKey} (generated), ${S.clio} (external, issued by Clio)`,
+    `since ${new Date(installedAt).toISOString().slice(0, 10)}: ${S.db} (the app's one user ${S.blue}, to become alternating ${S.blue}/${S.green}), ${S.reports} (single user), ${S.apiKey} (generated), ${S.clio} (external, issued by Clio)`,
+  );
+
+  // The bootstrap, as an operator runs it: `aws lambda invoke` of the rotation function, a dry run first.
+  const fn = world.app.functions.find((f) => f.logicalId.includes('Rotation'));
+  const rotation = fn ? world.lambdas.get(fn.logicalId) : undefined;
+  if (!rotation) throw new Error('no rotation function in the app');
+  const invoke = async (apply: boolean) => {
+    const out = await rotation.invoke({ bootstrap: { parameter: S.db, apply } });
+    if (!out.ok) throw new Error(`bootstrap ${apply ? 'apply' : 'dry run'} failed: ${out.error?.message}`);
+    return out.result as {
+      outcome: string;
+      plan: { summary: string; changes: { sql: string; locks: { mode: string }[] }[]; notes: string[] };
+      applied?: unknown[];
+    };
+  };
+  const dry = await invoke(false);
+  const modes = [...new Set(dry.plan.changes.flatMap((c) => c.locks.map((l) => l.mode)))];
+  narrate(
+    `bootstrap dry run: ${dry.plan.summary}; locks ${modes.join(', ') || 'none'} until its one transaction commits; ${dry.plan.notes.length} note(s)`,
+  );
+  for (const c of dry.plan.changes.slice(0, 4)) narrate(`    ${c.sql.slice(0, 110)}`);
+  if (dry.plan.changes.length > 4) narrate(`    … ${dry.plan.changes.length - 4} more`);
+  const applied = await invoke(true);
+  const again = await invoke(false);
+  narrate(
+    `bootstrap applied: ${applied.applied?.length ?? 0} change(s); a dry run again: ${again.plan.summary}`,
   );
 
   // Day 60: the alternating users and the API key fall due; SSM refuses the alternating finish's first label
@@ -333,6 +356,16 @@ export async function runRotationStory(
   const clioTries = clio.requests;
   return [
     {
+      what: 'bootstrap: the dry run listed the changes and their locks, apply made them, then nothing to do',
+      ok:
+        dry.outcome === 'planned' &&
+        dry.plan.changes.length > 0 &&
+        applied.outcome === 'applied' &&
+        (applied.applied?.length ?? 0) > 0 &&
+        again.plan.changes.length === 0,
+      detail: `${dry.plan.changes.length} planned, ${applied.applied?.length ?? 0} applied, then ${again.plan.changes.length}`,
+    },
+    {
       what: 'alternating users: the app never saw a refused credential; the plain name moved to the other user',
       ok:
         apiCounts.queries > 0 &&
@@ -360,7 +393,7 @@ export async function runRotationStory(
         of('Rotation Failed', S.db).length === 1 &&
         of('Rotation Failed', S.reports).length === 1 &&
         [S.db, S.reports].every(converged) &&
-        world.ssm.history(S.db).length === 3 &&
+        world.ssm.history(S.db).length === 2 &&
         world.ssm.history(S.reports).length === 2,
       detail: `${S.db}: ${world.ssm.history(S.db).length} versions, ${S.reports}: ${world.ssm.history(S.reports).length}; failures ${of('Rotation Failed', S.db).length + of('Rotation Failed', S.reports).length}`,
     },
