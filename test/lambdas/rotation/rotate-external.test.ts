@@ -216,6 +216,43 @@ describe('rotateSecret: external', () => {
   });
 });
 
+describe('external: a crash at every step boundary after the person put the value', () => {
+  // The external steps are test and finish (the put under the plain name, two labels, the deletion).
+  const FAULTS = [
+    ['PutParameterCommand', 1, 'before'],
+    ['PutParameterCommand', 1, 'after'],
+    ['LabelParameterVersionCommand', 1, 'before'],
+    ['LabelParameterVersionCommand', 1, 'after'],
+    ['LabelParameterVersionCommand', 2, 'before'],
+    ['LabelParameterVersionCommand', 2, 'after'],
+    ['DeleteParameterCommand', 1, 'before'],
+    ['DeleteParameterCommand', 1, 'after'],
+  ] as const;
+  it.each(FAULTS)(
+    'crash %s #%i %s: the plain name holds a value the issuer accepts throughout; the next run converges to one new version',
+    async (command, at, when) => {
+      const s = await oauthSecret();
+      accepted.add(`issued-one-${n}`);
+      accepted.add(`issued-two-${n}`);
+      clock.set(T0 + 350 * DAY);
+      await personPuts(s, `issued-two-${n}`);
+      await expect(rotateSecret(s, deps({ ssm: crashing(command, at, when) }))).rejects.toThrow('crash');
+      expect(accepted.has((await plain(s.parameter)) ?? '')).toBe(true);
+      clock.set(T0 + 350 * DAY + 120_000);
+      const out = await rotateSecret(s, deps());
+      expect(['rotated', 'not-due']).toContain(out.outcome);
+      expect(await plain(s.parameter)).toBe(`issued-two-${n}`);
+      expect(await labelled(s.parameter, 'current')).toBe(`issued-two-${n}`);
+      expect(await labelled(s.parameter, 'previous')).toBe(`issued-one-${n}`);
+      expect(ssm.history(s.parameter)).toHaveLength(2);
+      await expect(plain(pendingName(s.parameter))).rejects.toMatchObject({ name: 'ParameterNotFound' });
+      // Not due again for a year.
+      clock.set(T0 + 350 * DAY + 300 * DAY);
+      expect(await rotateSecret(s, deps())).toMatchObject({ outcome: 'not-due', plan: { kind: 'idle' } });
+    },
+  );
+});
+
 describe('a pending value swapped by someone who may write .pending', () => {
   it('generated: the value swapped after create is never finished (its digest was pinned before the put); deleting it gives the rotation up', async () => {
     n += 1;
