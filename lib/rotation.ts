@@ -46,6 +46,15 @@ export class Rotation extends Construct {
         );
       }
     }
+    for (const s of config.secrets) {
+      const atStart = s.consumers.filter((c) => c.readsAt === 'start');
+      if (s.kind !== 'postgres-single' && atStart.length > 0) {
+        Annotations.of(this).addWarningV2(
+          'nightshift:rotation-start-readers-not-redeployed',
+          `${s.parameter}: ${atStart.map((c) => `${c.cluster}/${c.service}`).join(', ')} read it only at start, and Nightshift does not redeploy consumers yet: redeploy them after each rotation, within ${s.kind === 'postgres-alternating' ? 'the cadence (the previous user stays valid until the next rotation)' : `the ${s.graceDays}-day grace period (the previous value is accepted only that long)`}`,
+        );
+      }
+    }
     const checked = config.secrets.filter((s) => s.test?.https);
     if (databases && checked.length > 0) {
       Annotations.of(this).addWarningV2(

@@ -109,6 +109,32 @@ describe('Rotation construct', () => {
     expect(env).toMatch(/-stale-1-webhooks-api-key\\",\\"severity\\":\\"warning/);
   });
 
+  it('warns at synth about consumers that read only at start (Nightshift does not redeploy them yet), naming the deadline', () => {
+    const { stack } = buildStack({
+      ...exampleAppConfig,
+      rotation: {
+        secrets: [
+          {
+            parameter: '/webhooks/api-key',
+            kind: 'generated',
+            consumers: [
+              { cluster: 'prod', service: 'api', readsAt: 'start' },
+              { cluster: 'prod', service: 'worker', readsAt: 'run-time' },
+            ],
+          },
+        ],
+      },
+    });
+    const warnings = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata)
+      .filter((m) => m.type === 'aws:cdk:warning')
+      .map((m) => String(m.data));
+    expect(warnings.filter((w) => w.includes('does not redeploy'))).toEqual([
+      expect.stringMatching(/\/webhooks\/api-key: prod\/api read it only at start.*7-day grace period/s),
+    ]);
+  });
+
   it('external secrets and HTTPS checks reach the function as configured', () => {
     const { template: ext } = buildStack({
       ...exampleAppConfig,
