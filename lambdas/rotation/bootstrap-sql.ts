@@ -229,7 +229,9 @@ export function moveGrants(t: BootstrapTarget, c: Catalog, notes: string[]): Ste
         actsAs,
       });
     steps.push(...sql.map((one) => ({ sql: one, why, locks, actsAs })));
-    if (asGrantor) steps.push({ sql: 'RESET ROLE', why: `back from ${first.grantor}: ${why}`, locks: [] });
+    // SET ROLE NONE, not RESET ROLE: RESET returns to the session's default, which a database's `role`
+    // setting (the app's, when it owns the database) may name.
+    if (asGrantor) steps.push({ sql: 'SET ROLE NONE', why: `back from ${first.grantor}: ${why}`, locks: [] });
   }
   return steps;
 }

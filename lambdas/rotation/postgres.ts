@@ -51,10 +51,13 @@ const authFailed = (error: unknown) => AUTH_FAILED.has(String((error as { code?:
  * Set first in every session, over what the database's or role's settings say (an app that owns its
  * database may `ALTER DATABASE … SET` them for everyone logging in there): text in UTF-8, literals read as
  * `quoteLiteral` writes them, names resolved in `pg_catalog` only (never in a schema the app may create
- * objects in). A constant, the one statement list sent with the simple protocol: one round trip.
+ * objects in), catalog names printed unquoted as the code compares them (`quote_all_identifiers` on made
+ * the bootstrap see no object it owns), and writable transactions. A constant, the one statement list sent
+ * with the simple protocol: one round trip. (`role` is left alone here: a login user's sessions act as the
+ * owner role on purpose; the administrator's sessions `SET ROLE NONE` themselves.)
  */
 const SESSION_SETUP =
-  "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; SET search_path = pg_catalog, pg_temp";
+  "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; SET search_path = pg_catalog, pg_temp; SET quote_all_identifiers = off; SET default_transaction_read_only = off";
 
 /**
  * Runs `work` in a session logged in with `credential` over verified TLS. Each `query` runs ONE statement
@@ -194,7 +197,11 @@ export async function setInactivePassword(o: {
     throw new RotationError(`the administrator credential (${admin.username}) does not log in either`);
   }
   const sql = await alterRolePasswordSql(pending.username, pending.password);
-  await withSession(admin, caBundle, (query) => query(sql));
+  // As the administrator itself, whatever a database's `role` setting says.
+  await withSession(admin, caBundle, async (query) => {
+    await query('SET ROLE NONE');
+    return query(sql);
+  });
   return 'recovered';
 }
 

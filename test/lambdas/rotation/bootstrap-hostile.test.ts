@@ -95,6 +95,28 @@ async function ownDatabase(app: Awaited<ReturnType<typeof singleUserApp>>) {
 }
 
 describe('bootstrap › an app user that owns its database', () => {
+  it('quote_all_identifiers on there: every object still moves to the owner role (no "applied" that moved nothing)', async () => {
+    const app = await singleUserApp();
+    await ownDatabase(app);
+    await as(app.blue, `ALTER DATABASE ${app.database} SET quote_all_identifiers = on`);
+    const owned = async () =>
+      Number(
+        (
+          (
+            await as(
+              app.master,
+              `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+                WHERE c.relowner = '${app.blue.username}'::regrole AND s.nspname NOT IN ('pg_catalog', 'information_schema')`,
+            )
+          )[0] as { n: string }
+        ).n,
+      );
+    expect(await owned()).toBeGreaterThan(0);
+    expect(await bootstrap(app, true)).toMatchObject({ outcome: 'applied' });
+    expect(await owned()).toBe(0);
+    expect(await bootstrap(app)).toMatchObject({ plan: { changes: [] } });
+  });
+
   it('standard_conforming_strings off there, and a role named to close a literal: nothing of it runs, dry run or apply', async () => {
     const app = await singleUserApp();
     await ownDatabase(app);

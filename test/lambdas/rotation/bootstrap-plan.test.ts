@@ -106,7 +106,7 @@ describe('planLayout › an RDS-like administrator and a grant by pg_database_ow
         'SET ROLE "pg_database_owner"',
         'GRANT CREATE ON SCHEMA public TO "app_owner"',
         'REVOKE CREATE ON SCHEMA public FROM "app_blue"',
-        'RESET ROLE',
+        'SET ROLE NONE',
         'REVOKE "app_blue" FROM "admin"',
       ]),
     );

@@ -58,7 +58,7 @@ describe('bootstrap › a single app user, an RDS-like administrator', () => {
       `SET ROLE "${app.reporting}"`,
       `GRANT SELECT ON TABLE public.countries TO ${owner}`,
       `REVOKE SELECT ON TABLE public.countries FROM ${blue}`,
-      'RESET ROLE',
+      'SET ROLE NONE',
       `ALTER SCHEMA shop OWNER TO ${owner}`,
       `ALTER TABLE shop.items OWNER TO ${owner}`,
       `ALTER SEQUENCE shop.invoice_no OWNER TO ${owner}`,
