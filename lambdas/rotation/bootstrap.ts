@@ -74,6 +74,8 @@ export interface BootstrapDeps {
   /** The runbook's dry run: like the kill switch, it refuses `apply`. */
   readonly dryRun: boolean;
   readonly caBundle?: string;
+  /** The request came back in a redrive from the dead-letter queue: an apply is never replayed so. */
+  readonly redriven?: boolean;
 }
 
 export type BootstrapOutcome =
@@ -155,6 +157,11 @@ export async function runBootstrap(
           k.engaged ? k.reason : undefined,
         );
     if (stop) await refuse(stop);
+    if (deps.redriven) {
+      await refuse(
+        'it came back in a redrive of a failed invocation, and an apply is an operator’s one-time act: invoke it again yourself after reading a fresh dry run',
+      );
+    }
     const { lock: held } = await deps.locks.read(parameter);
     if (held && held.leaseUntil > deps.clock())
       await refuse(`rotation ${held.rotationId} of ${parameter} is in progress`);

@@ -49,6 +49,8 @@ export const handler = runbookHandler(o, async ({ event, redrive }, context) => 
       // The rotation lock's owner while apply holds it.
       owner: context.awsRequestId,
       ...(caBundle ? { caBundle } : {}),
+      // Redriven from the dead-letter queue: a dry run answers again, an apply is refused.
+      redriven: redrive !== undefined,
     });
     o.logger.info('bootstrap finished', { parameter: out.parameter, outcome: out.outcome });
     return out;

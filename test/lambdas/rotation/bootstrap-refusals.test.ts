@@ -60,7 +60,7 @@ describe('bootstrap › bad requests change nothing', () => {
     expect(await app.catalog()).toBe(before);
   });
 
-  it('apply under the kill switch or the runbook dry run is refused (audited); the dry run still plans', async () => {
+  it('apply under the kill switch, the runbook dry run, or redriven from the dead-letter queue is refused (audited); the dry run still plans', async () => {
     const app = await singleUserApp();
     const before = await app.catalog();
     await put(KILL_SWITCH, 'on', 'String');
@@ -76,11 +76,16 @@ describe('bootstrap › bad requests change nothing', () => {
     await expect(bootstrap(app, true, { dryRun: true })).rejects.toThrow(
       /refused: the rotation runbook is in dry run/,
     );
+    // A failed async apply redriven from the dead-letter queue is not replayed; its dry run still answers.
+    await expect(bootstrap(app, true, { redriven: true })).rejects.toThrow(
+      /refused: it came back in a redrive of a failed invocation/,
+    );
+    expect(changesOf(await bootstrap(app, false, { redriven: true })).length).toBeGreaterThan(10);
     expect(await app.catalog()).toBe(before);
     const entries = (await bootstrapDeps().audit.list('rotation')).filter(
       (e) => e.subject === app.secret.parameter,
     );
-    expect(entries.map((e) => e.outcome)).toEqual(['skipped', 'skipped']);
+    expect(entries.map((e) => e.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
   });
 
   it('a transaction of the app holding a table: the apply gives up after lock_timeout, rolled back', async () => {
