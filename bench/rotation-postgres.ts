@@ -23,7 +23,7 @@ import {
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import pg from 'pg';
+import type pg from 'pg';
 import { pendingName } from '../lambdas/rotation/model.ts';
 import { alterRolePasswordSql } from '../lambdas/rotation/postgres-sql.ts';
 import { LocalCertificateAuthority } from '../local/postgres/tls.ts';
@@ -31,6 +31,7 @@ import { exampleAppConfig } from '../local/sandbox/example-config.ts';
 import { synthesize } from '../local/sandbox/synth.ts';
 import { envelope } from '../local/services/envelope.ts';
 import { LocalWorld } from '../local/world/world.ts';
+import { pgSession } from '../test/support/pg-session.ts';
 
 const DAY = 86_400_000;
 const CADENCE_DAYS = 30;
@@ -77,24 +78,8 @@ interface SqlCount {
 }
 
 /** A `pg` session as `c` over TLS verified against `ca`; `work`'s result. */
-async function session<T>(c: Credential, ca: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({
-    host: c.host,
-    port: c.port,
-    user: c.username,
-    password: c.password,
-    database: c.dbname,
-    ssl: { ca, rejectUnauthorized: true },
-    application_name: 'nightshift-bench',
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const session = <T>(c: Credential, ca: string, work: (client: pg.Client) => Promise<T>) =>
+  pgSession(c, ca, work, 'nightshift-bench');
 const logsIn = (c: Credential, ca: string) =>
   session(c, ca, (client) => client.query('SELECT 1')).then(
     () => true,

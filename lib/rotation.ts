@@ -39,19 +39,17 @@ export class Rotation extends Construct {
     const databases = config.secrets.some((s) => s.kind.startsWith('postgres'));
     for (const s of config.secrets) {
       const atStart = s.consumers.filter((c) => c.readsAt === 'start');
-      if (s.kind === 'postgres-single' && atStart.length > 0) {
+      if (atStart.length === 0) continue;
+      const readers = atStart.map((c) => `${c.cluster}/${c.service}`).join(', ');
+      if (s.kind === 'postgres-single') {
         Annotations.of(this).addWarningV2(
           'nightshift:rotation-single-user-start-readers',
-          `${s.parameter}: ${atStart.map((c) => `${c.cluster}/${c.service}`).join(', ')} read the credential only at start: between the password change and their new deployment their running tasks cannot log in. Use kind postgres-alternating (two users, no such window), or read it at run time with the consumer helper`,
+          `${s.parameter}: ${readers} read the credential only at start: between the password change and their new deployment their running tasks cannot log in. Use kind postgres-alternating (two users, no such window), or read it at run time with the consumer helper`,
         );
-      }
-    }
-    for (const s of config.secrets) {
-      const atStart = s.consumers.filter((c) => c.readsAt === 'start');
-      if (s.kind !== 'postgres-single' && atStart.length > 0) {
+      } else {
         Annotations.of(this).addWarningV2(
           'nightshift:rotation-start-readers-not-redeployed',
-          `${s.parameter}: ${atStart.map((c) => `${c.cluster}/${c.service}`).join(', ')} read it only at start, and Nightshift does not redeploy consumers yet: redeploy them after each rotation, within ${s.kind === 'postgres-alternating' ? 'the cadence (the previous user stays valid until the next rotation)' : `the ${s.graceDays}-day grace period (the previous value is accepted only that long)`}`,
+          `${s.parameter}: ${readers} read it only at start, and Nightshift does not redeploy consumers yet: redeploy them after each rotation, within ${s.kind === 'postgres-alternating' ? 'the cadence (the previous user stays valid until the next rotation)' : `the ${s.graceDays}-day grace period (the previous value is accepted only that long)`}`,
         );
       }
     }

@@ -255,9 +255,10 @@ async function runSteps(
         await createPending(deps.ssm, { name, rotationId, value: fresh, ...(keyId ? { keyId } : {}) });
       }
       if (step === 'set' && kind.set) await kind.set(secret, await pending(), stored);
-      if (step === 'test' && external) {
+      if (step === 'test' && (external || kind.test)) {
+        // Read once for the external checks and the kind's test.
         const value = await pending();
-        if (recorded.refusedDigest !== undefined && recorded.refusedDigest === pinned) {
+        if (external && recorded.refusedDigest !== undefined && recorded.refusedDigest === pinned) {
           // Asked once and refused: presenting it again every run would only risk the issuer locking the
           // client out. The person puts another value (a new rotation).
           return blocked(
@@ -268,7 +269,7 @@ async function runSteps(
             deps,
           );
         }
-        if (value === (await stored.current()) || value === (await stored.previous())) {
+        if (external && (value === (await stored.current()) || value === (await stored.previous()))) {
           return blocked(
             secret,
             rotationId,
@@ -277,8 +278,8 @@ async function runSteps(
             deps,
           );
         }
+        await kind.test?.(secret, value, stored);
       }
-      if (step === 'test' && kind.test) await kind.test(secret, await pending(), stored);
       if (step === 'finish') {
         // The lease renewed first: a run that outlived it must not put a second version.
         if (!(await deps.locks.advance(name, deps.owner, 'test', deps.clock(), deps.leaseMs))) return lost();
@@ -287,8 +288,9 @@ async function runSteps(
         const finishing = planFinish({ name, ...now }, secret.policy, deps.clock());
         if (finishing.kind === 'blocked')
           return blocked(secret, rotationId, finishing.severity, finishing.reason, deps);
-        // What finish puts must be what was set and tested (a generated value with no test included).
-        if (!now.latestIsPending) await pending();
+        // What finish puts must be what was set and tested: the put checks the pinned digest; a value nothing
+        // pinned yet (never the case after create or test) is pinned first.
+        if (pinned === undefined && !now.latestIsPending) await pending();
         version = (
           await finish(deps.ssm, {
             name,

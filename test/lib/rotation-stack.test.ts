@@ -1,4 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config/define-config.ts';
 import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
@@ -19,6 +20,13 @@ const withRotation: NightshiftConfigInput = {
 };
 const { app, template } = buildStack(withRotation);
 const t = template();
+/** The synth warnings on a stack's constructs, as text. */
+const warningsOf = (stack: Construct) =>
+  stack.node
+    .findAll()
+    .flatMap((c) => c.node.metadata)
+    .filter((m) => m.type === 'aws:cdk:warning')
+    .map((m) => String(m.data));
 const param = (name: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${name}`;
 
 describe('Rotation construct', () => {
@@ -125,11 +133,7 @@ describe('Rotation construct', () => {
         ],
       },
     });
-    const warnings = stack.node
-      .findAll()
-      .flatMap((c) => c.node.metadata)
-      .filter((m) => m.type === 'aws:cdk:warning')
-      .map((m) => String(m.data));
+    const warnings = warningsOf(stack);
     expect(warnings.filter((w) => w.includes('does not redeploy'))).toEqual([
       expect.stringMatching(/\/webhooks\/api-key: prod\/api read it only at start.*7-day grace period/s),
     ]);
@@ -342,11 +346,7 @@ describe('Rotation construct', () => {
     });
 
     it('warn at synth when a single-user credential is read only at start, naming the consumer and the better kind', () => {
-      const warnings = built.stack.node
-        .findAll()
-        .flatMap((c) => c.node.metadata)
-        .filter((m) => m.type === 'aws:cdk:warning')
-        .map((m) => String(m.data));
+      const warnings = warningsOf(built.stack);
       expect(warnings.filter((w) => w.includes('prod/worker'))).toEqual([
         expect.stringMatching(/db-single.*read the credential only at start.*postgres-alternating/s),
       ]);
@@ -368,11 +368,7 @@ describe('Rotation construct', () => {
           ],
         },
       } as NightshiftConfigInput);
-      const warnings = stack.node
-        .findAll()
-        .flatMap((c) => c.node.metadata)
-        .filter((m) => m.type === 'aws:cdk:warning')
-        .map((m) => String(m.data));
+      const warnings = warningsOf(stack);
       expect(warnings.filter((w) => w.includes('HTTPS check'))).toEqual([
         expect.stringMatching(/\/webhooks\/clio: .*VPC.*NAT gateway/s),
       ]);

@@ -6,7 +6,7 @@
  * log in, run the bootstrap and read the locks a session holds. Importing it starts the server for the file.
  */
 import { LabelParameterVersionCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import {
   type BootstrapDeps,
@@ -18,6 +18,7 @@ import { alterRolePasswordSql } from '../../../lambdas/rotation/postgres-sql.ts'
 import type { SecretConfig } from '../../../lambdas/rotation/rotate.ts';
 import { PostgresFleet } from '../../../local/postgres/fleet.ts';
 import type { PostgresServer } from '../../../local/postgres/server.ts';
+import { pgClient } from '../../support/pg-session.ts';
 import { deps, operatorSsm } from './rotation-fixture.ts';
 
 export const MASTER = { username: 'master_user', password: 'master-Pass-b1' };
@@ -55,19 +56,7 @@ export const credential = (u: { username: string; password: string }, dbname: st
   port: server.port,
   dbname,
 });
-export async function connect(c: PgCredential) {
-  const client = new pg.Client({
-    host: c.host,
-    port: c.port,
-    user: c.username,
-    password: c.password,
-    database: c.dbname,
-    ssl: { ca, rejectUnauthorized: true },
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
+export const connect = (c: PgCredential) => pgClient(c, ca);
 /** Runs `sql` logged in with `c`; its rows. */
 export async function as(c: PgCredential, sql: string) {
   const client = await connect(c);

@@ -10,7 +10,6 @@ import {
   LabelParameterVersionCommand,
   PutParameterCommand,
 } from '@aws-sdk/client-ssm';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type KindSteps, kindSteps } from '../../../lambdas/rotation/kinds.ts';
 import { pendingName, type RotationKind } from '../../../lambdas/rotation/model.ts';
@@ -19,6 +18,7 @@ import { alterRolePasswordSql } from '../../../lambdas/rotation/postgres-sql.ts'
 import { rotateSecret, type SecretConfig } from '../../../lambdas/rotation/rotate.ts';
 import { PostgresFleet } from '../../../local/postgres/fleet.ts';
 import type { PostgresServer } from '../../../local/postgres/server.ts';
+import { pgSession } from '../../support/pg-session.ts';
 import { TcpGate } from '../../support/tcp-gate.ts';
 import {
   clock,
@@ -67,22 +67,8 @@ const credential = (username: string, password: string): PgCredential => ({
   dbname: 'webhooks',
 });
 /** Runs `sql` logged in with `c` (over verified TLS); its rows. */
-async function as(c: PgCredential, sql: string) {
-  const client = new pg.Client({
-    host: c.host,
-    port: c.port,
-    user: c.username,
-    password: c.password,
-    database: c.dbname,
-    ssl: { ca, rejectUnauthorized: true },
-  });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const as = (c: PgCredential, sql: string) =>
+  pgSession(c, ca, async (client) => (await client.query(sql)).rows);
 const master = () => credential(MASTER.username, MASTER.password);
 const put = (name: string, value: string) => {
   if (!parameters.includes(name)) parameters.push(name);
