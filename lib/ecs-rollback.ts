@@ -52,6 +52,7 @@ export class EcsRollback extends Construct {
           serviceArn: serviceArn(s),
           taskDefinitionFamily: s.taskDefinitionFamily,
           alarms: s.alarms,
+          config: s.config,
         })),
       },
     });
@@ -81,6 +82,51 @@ export class EcsRollback extends Construct {
       },
       targets: [target],
     });
+  }
+
+  /**
+   * Config rollback reads the history of the configured parameters and writes a known-good version back,
+   * labelled: on those parameters only (paths: the parameters below them). No KMS: SecureString config is
+   * refused, never decrypted.
+   */
+  private grantConfigPermissions(
+    fn: { addToRolePolicy(s: iam.PolicyStatement): void },
+    services: readonly GuardedServiceConfig[],
+  ): void {
+    const stack = Stack.of(this);
+    const selectors = services.flatMap((s) => s.config);
+    if (selectors.length === 0) return;
+    const names = [...new Set(selectors.flatMap((c) => (c.parameter ? [c.parameter] : [])))];
+    const paths = [...new Set(selectors.flatMap((c) => (c.path ? [c.path] : [])))];
+    const resources = [
+      ...names.map((n) => parameterArn(stack, n)),
+      ...paths.map((p) => parameterArn(stack, `${p}*`)),
+    ];
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ConfigRollbackReadAndWriteBack',
+        actions: ['ssm:GetParameterHistory', 'ssm:PutParameter', 'ssm:LabelParameterVersion'],
+        resources,
+      }),
+    );
+    if (paths.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ConfigRollbackListPaths',
+          actions: ['ssm:GetParametersByPath'],
+          resources: paths.map((p) => parameterArn(stack, p.replace(/\/$/, ''))),
+        }),
+      );
+    }
+    const policy = this.handler.function.role?.node.tryFindChild('DefaultPolicy') ?? this;
+    for (const p of paths) {
+      acknowledgeNag(
+        policy,
+        'IAM5',
+        `config parameters below the configured path ${p} only, to read their history and write a known-good version back`,
+        nagResource(this, parameterArn(stack, `${p}*`)),
+      );
+    }
   }
 
   private grantRunbookPermissions(
@@ -139,6 +185,8 @@ export class EcsRollback extends Construct {
         ),
       }),
     );
+
+    this.grantConfigPermissions(fn, services);
 
     // Alarm events are acted on only once CloudWatch confirms them, and alarm windows close on what it shows.
     const alarmArns = guardingAlarmArns(stack, props.config);
@@ -222,6 +270,11 @@ export class EcsRollback extends Construct {
       }
     }
   }
+}
+
+/** A parameter ARN for a name or path as configured (`/a/b` → `parameter/a/b`). */
+function parameterArn(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
 }
 
 /**

@@ -1,9 +1,11 @@
 import type { ECSClient, RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AuditEntry, AuditLog } from '#shared/audit';
 import { NightshiftError } from '#shared/errors';
 import type { EventPublisher } from '#shared/publisher';
 import type { Clock } from '#shared/time';
 import { iso } from '#shared/time';
+import { driveConfig } from '../config-rollback/act.ts';
 import {
   describeService,
   describeTaskDefinition,
@@ -13,7 +15,13 @@ import {
   updateServiceTaskDefinition,
 } from './ecs.ts';
 import type { RevisionRecord, RollbackClaim } from './model.ts';
-import { type AlarmPlan, type EscalatePlan, revisionLabel } from './plan.ts';
+import {
+  type AlarmPlan,
+  type ConfigRollbackPlan,
+  type EscalatePlan,
+  type RollbackPlan,
+  revisionLabel,
+} from './plan.ts';
 import type { RollbackStore } from './store.ts';
 
 export const RUNBOOK = 'ecs-rollback';
@@ -21,6 +29,10 @@ export const RUNBOOK = 'ecs-rollback';
 /** What act needs; clients are passed in, never imported. */
 export interface ActDeps {
   readonly ecs: ECSClient;
+  /** Config rollback reads and writes its parameters (and every runbook reads the kill switch). */
+  readonly ssm: SSMClient;
+  /** A published rollback holds off other Nightshift deployments of the service this long. @default 0 */
+  readonly cooldownMs?: number;
   readonly store: RollbackStore;
   readonly audit: AuditLog;
   readonly publisher: EventPublisher;
@@ -110,7 +122,7 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
     }
     try {
       await deps.publisher.publish({
-        detailType: 'Rollback Skipped',
+        detailType: plan.config ? 'Config Rollback Skipped' : 'Rollback Skipped',
         severity: 'info',
         eventKey: `ecs-rollback#${plan.serviceArn}#${plan.episode.id}#skipped`,
         resources: [plan.serviceArn],
@@ -119,6 +131,7 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
           alarm: plan.episode.alarmName,
           episode: plan.episode.id,
           current: plan.current,
+          ...(plan.config ? { parameter: plan.config.parameter, version: plan.config.version } : {}),
           reason: plan.reason,
         },
       });
@@ -150,21 +163,9 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
 
   let claim: RollbackClaim;
   const now = deps.clock();
-  if (plan.kind === 'rollback') {
-    claim = {
-      episodeId: plan.episode.id,
-      alarmName: plan.episode.alarmName,
-      episodeStart: plan.episode.start,
-      stage: 'claimed',
-      leaseUntil: now + deps.leaseMs,
-      owner: deps.owner,
-      fromTaskDefinitionArn: plan.from,
-      toTaskDefinitionArn: plan.to,
-      pin: plan.pin,
-      pinReason: plan.pinReason,
-      suspendDeploymentAlarms: plan.suspendDeploymentAlarms,
-      reason: plan.reason,
-    };
+  if (plan.kind === 'config-rollback' || plan.kind === 'rollback') {
+    claim =
+      plan.kind === 'config-rollback' ? configClaim(plan, deps, now) : taskDefinitionClaim(plan, deps, now);
     const won = await deps.store
       .acquire(plan.serviceArn, claim, ctx.observedClaim, now)
       .catch(async (error) => {
@@ -187,6 +188,7 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
     }
   }
 
+  if (claim.kind === 'config') return driveConfigClaim(claim, ctx, deps, plan.kind === 'resume', record);
   try {
     const deployed = await drive(claim, ctx, deps);
     const result = await record(
@@ -211,6 +213,99 @@ export async function act(plan: AlarmPlan, ctx: ActContext, deps: ActDeps): Prom
       { stage: claim.stage, ...(released ? { releaseFailed: describe(released) } : {}) },
     ).catch(() => undefined);
     throw released ? incomplete(error, released, claim) : error;
+  }
+}
+
+function configClaim(plan: ConfigRollbackPlan, deps: ActDeps, now: number): RollbackClaim {
+  return {
+    kind: 'config',
+    episodeId: plan.episode.id,
+    alarmName: plan.episode.alarmName,
+    episodeStart: plan.episode.start,
+    stage: 'claimed',
+    leaseUntil: now + deps.leaseMs,
+    owner: deps.owner,
+    fromTaskDefinitionArn: plan.current,
+    toTaskDefinitionArn: plan.current,
+    pin: false,
+    suspendDeploymentAlarms: false,
+    reason: plan.reason,
+    config: {
+      parameter: plan.parameter,
+      fromVersion: plan.fromVersion,
+      toVersion: plan.toVersion,
+      latestVersion: plan.latestVersion,
+      readsAt: plan.readsAt,
+      cacheTtlMs: plan.cacheTtlMs,
+    },
+  };
+}
+
+function taskDefinitionClaim(plan: RollbackPlan, deps: ActDeps, now: number): RollbackClaim {
+  return {
+    episodeId: plan.episode.id,
+    alarmName: plan.episode.alarmName,
+    episodeStart: plan.episode.start,
+    stage: 'claimed',
+    leaseUntil: now + deps.leaseMs,
+    owner: deps.owner,
+    fromTaskDefinitionArn: plan.from,
+    toTaskDefinitionArn: plan.to,
+    pin: plan.pin,
+    pinReason: plan.pinReason,
+    suspendDeploymentAlarms: plan.suspendDeploymentAlarms,
+    reason: plan.reason,
+  };
+}
+
+/** A config claim driven to its end, recorded; a failure frees the lease for the retry, as for a rollback. */
+async function driveConfigClaim(
+  claim: RollbackClaim,
+  ctx: ActContext,
+  deps: ActDeps,
+  resumed: boolean,
+  record: (
+    action: string,
+    outcome: Outcome,
+    reason: string,
+    details?: Record<string, unknown>,
+  ) => Promise<ActResult>,
+): Promise<ActResult> {
+  const serviceArn = ctx.service.arn;
+  let current = claim;
+  const advance = async (fields: Partial<RollbackClaim>) => {
+    if (!(await deps.store.advance(serviceArn, deps.owner, fields, deps.clock()))) {
+      throw new ClaimLostError(`lost the claim on ${ctx.where.name} while at stage ${current.stage}`);
+    }
+    current = { ...current, ...fields };
+    return current;
+  };
+  try {
+    const done = await driveConfig(claim, ctx.where, { ...deps, cooldownMs: deps.cooldownMs ?? 0 }, advance);
+    const c = current.config;
+    if (done === 'skipped')
+      return await record('config-rollback', 'skipped', current.reason, { parameter: c?.parameter });
+    return await record(
+      'config-rollback',
+      'performed',
+      `wrote ${c?.parameter} v${c?.toVersion} back as v${c?.writtenVersion}${c?.readsAt === 'start' ? ' and redeployed the service' : ''}: ${claim.reason}`,
+      {
+        parameter: c?.parameter,
+        from: c?.fromVersion,
+        restored: c?.toVersion,
+        written: c?.writtenVersion,
+        resumed,
+      },
+    );
+  } catch (error) {
+    const released = await releaseOrError(deps, serviceArn);
+    await record(
+      'config-rollback',
+      'failed',
+      `config rollback failed part-way and will be resumed by the retry: ${describe(error)}`,
+      { stage: current.stage, ...(released ? { releaseFailed: describe(released) } : {}) },
+    ).catch(() => undefined);
+    throw released ? incomplete(error, released, current) : error;
   }
 }
 
@@ -313,12 +408,17 @@ async function drive(start: RollbackClaim, ctx: ActContext, deps: ActDeps): Prom
         pipeline: PIPELINE_NOTE,
       },
     });
+    const published = {
+      stage: 'published' as const,
+      leaseUntil: 0,
+      cooldownUntil: (claim.updatedAt ?? deps.clock()) + (deps.cooldownMs ?? 0),
+    };
     try {
-      await advance({ stage: 'published', leaseUntil: 0 });
+      await advance(published);
     } catch (error) {
       // The event is out: record that once more rather than release, so the retry does not page again.
       if (error instanceof ClaimLostError) throw error;
-      await advance({ stage: 'published', leaseUntil: 0 });
+      await advance(published);
     }
   }
   return deploy;

@@ -22,6 +22,17 @@ export const rollbackRuntimeConfigSchema = z.object({
       serviceArn: z.string(),
       taskDefinitionFamily: z.string(),
       alarms: z.array(alarmSelector),
+      /** Config parameters the service reads: by name or path, at start or at run time (cache TTL). */
+      config: z.optional(
+        z.array(
+          z.object({
+            parameter: z.optional(z.string()),
+            path: z.optional(z.string()),
+            readsAt: z.enum(['start', 'run-time']),
+            cacheTtlSeconds: z.number(),
+          }),
+        ),
+      ),
     }),
   ),
 });

@@ -199,3 +199,10 @@ export async function updateDeploymentConfiguration(
     new UpdateServiceCommand({ cluster: where.cluster, service: where.service, deploymentConfiguration }),
   );
 }
+
+/** A new deployment of the revision the service runs (`force-new-deployment`): tasks start and read config. */
+export async function forceNewDeployment(ecs: ECSClient, where: ServiceLocation): Promise<void> {
+  await ecs.send(
+    new UpdateServiceCommand({ cluster: where.cluster, service: where.service, forceNewDeployment: true }),
+  );
+}

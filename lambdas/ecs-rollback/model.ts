@@ -2,6 +2,9 @@
  * The data the ECS rollback runbook keeps and reasons about. Times are epoch milliseconds.
  */
 
+import type { ClaimKind } from '#shared/service-claim';
+import type { ConfigClaimPart } from '../config-rollback/model.ts';
+
 /** A revision that was primary for a service, from ECS deployment events or from Nightshift's own rollbacks. */
 export interface RevisionRecord {
   /** ECS deployment id (`ecs-svc/…`), or `nightshift/<episode>` for a rollback Nightshift deployed. */
@@ -37,6 +40,14 @@ export type ClaimStage = (typeof claimStages)[number];
 
 /** Per-service claim: at most one rollback in flight, and the memory of the last one. */
 export interface RollbackClaim {
+  /** Absent: `task-definition` (claims written before config rollback). See `#shared/service-claim`. */
+  readonly kind?: ClaimKind;
+  /** For `config`: the parameter written back. */
+  readonly config?: ConfigClaimPart;
+  /** The claimed rollback was decided against part-way (nothing was deployed); `reason` says why. */
+  readonly skipped?: boolean;
+  /** Until when no other Nightshift deployment of the service may start (a rotation's redeploy waits). */
+  readonly cooldownUntil?: number;
   readonly episodeId: string;
   readonly alarmName: string;
   /** When the alarm that caused the rollback entered ALARM. */

@@ -1,4 +1,6 @@
+import { claimKindOf } from '#shared/service-claim';
 import { humanDuration } from '#shared/time';
+import { type ConfigTenure, planConfig } from '../config-rollback/plan.ts';
 import {
   assessRevisions,
   isKnownGood,
@@ -37,6 +39,8 @@ export interface AlarmObservation {
   readonly target?: TargetView;
   /** Of the service's deployment alarms, those that also guard it in Nightshift's config. */
   readonly alarmsGuardingService?: readonly string[];
+  /** The service's config parameters, each version assessed (config rollback). */
+  readonly config?: readonly (readonly ConfigTenure[])[];
 }
 
 interface PlanBase {
@@ -58,6 +62,19 @@ export interface RollbackPlan extends PlanBase {
   readonly suspendDeploymentAlarms: boolean;
 }
 
+/** Write a config parameter's known-good version back (and redeploy the service if it reads it at start). */
+export interface ConfigRollbackPlan extends PlanBase {
+  readonly kind: 'config-rollback';
+  /** The task definition the service runs (a start-time reader's redeployment runs it again). */
+  readonly current: string;
+  readonly parameter: string;
+  readonly fromVersion: number;
+  readonly toVersion: number;
+  readonly latestVersion: number;
+  readonly readsAt: 'start' | 'run-time';
+  readonly cacheTtlMs: number;
+}
+
 /** Finish a rollback whose invocation stopped part-way (its lease expired). */
 export interface ResumePlan extends PlanBase {
   readonly kind: 'resume';
@@ -77,6 +94,8 @@ export interface NoActionPlan extends PlanBase {
   readonly kind: 'no-action';
   readonly duplicate: boolean;
   readonly current?: string;
+  /** The config change the episode is blamed on, when it is a config rollback that is skipped. */
+  readonly config?: { readonly parameter: string; readonly version: number };
 }
 
 /**
@@ -88,7 +107,13 @@ export interface WaitPlan extends PlanBase {
   readonly leaseUntil: number;
 }
 
-export type AlarmPlan = RollbackPlan | ResumePlan | EscalatePlan | NoActionPlan | WaitPlan;
+export type AlarmPlan =
+  | RollbackPlan
+  | ConfigRollbackPlan
+  | ResumePlan
+  | EscalatePlan
+  | NoActionPlan
+  | WaitPlan;
 
 /** Revision label for reasons: `webhooks-api:2`. */
 export function revisionLabel(taskDefinitionArn: string): string {
@@ -146,11 +171,43 @@ export function planAlarm(o: AlarmObservation): AlarmPlan {
   const records = withObservedPrimary(o.revisions, primary);
   const assessments = assessRevisions(records, o.alarmWindows, o.now, o.rules.bakeMs);
   const currentRecords = assessments.filter((a) => a.record.taskDefinitionArn === current);
+  // Age from the first time this revision became primary: a redeployment of it does not make it new again.
+  const firstPrimary = Math.min(...currentRecords.map((a) => a.record.primarySince), primary.createdAt);
+
+  // The suspect is the most recent change in effect: a config change made after this revision, or the revision.
+  const config = o.config
+    ? planConfig({
+        tenures: o.config,
+        alarmStart: o.episode.start,
+        alarmName: o.episode.alarmName,
+        bakeMs: o.rules.bakeMs,
+        revisionSince: firstPrimary,
+      })
+    : undefined;
+  if (config?.kind === 'refuse') {
+    return {
+      ...none(config.reason, { current }),
+      config: { parameter: config.suspect.parameter, version: config.suspect.version.version },
+    };
+  }
+  if (config?.kind === 'rollback') {
+    return {
+      ...base,
+      kind: 'config-rollback',
+      current,
+      parameter: config.suspect.parameter,
+      fromVersion: config.suspect.version.version,
+      toVersion: config.target.version.version,
+      latestVersion: config.latestVersion,
+      readsAt: config.suspect.readsAt,
+      cacheTtlMs: config.suspect.cacheTtlMs,
+      reason: config.reason,
+    };
+  }
+
   if (currentRecords.some((a) => a.record.origin === 'rollback')) {
     return none(`${label} is Nightshift's rollback of a known-good revision: never a suspect`, { current });
   }
-  // Age from the first time this revision became primary: a redeployment of it does not make it new again.
-  const firstPrimary = Math.min(...currentRecords.map((a) => a.record.primarySince), primary.createdAt);
   const age = o.episode.start - firstPrimary;
   if (isKnownGood(assessments, current)) {
     return none(
@@ -247,7 +304,24 @@ function planFromClaim(
   none: (reason: string, extra?: { duplicate?: boolean; current?: string }) => NoActionPlan,
 ): AlarmPlan | undefined {
   const episode = o.episode;
+  const kind = claimKindOf(claim);
+  if (kind === 'redeploy') {
+    // A rotation's same-revision redeployment: never a suspect and no cooldown, but one deployment at a time.
+    if (claim.stage !== 'published' && claim.leaseUntil > o.now) {
+      return {
+        ...base,
+        kind: 'wait',
+        leaseUntil: claim.leaseUntil,
+        reason: `Nightshift is redeploying this service (${claim.reason}; lease until ${new Date(claim.leaseUntil).toISOString()}): retry to see it finish`,
+      };
+    }
+    return undefined;
+  }
   const deployed = claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn;
+  const what =
+    kind === 'config' && claim.config
+      ? `the config rollback of ${claim.config.parameter} to v${claim.config.toVersion}`
+      : `the rollback to ${revisionLabel(deployed)}`;
   if (claim.stage !== 'published') {
     if (claim.leaseUntil > o.now) {
       const same = claim.episodeId === episode.id;
@@ -271,7 +345,12 @@ function planFromClaim(
     return undefined;
   }
   if (claim.episodeId === episode.id) {
-    return none(`already handled: rolled back to ${revisionLabel(deployed)}`, { duplicate: true });
+    const done = claim.skipped
+      ? `skipped (${claim.reason})`
+      : kind === 'config'
+        ? what
+        : `rolled back to ${revisionLabel(deployed)}`;
+    return none(`already handled: ${done}`, { duplicate: true });
   }
   // The episode ends when the rollback deployment completed (or, if that was never seen, a bake window
   // after the update): an alarm that entered ALARM before that belongs to the episode already handled.
@@ -283,7 +362,8 @@ function planFromClaim(
     );
   }
   const after = claim.updatedAt !== undefined && episode.start >= claim.updatedAt;
-  const backOnBadRevision = after && current === claim.fromTaskDefinitionArn;
+  // A config rollback redeploys the same revision: being on it says nothing about the rollback.
+  const backOnBadRevision = kind !== 'config' && after && current === claim.fromTaskDefinitionArn;
   const rollbackIneffective =
     after &&
     current === deployed &&
@@ -295,11 +375,11 @@ function planFromClaim(
         ...base,
         kind: 'wait',
         leaseUntil: claim.ineffective.leaseUntil,
-        reason: `the rollback to ${revisionLabel(deployed)} is being escalated by another invocation: retry to see it sent`,
+        reason: `${what} is being escalated by another invocation: retry to see it sent`,
       };
     }
     if (claim.ineffective?.stage === 'published') {
-      return none(`already handled: the rollback to ${revisionLabel(deployed)} was already escalated`, {
+      return none(`already handled: ${what} was already escalated`, {
         duplicate: true,
       });
     }
@@ -311,7 +391,7 @@ function planFromClaim(
       claim,
       reason: backOnBadRevision
         ? `the service is back on ${revisionLabel(current)}, which Nightshift rolled back from for ${claim.alarmName}, and alarm ${episode.alarmName} fired: not rolling back again`
-        : `alarm ${episode.alarmName} fired ${humanDuration(episode.start - (claim.completedAt ?? 0))} after the rollback to ${revisionLabel(deployed)} completed: not rolling back again`,
+        : `alarm ${episode.alarmName} fired ${humanDuration(episode.start - (claim.completedAt ?? 0))} after ${what} completed: not rolling back again`,
     };
   }
   if (claim.updatedAt !== undefined && o.now - claim.updatedAt < o.rules.cooldownMs) {

@@ -1,5 +1,4 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { readKillSwitch } from '#shared/kill-switch';
 import type { ActDeps, ActResult, RUNBOOK } from './act.ts';
 import type { RollbackRuntimeConfig, RuntimeService } from './config.ts';
@@ -9,7 +8,6 @@ import type { AlarmPlan } from './plan.ts';
 /** What the runbook's event handlers share: their dependencies, their result, and two helpers. */
 
 export interface RunbookDeps extends ActDeps {
-  readonly ssm: SSMClient;
   /** Confirms alarm transitions and observes the alarms of open windows. */
   readonly cloudwatch: CloudWatchClient;
   readonly config: RollbackRuntimeConfig;

@@ -1,9 +1,11 @@
 import type { ECSClient, RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { confirmTransition } from '#shared/alarm-state';
 import { UnknownResourceError } from '#shared/errors';
+import { readConfigHistories } from '../config-rollback/history.ts';
+import { assessConfig, type ConfigTenure } from '../config-rollback/plan.ts';
 import { act, RUNBOOK } from './act.ts';
 import { reconcileAlarmWindows } from './alarm-windows.ts';
-import { type RollbackRuntimeConfig, serviceForAlarm } from './config.ts';
+import { type RollbackRuntimeConfig, type RuntimeService, serviceForAlarm } from './config.ts';
 import { onDeployment } from './deployment-events.ts';
 import { describeService, describeTaskDefinition, mutableImages } from './ecs.ts';
 import { type AlarmStateChange, isCompositeAlarmEvent, type RollbackEvent } from './events.ts';
@@ -94,6 +96,7 @@ async function onAlarm(
   const alarmsGuardingService = (service.deploymentAlarms?.alarmNames ?? []).filter(
     (name) => serviceForAlarm(deps.config, name, undefined)?.name === configured.name,
   );
+  const config = await observeConfig(deps, configured.config, service, stored.revisions, alarmWindows, now);
   const plan = planAlarm({
     now,
     rules,
@@ -104,6 +107,7 @@ async function onAlarm(
     claim: stored.claim,
     target,
     alarmsGuardingService,
+    config,
   });
   const { hold, killSwitch } =
     plan.kind === 'no-action' || plan.kind === 'wait'
@@ -112,9 +116,29 @@ async function onAlarm(
   const result = await act(
     plan,
     { where, service, revisions: stored.revisions, observedClaim: stored.claim, holdReason: hold },
-    deps,
+    { ...deps, cooldownMs: rules.cooldownMs },
   );
   return { ...base, plan, result, mode: { dryRun: deps.config.dryRun, killSwitch } };
+}
+
+/**
+ * The service's config parameters, every version assessed against the deployments and alarm windows on
+ * record: what reached the service when, and what earned known-good. Undefined when it has none configured.
+ */
+async function observeConfig(
+  deps: RunbookDeps,
+  selectors: RuntimeService['config'],
+  service: ServiceView,
+  revisions: readonly RevisionRecord[],
+  windows: Parameters<typeof assessConfig>[2],
+  now: number,
+): Promise<ConfigTenure[][] | undefined> {
+  if (!selectors || selectors.length === 0) return undefined;
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  const records = primary ? withObservedPrimary(revisions, primary) : [...revisions];
+  const histories = await readConfigHistories(deps.ssm, selectors);
+  const bakeMs = deps.config.bakeWindowMinutes * 60_000;
+  return histories.map((h) => assessConfig(h, records, windows, now, bakeMs));
 }
 
 /** Looks at the revision the plan would roll back to: is it still registered, are its images pinned? */

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expiresAt, isConditionFailure } from '#shared/dynamo';
 import { queryAll } from '#shared/query';
+import { claimKey } from '#shared/service-claim';
 import { iso } from '#shared/time';
 import type { AlarmWindow, RevisionRecord, RollbackClaim } from './model.ts';
 
@@ -15,11 +16,8 @@ export interface ServiceState {
 
 /** The runbook's own history of a service: revisions, alarm windows, announcements (ecs-rollback only). */
 export const historyKey = (serviceArn: string) => `ecs-rollback#${serviceArn}`;
-/**
- * The per-service claim, its own partition so the config-rollback runbook can share it (one rollback per
- * service, whichever runbook makes it) without reaching into ECS rollback's history.
- */
-export const claimKey = (serviceArn: string) => ({ pk: `claim#${serviceArn}`, sk: 'claim' });
+export { claimKey } from '#shared/service-claim';
+
 const pk = historyKey;
 
 /**

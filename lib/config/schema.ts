@@ -22,6 +22,35 @@ const passedRoleArn = (role: string) =>
     .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')
     .nullable();
 
+/**
+ * A config parameter a service reads (by name, or every parameter under a path), and when: `start` through
+ * its task definition (ECS `secrets` or an entrypoint that reads at boot: a change reaches it with the next
+ * deployment); `run-time` through the SSM API with a cache (a change reaches it within `cacheTtlSeconds`).
+ */
+const configParameter = z
+  .strictObject({
+    parameter: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_./-]{1,1000}$/, 'must be an SSM parameter name starting with /')
+      .optional(),
+    /** Every parameter below this path (recursively); it ends with `/`. */
+    path: z
+      .string()
+      .regex(/^\/(?:[A-Za-z0-9_.-]+\/){1,14}$/, 'must be an SSM path like /webhooks/api/, ending with /')
+      .optional(),
+    readsAt: z.enum(['start', 'run-time']),
+    /** How long the app caches a value it read at run time (ignored for `start`). */
+    cacheTtlSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60 * 60)
+      .default(300),
+  })
+  .refine((c) => (c.parameter === undefined) !== (c.path === undefined), {
+    message: 'give exactly one of parameter (a name) or path (a prefix ending with /)',
+  });
+
 const guardedService = z.strictObject({
   /** Logical name used in events, the audit log and alarm tags (e.g. `api`). */
   name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits or hyphens, max 40'),
@@ -38,6 +67,11 @@ const guardedService = z.strictObject({
   executionRoleArn: passedRoleArn('execution role'),
   /** Alarms that guard this service. */
   alarms: z.array(alarmSelectorSchema).default([]),
+  /**
+   * Config the service reads from Parameter Store (String or StringList parameters): a change to it is a
+   * suspect like a deployment, and is rolled back by writing the known-good version back (see the README).
+   */
+  config: z.array(configParameter).max(20).default([]),
 });
 
 const runbookBase = {

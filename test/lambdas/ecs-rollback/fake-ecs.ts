@@ -61,7 +61,11 @@ export function fakeEcs(options: { image?: (rev: number) => string } = {}) {
     rolloutState: 'COMPLETED',
     controller: 'ECS',
     deploymentAlarms: undefined as undefined | { alarmNames: string[]; enable: boolean; rollback: boolean },
-    updates: [] as { taskDefinition?: string; alarmsEnabled?: boolean }[],
+    updates: [] as { taskDefinition?: string; alarmsEnabled?: boolean; force?: boolean }[],
+    /** The primary deployment's id when a forced deployment replaced it (else `ecs-svc/<revision>`). */
+    deploymentId: undefined as string | undefined,
+    /** The fake's clock for forced deployments' creation times. */
+    now: () => 0,
     registered: [] as RegisterTaskDefinitionCommandInput[],
     definitions,
   };
@@ -77,7 +81,7 @@ export function fakeEcs(options: { image?: (rev: number) => string } = {}) {
           : { maximumPercent: 200, minimumHealthyPercent: 100 },
         deployments: [
           {
-            id: `ecs-svc/${state.primary.split(':').at(-1)}`,
+            id: state.deploymentId ?? `ecs-svc/${state.primary.split(':').at(-1)}`,
             status: 'PRIMARY',
             taskDefinition: state.primary,
             createdAt: state.primaryCreatedAt,
@@ -105,12 +109,19 @@ export function fakeEcs(options: { image?: (rev: number) => string } = {}) {
     .callsFake(
       async (input: {
         taskDefinition?: string;
+        forceNewDeployment?: boolean;
         deploymentConfiguration?: { alarms?: { enable?: boolean } };
       }) => {
         state.updates.push({
           taskDefinition: input.taskDefinition,
           alarmsEnabled: input.deploymentConfiguration?.alarms?.enable,
+          ...(input.forceNewDeployment ? { force: true } : {}),
         });
+        if (input.forceNewDeployment) {
+          state.deploymentId = `ecs-svc/forced-${state.updates.filter((u) => u.force).length}`;
+          state.primaryCreatedAt = new Date(state.now());
+          state.rolloutState = 'IN_PROGRESS';
+        }
         if (input.taskDefinition) {
           const def = definitions.get(input.taskDefinition);
           if (def?.status !== 'ACTIVE') {
@@ -120,6 +131,7 @@ export function fakeEcs(options: { image?: (rev: number) => string } = {}) {
             });
           }
           state.primary = input.taskDefinition;
+          state.deploymentId = undefined;
           state.rolloutState = 'IN_PROGRESS';
         }
         if (input.deploymentConfiguration?.alarms && state.deploymentAlarms) {
