@@ -71,6 +71,8 @@ export const exampleAppConfig = defineConfig({
           { name: 'webhooks-api-5xx-rate-high' },
           { prefix: 'webhooks-api-unhealthy-hosts' },
         ],
+        // Read at start (an ECS `secrets` entry): a change reaches the service with its next deployment.
+        config: [{ parameter: '/webhooks/api/WEBHOOK_TIMEOUT_MS', readsAt: 'start' }],
       },
       {
         name: 'worker',

@@ -9,6 +9,7 @@ import { LocalCertificateAuthority } from '../postgres/tls.ts';
 import { AlertSink } from '../sink/sink.ts';
 import { LocalWorld } from '../world/world.ts';
 import { installAlertSecrets, runAlertsStory } from './alerts-story.ts';
+import { runConfigRollbackStory } from './config-rollback-story.ts';
 import { runEcsRollbackStory, type StoryCheck } from './ecs-rollback-story.ts';
 import { sandboxStoryConfig } from './example-config.ts';
 import { OAuthIssuer } from './oauth-issuer.ts';
@@ -105,6 +106,9 @@ try {
 
   say('\n── Rotation ─────────────────────────────────────────────────');
   checks.push(...(await runRotationStory(world, sink, clio, narrate, say)));
+
+  say('\n── Config rollback ──────────────────────────────────────────');
+  checks.push(...(await runConfigRollbackStory(world, config, narrate)));
 
   say('\nChecks:');
   for (const c of checks) say(`  ${c.ok ? '✓' : '✗'} ${c.what} — ${c.detail}`);

@@ -7,11 +7,15 @@ import {
   type RegisterTaskDefinitionCommandInput,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { GuardedServiceConfig, NightshiftConfig } from '../../lib/config/schema.ts';
 import type { LocalWorld } from '../world/world.ts';
 
 /** A value that must never leave the task definition: tests look for it in logs, events and the audit log. */
 export const PLANTED_SECRET = 'whsec_live_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+
+/** The api's config parameter (read at start), and its good value. */
+export const WEBHOOK_TIMEOUT = { parameter: '/webhooks/api/WEBHOOK_TIMEOUT_MS', good: '5000' } as const;
 
 /**
  * The example user's application in the local world: the webhook integration service's ECS services
@@ -21,6 +25,7 @@ export const PLANTED_SECRET = 'whsec_live_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 export class WebhooksApp {
   readonly ecs: ECSClient;
   readonly cloudwatch: CloudWatchClient;
+  readonly ssm: SSMClient;
   readonly api: GuardedServiceConfig;
   readonly worker: GuardedServiceConfig;
   readonly workerAlarm = 'webhooks-worker-queue-age-high';
@@ -39,6 +44,26 @@ export class WebhooksApp {
     this.worker = worker;
     this.ecs = new ECSClient(world.operatorConfig());
     this.cloudwatch = new CloudWatchClient(world.operatorConfig());
+    this.ssm = new SSMClient(world.operatorConfig());
+  }
+
+  /** The operator writes a config value (a new version). */
+  async putConfig(name: string, value: string): Promise<number> {
+    const out = await this.ssm.send(
+      new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }),
+    );
+    return out.Version ?? 0;
+  }
+
+  /** The operator's `aws ecs update-service --force-new-deployment`: the same revision, new tasks. */
+  async redeploy(service: GuardedServiceConfig): Promise<void> {
+    await this.ecs.send(
+      new UpdateServiceCommand({
+        cluster: service.cluster,
+        service: service.service,
+        forceNewDeployment: true,
+      }),
+    );
   }
 
   /** Alarm names of a service: exact names as configured, prefixes completed. */
@@ -52,6 +77,7 @@ export class WebhooksApp {
 
   /** Creates the alarms (all OK) and both services at their first revision; `api` has deployment alarms. */
   async install(options: { apiDeploymentAlarms?: string[] } = {}): Promise<void> {
+    await this.putConfig(WEBHOOK_TIMEOUT.parameter, WEBHOOK_TIMEOUT.good);
     for (const name of this.alarmsOf(this.api)) this.world.cloudwatch.putAlarm(name);
     // Deployment alarms Nightshift does not watch exist in the user's account too.
     for (const name of options.apiDeploymentAlarms ?? []) {

@@ -80,7 +80,13 @@ export class EcsWorld implements JsonService {
   readonly services = new Map<string, Service>();
   readonly tasks = new Map<string, Task>();
   /** Every UpdateService that was accepted, with its caller (for tests and the sandbox's checks). */
-  readonly updates: { service: string; taskDefinition?: string; caller: string; at: number }[] = [];
+  readonly updates: {
+    service: string;
+    taskDefinition?: string;
+    force?: boolean;
+    caller: string;
+    at: number;
+  }[] = [];
   private readonly rolloutMs: number;
   private deploymentSeq = 1_000_000_000_000_000_000n;
 
@@ -257,6 +263,7 @@ export class EcsWorld implements JsonService {
         this.updates.push({
           service: service.serviceName,
           taskDefinition,
+          ...(input.forceNewDeployment === true ? { force: true } : {}),
           caller: caller?.principalArn ?? '',
           at: this.o.clock.now(),
         });
@@ -381,6 +388,12 @@ export class EcsWorld implements JsonService {
       const primary = service.deployments.find((d) => d.status === 'PRIMARY');
       if (primary?.taskDefinition !== def.taskDefinitionArn || input.forceNewDeployment === true) {
         this.startDeployment(service, def, this.o.clock.now());
+      }
+    } else if (input.forceNewDeployment === true) {
+      // `--force-new-deployment` alone: a new deployment of the revision the service runs (new tasks).
+      const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+      if (primary) {
+        this.startDeployment(service, this.findTaskDefinition(primary.taskDefinition), this.o.clock.now());
       }
     }
     return service;
