@@ -8,6 +8,7 @@ import { matchesPattern } from '../../local/events/pattern.ts';
 import type { PolicyStatement } from '../../local/iam/policy.ts';
 import { exampleAppConfig as exampleConfig } from '../../local/sandbox/example-config.ts';
 import { resolveIntrinsics } from '../../local/template/resolve.ts';
+import { granting, roleStatements } from './role-statements.ts';
 import { ACCOUNT, buildStack, REGION } from './stack-fixture.ts';
 
 const { app, template: templateOf } = buildStack();
@@ -223,6 +224,39 @@ describe('NightshiftStack', () => {
         'arn:aws:iam::123456789012:role/webhooks-worker-task',
       ]);
       expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+    });
+
+    it('reads and writes back only the configured config parameters, and never touches KMS', () => {
+      const param = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/webhooks/api/WEBHOOK_TIMEOUT_MS`;
+      for (const action of ['ssm:GetParameterHistory', 'ssm:PutParameter', 'ssm:LabelParameterVersion']) {
+        expect(statementsFor(action).flatMap((s) => asList(s.Resource))).toEqual([param]);
+      }
+      expect(rolloutStatements().filter((s) => JSON.stringify(s.Action).includes('kms:'))).toEqual([]);
+      expect(statementsFor('ssm:GetParametersByPath')).toEqual([]);
+    });
+
+    it('a config path grants the parameters below it (acknowledged narrowly) and lists only that path', () => {
+      const [api, worker] = exampleConfig.ecsRollback?.services ?? [];
+      const { app: withPath, template } = buildStack({
+        ...exampleConfig,
+        ecsRollback: {
+          ...exampleConfig.ecsRollback,
+          services: [
+            api,
+            { ...worker, config: [{ path: '/webhooks/worker/', readsAt: 'run-time', cacheTtlSeconds: 60 }] },
+          ],
+        },
+      } as typeof exampleConfig);
+      expect(() => withPath.synth({ force: true })).not.toThrow();
+      const statements = roleStatements(template(), 'EcsRollback');
+      const put = granting(statements, 'ssm:PutParameter').flatMap((s) => asList(s.Resource));
+      expect(put.sort()).toEqual([
+        `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/webhooks/api/WEBHOOK_TIMEOUT_MS`,
+        `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/webhooks/worker/*`,
+      ]);
+      expect(granting(statements, 'ssm:GetParametersByPath').flatMap((s) => asList(s.Resource))).toEqual([
+        `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/webhooks/worker`,
+      ]);
     });
 
     const services = exampleConfig.ecsRollback?.services ?? [];
