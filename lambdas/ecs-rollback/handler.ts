@@ -5,6 +5,11 @@ import { readRunbookEnvironment } from '#shared/env';
 import { observability, runbookHandler } from '#shared/middleware';
 import { EventPublisher } from '#shared/publisher';
 import { systemClock } from '#shared/time';
+import {
+  isManualConfigRollback,
+  parseManualConfigRollback,
+  runManualConfigRollback,
+} from '../config-rollback/manual.ts';
 import { RUNBOOK } from './act.ts';
 import { claimTtlMs, parseRollbackRuntimeConfig } from './config.ts';
 import { parseRollbackEvent } from './events.ts';
@@ -17,14 +22,7 @@ const o = observability(RUNBOOK);
 
 /** Lambda entry: CloudWatch alarm state changes and ECS deployment state changes of configured services. */
 export const handler = runbookHandler(o, async ({ event, redrive }, context) => {
-  // Shape, sizes, account and Region, and event times against the real clock: before anything is read.
-  const parsed = parseRollbackEvent(event, {
-    now: systemClock(),
-    bounds: env.eventTimeBounds,
-    origin: env.origin,
-    redrive,
-  });
-  const result = await runRollbackRunbook(parsed, {
+  const deps = {
     ecs: ecsClient(),
     ssm: ssmClient(),
     cloudwatch: cloudWatchClient(),
@@ -36,7 +34,20 @@ export const handler = runbookHandler(o, async ({ event, redrive }, context) => 
     leaseMs: config.leaseSeconds * 1000,
     config,
     killSwitchParameter: env.killSwitchParameter,
-  });
+  };
+  // An operator's direct invoke (see config-rollback/manual.ts), or an event: shape, sizes, account and
+  // Region, and event times against the real clock, all checked before anything is read.
+  const result = isManualConfigRollback(event)
+    ? await runManualConfigRollback(parseManualConfigRollback(event), deps, redrive !== undefined)
+    : await runRollbackRunbook(
+        parseRollbackEvent(event, {
+          now: systemClock(),
+          bounds: env.eventTimeBounds,
+          origin: env.origin,
+          redrive,
+        }),
+        deps,
+      );
   // `service` is Powertools' own key (the logger drops it, metrics overwrite their default dimension, both
   // with a warning): the service a rollback guards has its own name.
   o.metrics.addDimension('guardedService', result.service);

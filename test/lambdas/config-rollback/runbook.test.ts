@@ -1,11 +1,16 @@
 import { GetParameterHistoryCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  parseManualConfigRollback,
+  runManualConfigRollback,
+} from '../../../lambdas/config-rollback/manual.ts';
 import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
 import { localSsm } from '../../support/local-ssm.ts';
 import { SERVICE_ARN, td } from '../ecs-rollback/fake-ecs.ts';
 import {
   config as baseConfig,
   deploymentEvent,
+  deps,
   fire,
   freshHistory,
   h,
@@ -248,5 +253,54 @@ describe('config rollback', () => {
     const later = await runC(fire('webhooks-api-5xx-rate-high', h.now - MIN));
     expect(later.plan?.kind).not.toBe('config-rollback');
     expect((await history()).length).toBe(3);
+  });
+
+  describe('manual rollback (direct invoke)', () => {
+    const manual = async (body: unknown, owner = crypto.randomUUID(), redriven = false) =>
+      runManualConfigRollback(parseManualConfigRollback(body), deps(owner, { config, ssm }), redriven);
+
+    it('writes the named version back, labelled, and redeploys a start-time reader; a retry of the same invocation does nothing more', async () => {
+      await badChange(T0 - 20 * MIN);
+      const body = { configRollback: { parameter: PARAM, version: 1, reason: 'timeouts after the change' } };
+      const out = await manual(body, 'request-1');
+      expect(out.result.outcome).toBe('performed');
+      const versions = await history();
+      expect(versions.at(-1)).toMatchObject({
+        Version: 3,
+        Value: '5000',
+        Labels: ['nightshift-restored-v1'],
+      });
+      expect(h.world.state.updates).toEqual([{ force: true }]);
+      const again = await manual(body, 'request-1');
+      expect(again.plan).toMatchObject({ kind: 'no-action', duplicate: true });
+      expect((await history()).length).toBe(3);
+    });
+
+    it.each([
+      [{ configRollback: { parameter: PARAM, version: 0 } }, /configRollback\.version/],
+      [
+        { configRollback: { parameter: PARAM, version: 9 } },
+        /configRollback\.version: 9 is not in the history .*versions 1–1/,
+      ],
+      [
+        { configRollback: { parameter: '/other/PARAM', version: 1 } },
+        /configRollback\.parameter: "\/other\/PARAM" is not config/,
+      ],
+      [{ configRollback: { version: 1 } }, /configRollback\.parameter/],
+    ])('refuses bad input %j naming the field, changing nothing', async (body, message) => {
+      await expect(manual(body)).rejects.toThrow(message);
+      expect((await history()).length).toBe(1);
+      expect(h.world.state.updates).toEqual([]);
+    });
+
+    it('is refused when redriven from the dead-letter queue, and held by dry-run', async () => {
+      await badChange(T0 - 20 * MIN);
+      const body = { configRollback: { parameter: PARAM, version: 1 } };
+      await expect(manual(body, 'r', true)).rejects.toThrow(/redriven .* refused/);
+      config = { ...config, dryRun: true };
+      const held = await manual(body);
+      expect(held.result.outcome).toBe('planned');
+      expect((await history()).length).toBe(2);
+    });
   });
 });
