@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { RotationRuntimeConfig } from '../lambdas/rotation/config.ts';
 import { pendingName } from '../lambdas/rotation/model.ts';
+import { claimKey } from '../lambdas/shared/service-claim.ts';
 import { DEFAULT_CADENCE_DAYS, type RotationConfig } from './config/rotation.ts';
 import { CA_BUNDLE_NAME, caBundleFileFor } from './rds-ca-bundle.ts';
 import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts';
@@ -21,7 +22,9 @@ const TIMEOUT = Duration.minutes(5);
 /**
  * Rotates the configured SSM parameters on a schedule (see the README's Rotation section). The function may
  * read, put and label only the configured parameters, manage only their `.pending` companions, use only
- * the configured KMS keys and only through SSM, and write only its own `rotation#*` state items. For the
+ * the configured KMS keys and only through SSM, write only its own `rotation#*` state items, and redeploy
+ * (UpdateService) only the consumers configured to read a secret at start, under their per-service claims
+ * (`claim#<service ARN>`, those services' only). For the
  * database kinds it runs in the application's VPC and verifies TLS against the RDS CA bundle it ships.
  */
 export class Rotation extends Construct {
@@ -37,6 +40,12 @@ export class Rotation extends Construct {
     const { config } = props;
     this.config = config;
     const databases = config.secrets.some((s) => s.kind.startsWith('postgres'));
+    const serviceArn = (c: { readonly cluster: string; readonly service: string }) =>
+      stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${c.cluster}/${c.service}` });
+    const startReadersOf = (s: RotationConfig['secrets'][number]) =>
+      s.consumers
+        .filter((c) => c.readsAt === 'start')
+        .map((c) => ({ cluster: c.cluster, service: c.service, serviceArn: serviceArn(c) }));
     for (const s of config.secrets) {
       const atStart = s.consumers.filter((c) => c.readsAt === 'start');
       if (atStart.length === 0) continue;
@@ -44,12 +53,11 @@ export class Rotation extends Construct {
       if (s.kind === 'postgres-single') {
         Annotations.of(this).addWarningV2(
           'nightshift:rotation-single-user-start-readers',
-          `${s.parameter}: ${readers} read the credential only at start: between the password change and their new deployment their running tasks cannot log in. Use kind postgres-alternating (two users, no such window), or read it at run time with the consumer helper`,
+          `${s.parameter}: ${readers} read the credential only at start: between the password change and their new deployment (Nightshift redeploys them after the rotation finishes, later when a rollback or its cooldown defers it) their running tasks cannot log in. Use kind postgres-alternating (two users, no such window), or read it at run time with the consumer helper`,
         );
       } else {
-        Annotations.of(this).addWarningV2(
-          'nightshift:rotation-start-readers-not-redeployed',
-          `${s.parameter}: ${readers} read it only at start, and Nightshift does not redeploy consumers yet: redeploy them after each rotation, within ${s.kind === 'postgres-alternating' ? 'the cadence (the previous user stays valid until the next rotation)' : `the ${s.graceDays}-day grace period (the previous value is accepted only that long)`}`,
+        Annotations.of(this).addInfo(
+          `${s.parameter}: ${readers} read it only at start: Nightshift redeploys them (a new deployment of the same revision) after each rotation finishes, never during a rollback or its cooldown (then a later run does, with a warning). Until then their tasks use the previous value, within ${s.kind === 'postgres-alternating' ? 'the cadence (the previous user stays valid until the next rotation)' : `the ${s.graceDays}-day grace period (the previous value is accepted only that long)`}`,
         );
       }
     }
@@ -60,10 +68,21 @@ export class Rotation extends Construct {
         `${checked.map((s) => s.parameter).join(', ')}: the HTTPS check runs from the function, which a database kind puts in the VPC (${config.vpc?.vpcId ?? 'vpc'}): its subnets need a route out (a NAT gateway, or a VPC endpoint for the service) or every check times out`,
       );
     }
+    // Deduplicated by name: an ARN from formatArn may be a token, different at every call.
+    const redeployed = [
+      ...new Map(
+        config.secrets.flatMap((s) =>
+          s.consumers
+            .filter((c) => c.readsAt === 'start')
+            .map((c) => [`${c.cluster}/${c.service}`, c] as const),
+        ),
+      ).values(),
+    ].map(serviceArn);
     this.handler = new RunbookFunction<RotationRuntimeConfig>(this, 'Handler', {
       runbook: 'rotation',
       common: props,
-      stateKeys: { own: ['rotation#*'] },
+      // Its own items, and the claims of exactly the services it redeploys (shared with the rollbacks).
+      stateKeys: { own: ['rotation#*', ...redeployed.map((arn) => claimKey(arn).pk)] },
       timeout: TIMEOUT,
       ...(databases
         ? {
@@ -84,6 +103,7 @@ export class Rotation extends Construct {
             ...(s.window ? { window: s.window } : {}),
             ...(s.kind === 'external' ? { noticeDays: s.noticeDays ?? 30 } : {}),
           },
+          ...(startReadersOf(s).length > 0 ? { startReaders: startReadersOf(s) } : {}),
           ...(s.generate ? { generate: s.generate } : {}),
           ...(s.test?.https ? { test: { https: s.test.https } } : {}),
           ...(s.alternating
@@ -121,6 +141,15 @@ export class Rotation extends Construct {
         resources: config.secrets.map((s) => arn(pendingName(s.parameter))),
       }),
     );
+    if (redeployed.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'RedeployStartReaders',
+          actions: ['ecs:UpdateService'],
+          resources: redeployed,
+        }),
+      );
+    }
     const admins = config.secrets.flatMap((s) =>
       s.alternating?.adminParameter ? [arn(s.alternating.adminParameter)] : [],
     );

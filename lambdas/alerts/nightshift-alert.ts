@@ -36,6 +36,9 @@ export type NightshiftAlertEvent = z.infer<typeof nightshiftEventSchema>;
 const ACTIONS: Readonly<Record<string, string>> = {
   'Rollback Performed': 'Nightshift rolled the service back to its last known-good revision',
   'Rollback Skipped': 'Nightshift did not roll back: see the reason',
+  'Config Rolled Back':
+    'Nightshift wrote the known-good config version back (a new version, labelled) and redeployed start-time readers',
+  'Config Rollback Skipped': 'Nightshift did not roll the config back: see the reason',
   'Rollback Ineffective': 'Nightshift rolled back, and the alarm still fires: a person must look',
   'Rollback Failed': "Nightshift's rollback deployment failed: a person must look",
   'Deployment Alarms Not Restored': "Nightshift could not restore the service's deployment alarms",
@@ -53,12 +56,20 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'Rotation Blocked': 'Nightshift cannot rotate this secret until a person acts: see the reason',
   'Rotation Due Soon': 'A person must put the new value in the pending place before the due date',
   'Rotation Overdue': 'Overdue: a person must put the new value in the pending place',
+  'Consumers Redeployed':
+    'Nightshift redeployed this consumer (same revision) after the rotation: its new tasks read the new value',
+  'Consumers Redeploy Deferred':
+    'Nightshift did not redeploy this consumer yet (a rollback is in flight or in its cooldown): the next runs retry; see the reason for what it means meanwhile',
+  'Consumers Redeploy Failed':
+    "Nightshift's redeployment of this consumer after the rotation did not complete: the next run retries. A person must look at the reason",
 };
 
 /** What Nightshift changed (or decided not to, on purpose): these also go to PagerDuty as change events. */
 const AUTOMATED = new Set([
   'Rollback Performed',
   'Rollback Skipped',
+  'Config Rolled Back',
+  'Config Rollback Skipped',
   'Rollback Ineffective',
   'Rollback Failed',
   'Snapshot Skipped',
@@ -66,6 +77,7 @@ const AUTOMATED = new Set([
   'Rotation Succeeded',
   'Rotation Failed',
   'Rotation Abandoned',
+  'Consumers Redeployed',
 ]);
 
 /** Detail fields shown as they are, each shortened; the rest of the detail stays in the event. */

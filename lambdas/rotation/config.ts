@@ -50,6 +50,10 @@ export const rotationRuntimeConfigSchema = z.object({
           ),
         }),
       ),
+      /** The consumers that read it only at start: redeployed after each rotation. */
+      startReaders: z.optional(
+        z.array(z.object({ cluster: z.string(), service: z.string(), serviceArn: z.string() })),
+      ),
       alternating: z.optional(
         z.object({
           users: z.tuple([z.string(), z.string()]),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AuditLog } from '#shared/audit';
-import { documentClient, eventBridgeClient, ssmClient } from '#shared/clients';
+import { documentClient, ecsClient, eventBridgeClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
 import { observability, runbookHandler, runbookMetrics } from '#shared/middleware';
 import { pace, TokenBucket } from '#shared/pacing';
@@ -11,7 +11,9 @@ import { isBootstrapRequest, runBootstrap } from './bootstrap.ts';
 import { parseRotationRuntimeConfig } from './config.ts';
 import { kindSteps } from './kinds.ts';
 import { RotationLocks } from './lock.ts';
-import { type RotateOutcome, RUNBOOK, rotateSecret } from './rotate.ts';
+import { type RedeployOutcome, rotateAndRedeploy } from './redeploy.ts';
+import { RedeployStore } from './redeploy-store.ts';
+import { type RotateOutcome, RUNBOOK } from './rotate.ts';
 
 const env = readRunbookEnvironment();
 const config = parseRotationRuntimeConfig(env.runbookConfig);
@@ -24,7 +26,7 @@ const caFile = process.env.NIGHTSHIFT_RDS_CA_BUNDLE;
 const caBundle = caFile ? readFileSync(caFile, 'utf8') : undefined;
 const kinds = kindSteps(caBundle === undefined ? {} : { caBundle });
 
-/** A rotation run failed for one or more secrets (each has its `Rotation Failed` event). */
+/** A rotation run failed for one or more secrets (each has its `Rotation Failed` or `Consumers Redeploy Failed` event). */
 class RotationRunError extends Error {
   override readonly name = 'RotationRunError';
 }
@@ -62,12 +64,23 @@ export const handler = runbookHandler(o, async ({ event, redrive }, context) => 
     leaseMs: config.leaseSeconds * 1000,
     kinds,
     metrics: runbookMetrics(o.metrics),
+    ecs: ecsClient(),
+    redeploys: new RedeployStore(documentClient(), env.stateTableName),
   };
-  const outcomes: { parameter: string; outcome: RotateOutcome['outcome'] | 'failed'; reason?: string }[] = [];
+  const outcomes: {
+    parameter: string;
+    outcome: RotateOutcome['outcome'] | 'failed';
+    redeploy?: RedeployOutcome;
+    reason?: string;
+  }[] = [];
   for (const secret of config.secrets) {
     try {
-      const out = await rotateSecret(secret, deps);
-      outcomes.push({ parameter: secret.parameter, outcome: out.outcome });
+      const out = await rotateAndRedeploy(secret, deps);
+      outcomes.push({
+        parameter: secret.parameter,
+        outcome: out.rotation.outcome,
+        ...(out.redeploy.outcome === 'none' ? {} : { redeploy: out.redeploy }),
+      });
     } catch (error) {
       // One secret's failure never stops the others; the run fails at the end so it is retried.
       outcomes.push({

@@ -1,7 +1,8 @@
 /**
  * One rotation per secret at a time: a lock item (`rotation#<parameter>`, sort key `lock`) taken with a
  * conditional write, held for a lease, advanced step by step, and taken over once its lease has passed.
- * A `state` item beside it remembers when the secret was last rotated. Only the rotation function writes
+ * A `state` item beside it remembers when the secret was last rotated (and which consumers reading at start
+ * its last rotation still owes a redeployment: `redeploy-store.ts`). Only the rotation function writes
  * these (`dynamodb:LeadingKeys` `rotation#*`); the lock has a TTL, the state item is the runbook's own.
  *
  * @module
@@ -15,6 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { expiresAt, isConditionFailure } from '#shared/dynamo';
 import { type RotationStep, STEPS } from './model.ts';
+import { redeployRecord, type StartReader } from './redeploy-store.ts';
 
 /** A lock outlives any lease by far, and then goes (a crashed run's lock is taken over before that). */
 const LOCK_TTL_DAYS = 7;
@@ -210,12 +212,28 @@ export class RotationLocks {
     await this.whileOwner(name, owner, 'SET leaseUntil = :now', { ':now': now - 1 }).catch(() => false);
   }
 
-  /** The rotation is done: remember when, then let the lock go (in that order: a crash between repeats finish). */
-  async complete(name: string, owner: string, rotationId: string, now: number): Promise<void> {
+  /**
+   * The rotation is done: remember when, and which consumers reading at start it still owes a redeployment
+   * (with it, in one write: a finished rotation never loses them), then let the lock go (in that order: a
+   * crash between repeats finish). A newer rotation's list replaces an older one's: its redeployment serves
+   * both.
+   */
+  async complete(
+    name: string,
+    owner: string,
+    rotationId: string,
+    now: number,
+    startReaders: readonly StartReader[] = [],
+  ): Promise<void> {
     await this.documents.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...this.key(name, 'state'), lastRotatedAt: now, rotationId },
+        Item: {
+          ...this.key(name, 'state'),
+          lastRotatedAt: now,
+          rotationId,
+          ...(startReaders.length > 0 ? { redeploy: redeployRecord(rotationId, startReaders) } : {}),
+        },
       }),
     );
     await this.release(name, owner);

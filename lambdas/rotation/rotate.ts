@@ -18,6 +18,7 @@ import type { KindSecret, KindSteps, StoredValues } from './kinds.ts';
 import type { RotationLocks } from './lock.ts';
 import type { RotationKind, RotationPolicy, RotationStep } from './model.ts';
 import { currentVersion, planFinish, planRotation, type RotationPlan } from './plan.ts';
+import type { StartReader } from './redeploy-store.ts';
 import {
   createPending,
   deletePending,
@@ -32,6 +33,8 @@ import {
 /** One configured secret, as the runbook needs it. */
 export interface SecretConfig extends KindSecret {
   readonly policy: RotationPolicy;
+  /** The consumers that read it only at start: each gets a new deployment once a rotation finished. @default none */
+  readonly startReaders?: readonly StartReader[];
 }
 
 export interface RotateDeps {
@@ -75,10 +78,12 @@ export type RotateOutcome =
 
 export const RUNBOOK = 'rotation';
 
-const key = (secret: SecretConfig, rotationId: string, what: string) =>
+/** A rotation event's `eventKey`: `rotation#<parameter>#<rotation id>#<what>`. */
+export const rotationEventKey = (secret: Pick<SecretConfig, 'parameter'>, rotationId: string, what: string) =>
   `rotation#${secret.parameter}#${rotationId}#${what}`;
+const key = rotationEventKey;
 /** A reason's short fingerprint: one alert per distinct reason, however many runs say it. */
-const reasonKey = (reason: string) => createHash('sha256').update(reason).digest('hex').slice(0, 12);
+export const reasonKey = (reason: string) => createHash('sha256').update(reason).digest('hex').slice(0, 12);
 
 const audit = (deps: RotateDeps, name: string, entry: Omit<AuditEntry, 'runbook' | 'action' | 'subject'>) =>
   deps.audit.record({ runbook: RUNBOOK, action: 'rotate', subject: name, ...entry }, deps.clock());
@@ -375,7 +380,7 @@ async function succeeded(
     severity: 'info',
     detail: { parameter: name, rotationId, kind: secret.policy.kind, ...(version ? { version } : {}) },
   });
-  await deps.locks.complete(name, deps.owner, rotationId, deps.clock());
+  await deps.locks.complete(name, deps.owner, rotationId, deps.clock(), secret.startReaders ?? []);
   measureAge(deps, name, deps.clock());
   return { outcome: 'rotated', rotationId, steps, ...(version ? { version } : {}) };
 }

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config/define-config.ts';
 import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
 import { Rotation } from '../../lib/rotation.ts';
+import { evaluate } from '../../local/iam/evaluate.ts';
 import { exampleAlerts, exampleAppConfig } from '../../local/sandbox/example-config.ts';
+import { resolveIntrinsics } from '../../local/template/resolve.ts';
 import { asList, granting, roleStatements } from './role-statements.ts';
 import { ACCOUNT, buildStack, REGION } from './stack-fixture.ts';
 
@@ -117,8 +119,9 @@ describe('Rotation construct', () => {
     expect(env).toMatch(/-stale-1-webhooks-api-key\\",\\"severity\\":\\"warning/);
   });
 
-  it('warns at synth about consumers that read only at start (Nightshift does not redeploy them yet), naming the deadline', () => {
-    const { stack } = buildStack({
+  describe('redeploying the consumers that read at start', () => {
+    const svc = (name: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${name}`;
+    const consumed = buildStack({
       ...exampleAppConfig,
       rotation: {
         secrets: [
@@ -130,13 +133,100 @@ describe('Rotation construct', () => {
               { cluster: 'prod', service: 'worker', readsAt: 'run-time' },
             ],
           },
+          {
+            parameter: '/webhooks/signing-secret',
+            kind: 'generated',
+            consumers: [
+              { cluster: 'prod', service: 'api', readsAt: 'start' },
+              { cluster: 'jobs', service: 'billing', readsAt: 'start' },
+            ],
+          },
         ],
       },
     });
-    const warnings = warningsOf(stack);
-    expect(warnings.filter((w) => w.includes('does not redeploy'))).toEqual([
-      expect.stringMatching(/\/webhooks\/api-key: prod\/api read it only at start.*7-day grace period/s),
-    ]);
+    const ct = consumed.template();
+    const statements = roleStatements(ct, 'RotationHandler');
+
+    it('may UpdateService only the start readers (each once), nothing else of ECS', () => {
+      const ecs = statements.filter((s) => asList(s.Action).some((a) => a.startsWith('ecs:')));
+      expect(ecs.map((s) => [s.Sid, asList(s.Action), asList(s.Resource).map(String).sort()])).toEqual([
+        ['RedeployStartReaders', ['ecs:UpdateService'], [svc('jobs/billing'), svc('prod/api')]],
+      ]);
+      expect(ecs[0]?.Condition).toBeUndefined();
+    });
+
+    it("writes its own rotation#* items and exactly the start readers' claims (claim#<service ARN>, never claim#*)", () => {
+      const own = statements.find((s) => s.Sid === 'StateOwnItems');
+      expect(own?.Condition?.['ForAllValues:StringLike']).toEqual({
+        'dynamodb:LeadingKeys': ['rotation#*', `claim#${svc('prod/api')}`, `claim#${svc('jobs/billing')}`],
+      });
+      expect(own?.Condition?.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
+    });
+
+    it('passes each secret its start readers only (run-time readers are never redeployed)', () => {
+      const fn = Object.entries(
+        ct.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+      ).find(([id, r]) => id.startsWith('NightshiftRotationHandler') && r.Type === 'AWS::Lambda::Function');
+      const raw = (fn?.[1].Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables?.NIGHTSHIFT_RUNBOOK_CONFIG;
+      const config = JSON.parse(
+        typeof raw === 'string'
+          ? raw
+          : String(resolveIntrinsics(raw, { region: REGION, accountId: ACCOUNT, refs: {}, attributes: {} })),
+      );
+      expect(config.secrets.map((x: { startReaders?: unknown }) => x.startReaders)).toEqual([
+        [{ cluster: 'prod', service: 'api', serviceArn: svc('prod/api') }],
+        [
+          { cluster: 'prod', service: 'api', serviceArn: svc('prod/api') },
+          { cluster: 'jobs', service: 'billing', serviceArn: svc('jobs/billing') },
+        ],
+      ]);
+    });
+
+    it('as IAM evaluates the policy: UpdateService and the claim item of a start reader allowed, of any other service refused', () => {
+      const policies = [{ Version: '2012-10-17', Statement: statements }];
+      const ask = (action: string, resources: string[], context: Record<string, string | string[]> = {}) =>
+        evaluate(policies as never, { action, resources, context }).allowed;
+      const table = String(asList(statements.find((x) => x.Sid === 'StateOwnItems')?.Resource)[0]);
+      const claim = (arn: string) =>
+        ask('dynamodb:PutItem', [table], { 'dynamodb:LeadingKeys': [`claim#${arn}`] });
+      expect(ask('ecs:UpdateService', [svc('prod/api')])).toBe(true);
+      expect(ask('ecs:UpdateService', [svc('jobs/billing')])).toBe(true);
+      expect(ask('ecs:UpdateService', [svc('prod/worker')])).toBe(false); // reads at run time
+      expect(ask('ecs:UpdateService', [svc('staging/api')])).toBe(false);
+      expect(ask('ecs:DescribeServices', [svc('prod/api')])).toBe(false);
+      expect(claim(svc('prod/api'))).toBe(true);
+      expect(claim(svc('prod/worker'))).toBe(false);
+      expect(ask('dynamodb:PutItem', [table], { 'dynamodb:LeadingKeys': ['ecs-rollback#x'] })).toBe(false);
+    });
+
+    it('no start readers: no ECS action and no claim key', () => {
+      expect(granting(roleStatements(t, 'RotationHandler'), 'ecs:UpdateService')).toEqual([]);
+      expect(
+        roleStatements(t, 'RotationHandler').find((x) => x.Sid === 'StateOwnItems')?.Condition?.[
+          'ForAllValues:StringLike'
+        ],
+      ).toEqual({ 'dynamodb:LeadingKeys': ['rotation#*'] });
+    });
+
+    it('is nag clean', () => {
+      expect(() => consumed.app.synth({ force: true })).not.toThrow();
+    });
+
+    it('no longer warns that start readers are not redeployed; says at synth that they are, naming the window', () => {
+      const warnings = warningsOf(consumed.stack);
+      expect(warnings.filter((w) => /not redeploy|does not redeploy/.test(w))).toEqual([]);
+      const infos = consumed.stack.node
+        .findAll()
+        .flatMap((c) => c.node.metadata)
+        .filter((m) => m.type === 'aws:cdk:info')
+        .map((m) => String(m.data));
+      expect(infos.filter((i) => i.includes('/webhooks/api-key'))).toEqual([
+        expect.stringMatching(
+          /prod\/api read it only at start: Nightshift redeploys them.*never during a rollback.*7-day grace period/s,
+        ),
+      ]);
+    });
   });
 
   it('external secrets and HTTPS checks reach the function as configured', () => {
@@ -348,7 +438,9 @@ describe('Rotation construct', () => {
     it('warn at synth when a single-user credential is read only at start, naming the consumer and the better kind', () => {
       const warnings = warningsOf(built.stack);
       expect(warnings.filter((w) => w.includes('prod/worker'))).toEqual([
-        expect.stringMatching(/db-single.*read the credential only at start.*postgres-alternating/s),
+        expect.stringMatching(
+          /db-single.*read the credential only at start.*Nightshift redeploys them.*cannot log in.*postgres-alternating/s,
+        ),
       ]);
       expect(warnings.some((w) => w.includes('prod/api'))).toBe(false);
     });

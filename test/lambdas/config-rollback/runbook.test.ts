@@ -6,7 +6,7 @@ import {
 } from '../../../lambdas/config-rollback/manual.ts';
 import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
 import { localSsm } from '../../support/local-ssm.ts';
-import { SERVICE_ARN, td } from '../ecs-rollback/fake-ecs.ts';
+import { td } from '../ecs-rollback/fake-ecs.ts';
 import {
   config as baseConfig,
   deploymentEvent,
@@ -256,7 +256,7 @@ describe('config rollback', () => {
   });
 
   describe('manual rollback (direct invoke)', () => {
-    const manual = async (body: unknown, owner = crypto.randomUUID(), redriven = false) =>
+    const manual = async (body: unknown, owner: string = crypto.randomUUID(), redriven = false) =>
       runManualConfigRollback(parseManualConfigRollback(body), deps(owner, { config, ssm }), redriven);
 
     it('writes the named version back, labelled, and redeploys a start-time reader; a retry of the same invocation does nothing more', async () => {

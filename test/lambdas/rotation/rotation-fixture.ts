@@ -1,7 +1,8 @@
 /**
- * The rotation tests' world: the local SSM behind a LocalEndpoint, dynalite for the state table, a
+ * The rotation tests' world: the local SSM and ECS behind a LocalEndpoint, dynalite for the state table, a
  * clock the tests set by hand, EventBridge mocked; and a way to crash the function at any SSM call.
  */
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,11 +10,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { kindSteps } from '../../../lambdas/rotation/kinds.ts';
 import { RotationLocks } from '../../../lambdas/rotation/lock.ts';
+import type { RedeployDeps } from '../../../lambdas/rotation/redeploy.ts';
+import { RedeployStore } from '../../../lambdas/rotation/redeploy-store.ts';
 import type { RotateDeps, SecretConfig } from '../../../lambdas/rotation/rotate.ts';
 import { AuditLog } from '../../../lambdas/shared/audit.ts';
 import { EventPublisher } from '../../../lambdas/shared/publisher.ts';
 import type { Caller } from '../../../local/endpoint/authorize.ts';
 import { LocalEndpoint } from '../../../local/endpoint/server.ts';
+import { EcsWorld } from '../../../local/services/ecs.ts';
 import { SsmWorld } from '../../../local/services/ssm.ts';
 import { startStateTable } from '../../support/dynamo.ts';
 
@@ -33,6 +37,15 @@ export const ssm = new SsmWorld({
   clock: clock as never,
   emit: () => undefined,
 });
+/** The local ECS on the same hand-set clock (rollouts never complete here: no test waits for one). */
+export const ecs = new EcsWorld({
+  account: '123456789012',
+  region: 'eu-west-1',
+  clock: { now: () => clock.now(), schedule: () => undefined } as never,
+  emit: () => undefined,
+  resolveImage: (image) => `sha256:${Buffer.from(image).toString('hex').padEnd(64, '0').slice(0, 64)}`,
+  alarmState: () => undefined,
+});
 const operator: Caller = {
   accessKeyId: 'AKIAOPERATOR00000000',
   secretAccessKey: 'operator-secret',
@@ -42,19 +55,30 @@ const operator: Caller = {
 const endpoint = new LocalEndpoint({
   account: '123456789012',
   region: 'eu-west-1',
-  services: [ssm],
+  services: [ssm, ecs],
   callerFor: (key) => (key === operator.accessKeyId ? operator : undefined),
 });
 export const events = mockClient(EventBridgeClient);
 let table: Awaited<ReturnType<typeof startStateTable>>;
 let client: SSMClient;
+let ecsClient: ECSClient;
 /** The operator's SSM client (unrestricted), once the endpoint listens. */
 export const operatorSsm = () => client;
+/** The operator's ECS client (unrestricted), once the endpoint listens. */
+export const operatorEcs = () => ecsClient;
+/** The state table (dynalite), once it runs. */
+export const stateTable = () => table;
 
 beforeAll(async () => {
   await endpoint.listen();
   table = await startStateTable();
   client = new SSMClient({
+    endpoint: endpoint.url,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
+    maxAttempts: 1,
+  });
+  ecsClient = new ECSClient({
     endpoint: endpoint.url,
     region: 'eu-west-1',
     credentials: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
@@ -92,7 +116,7 @@ export async function secret(): Promise<SecretConfig> {
   return { parameter, policy: { kind: 'generated', cadenceDays: 90, graceDays: 7 } };
 }
 
-export const deps = (o: Partial<RotateDeps> = {}): RotateDeps => ({
+export const deps = (o: Partial<RotateDeps & RedeployDeps> = {}): RotateDeps & RedeployDeps => ({
   ssm: client,
   locks: new RotationLocks(table.documents, table.tableName),
   events: new EventPublisher(new EventBridgeClient({ region: 'eu-west-1' }), 'default'),
@@ -104,6 +128,8 @@ export const deps = (o: Partial<RotateDeps> = {}): RotateDeps => ({
   leaseMs: 60_000,
   kinds: kindSteps({}),
   metrics: { add: (name, value, dimensions) => metrics.push({ name, value, dimensions }) },
+  ecs: ecsClient,
+  redeploys: new RedeployStore(table.documents, table.tableName),
   ...o,
 });
 export const plain = async (name: string) =>
