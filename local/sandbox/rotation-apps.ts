@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import pg from 'pg';
 import { CredentialCache } from '../../consumer/credential.ts';
 
@@ -119,23 +119,31 @@ export function databaseLoop(o: {
 }
 
 /**
- * `worker` calling `api` every 100 ms with the partner API key: the worker reads the key through its helper
- * (cached a minute), `api` verifies it with its own (`accepts`: current, or previous through the grace).
+ * `worker` calling `api` every 100 ms with the partner API key, `api` verifying it with its helper
+ * (`accepts`: current, or previous through the grace). `worker` reads the key at start, as ECS `secrets`
+ * inject it: its tasks hold the value they started with until a new deployment starts new ones
+ * (`deployment` names the worker's primary deployment; when it changes, the new tasks read the key again).
  */
 export function apiKeyLoop(o: {
   ssm: SSMClient;
   parameter: string;
   graceMs: number;
   clock: () => number;
-}): Loop {
-  const worker = new CredentialCache({ ssm: o.ssm, ttlMs: 60_000, clock: o.clock });
+  deployment: () => string | undefined;
+}): Loop & { readonly startedWith: () => { deployment?: string; key?: string } } {
   const api = new CredentialCache({ ssm: o.ssm, ttlMs: 60_000, clock: o.clock });
-  return new Loop(100, async (counts) => {
+  let tasks: { deployment?: string; key?: string } = {};
+  const loop = new Loop(100, async (counts) => {
     counts.queries += 1;
-    const key = await worker.get(o.parameter);
-    if (!(await api.accepts(o.parameter, key, o.graceMs))) {
+    const deployment = o.deployment();
+    if (tasks.key === undefined || deployment !== tasks.deployment) {
+      const out = await o.ssm.send(new GetParameterCommand({ Name: o.parameter, WithDecryption: true }));
+      tasks = { deployment, key: out.Parameter?.Value ?? '' };
+    }
+    if (!(await api.accepts(o.parameter, tasks.key ?? '', o.graceMs))) {
       counts.failed += 1;
       if (counts.errors.length < 5) counts.errors.push('api answered 401 to the worker');
     }
   });
+  return Object.assign(loop, { startedWith: () => tasks });
 }

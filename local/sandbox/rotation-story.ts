@@ -61,22 +61,23 @@ export function sandboxRotation(clioTokenUrl: string): NonNullable<NightshiftCon
         kind: 'postgres-alternating',
         cadenceDays: 60,
         alternating: { users: [S.blue, S.green], ownerRole: S.owner, adminParameter: S.admin },
-        consumers: [{ cluster, service: 'api', readsAt: 'run-time' }],
+        consumers: [{ cluster, service: 'webhooks-api', readsAt: 'run-time' }],
       },
       {
         parameter: S.apiKey,
         kind: 'generated',
         cadenceDays: 60,
         consumers: [
-          { cluster, service: 'api', readsAt: 'run-time' },
-          { cluster, service: 'worker', readsAt: 'run-time' },
+          { cluster, service: 'webhooks-api', readsAt: 'run-time' },
+          // ECS `secrets`: the worker's tasks hold the key they started with; Nightshift redeploys worker.
+          { cluster, service: 'webhooks-worker', readsAt: 'start' },
         ],
       },
       {
         parameter: S.reports,
         kind: 'postgres-single',
         cadenceDays: 61,
-        consumers: [{ cluster, service: 'worker', readsAt: 'run-time' }],
+        consumers: [{ cluster, service: 'webhooks-worker', readsAt: 'run-time' }],
       },
       {
         parameter: S.clio,
@@ -255,7 +256,18 @@ export async function runRotationStory(
     ssl: server.ssl,
     clock,
   });
-  const keys = apiKeyLoop({ ssm, parameter: S.apiKey, graceMs: 7 * DAY, clock });
+  const workerDeployment = () =>
+    [...world.ecs.services.values()]
+      .find((s) => s.serviceName === 'webhooks-worker')
+      ?.deployments.find((d) => d.status === 'PRIMARY')?.id;
+  const workerDeploymentBefore = workerDeployment();
+  const keys = apiKeyLoop({
+    ssm,
+    parameter: S.apiKey,
+    graceMs: 7 * DAY,
+    clock,
+    deployment: workerDeployment,
+  });
   world.endpoint.faults.add({
     service: 'ssm',
     operation: 'LabelParameterVersion',
@@ -275,6 +287,11 @@ export async function runRotationStory(
   world.endpoint.faults.clear();
   narrate(`  api: ${describeLoop(apiCounts)}`);
   narrate(`  worker → api: ${keyCounts.queries} calls, ${keyCounts.failed} refused`);
+  const workerTasks = keys.startedWith();
+  const keyNow = world.ssm.history(S.apiKey).at(-1)?.value;
+  narrate(
+    `  worker reads the key at start: Nightshift redeployed it after the rotation; its new tasks hold the ${workerTasks.key === keyNow ? 'new' : 'old'} key`,
+  );
 
   // Day 61: the single user; SSM refuses the plain name's put after the password changed — the window.
   const reports = databaseLoop({
@@ -313,7 +330,7 @@ export async function runRotationStory(
 
   const events = world.events.published
     .slice(publishedBefore)
-    .filter((e) => e['detail-type'].startsWith('Rotation'));
+    .filter((e) => e['detail-type'].startsWith('Rotation') || e['detail-type'].startsWith('Consumers'));
   say('\nRotation events (what the router received; one line per event key, the first time it came):');
   const byKey = new Map<string, { first: (typeof events)[number]; times: number }>();
   for (const e of events) {
@@ -346,6 +363,7 @@ export async function runRotationStory(
     world.ssm.history(pendingName(name)).length === 0 &&
     world.ssm.labelsOf(name).current === world.ssm.history(name).at(-1)?.version;
   const dbUsers = usersOf(world, S.db);
+  const redeployed = of('Consumers Redeployed', S.apiKey);
   const values = everyValue(world);
   const seen = JSON.stringify([
     world.events.published,
@@ -386,6 +404,15 @@ export async function runRotationStory(
       what: 'the API key rotated while worker and api kept talking',
       ok: keyCounts.queries > 0 && keyCounts.failed === 0 && of('Rotation Succeeded', S.apiKey).length === 1,
       detail: `${keyCounts.queries} calls, ${keyCounts.failed} refused; ${world.ssm.history(S.apiKey).length} versions`,
+    },
+    {
+      what: 'worker (reads the key at start) redeployed once by Nightshift after the rotation, its tasks now on the new key',
+      ok:
+        redeployed.length === 1 &&
+        workerDeployment() !== workerDeploymentBefore &&
+        workerTasks.key !== undefined &&
+        workerTasks.key === keyNow,
+      detail: `${redeployed.length} Consumers Redeployed (${redeployed.map((e) => String(e.detail.service)).join(', ')}); worker's deployment ${workerDeployment() === workerDeploymentBefore ? 'unchanged' : 'new'}`,
     },
     {
       what: 'each injected failure raised Rotation Failed, and Lambda’s retry converged (one new version, .pending gone)',
