@@ -66,13 +66,43 @@ export function assessRevisions(
   return earned.map((a) => {
     if (a.record.origin !== 'rollback') return a;
     const source = a.record.inheritsFrom;
-    return source !== undefined && goodArns.has(source)
-      ? { ...a, knownGood: true, reason: `Nightshift rollback of known-good ${source}` }
+    if (source !== undefined && goodArns.has(source)) {
+      return { ...a, knownGood: true, reason: `Nightshift rollback of known-good ${source}` };
+    }
+    const quiet = bakedAfterEpisode(a.record, a.tenureEnd, windows, now, bakeMs);
+    return quiet
+      ? { ...a, knownGood: true, reason: quiet }
       : {
           ...a,
           reason: `Nightshift rollback of ${source ?? 'an unknown revision'} that is no longer known-good`,
         };
   });
+}
+
+/**
+ * A Nightshift deployment completes while the alarms of the episode it ends still fire (a config rollback's
+ * redeployment of a revision that never earned known-good, say): its bake window starts once those alarms
+ * cleared. A reason when it stayed primary through that window with every alarm quiet.
+ */
+function bakedAfterEpisode(
+  record: RevisionRecord,
+  tenureEnd: number | undefined,
+  windows: readonly AlarmWindow[],
+  now: number,
+  bakeMs: number,
+): string | undefined {
+  if (record.completedAt === undefined) return undefined;
+  let start = record.completedAt;
+  for (;;) {
+    const open = windows.filter((w) => w.start <= start && (w.end === undefined || w.end > start));
+    if (open.length === 0) break;
+    if (open.some((w) => w.end === undefined)) return undefined;
+    start = Math.max(...open.map((w) => w.end ?? start));
+  }
+  const bakeEnd = start + bakeMs;
+  if (Math.min(tenureEnd ?? now, now) < bakeEnd) return undefined;
+  if (windows.some((w) => overlaps(w, start, bakeEnd))) return undefined;
+  return `Nightshift's deployment, primary through the ${humanDuration(bakeMs)} bake window after its episode's alarms cleared, with alarms quiet`;
 }
 
 /** True when any record of the revision is known-good. */

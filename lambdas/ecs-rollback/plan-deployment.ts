@@ -99,17 +99,24 @@ export function planDeployment(o: DeploymentObservation): DeploymentPlan {
   }
   // COMPLETED: when ECS says so, and never before ECS created the deployment.
   const completedAt = Math.max(o.reportedAt, deployment.createdAt);
-  const own = o.claim !== undefined && o.claim.deployTaskDefinitionArn === deployment.taskDefinitionArn;
+  // Nightshift's own deployment: the one its claim made, created before the claim saw it complete (a repeat
+  // of that event included). A later deployment of the same revision (a person's restart, a rotation's
+  // redeployment) is not its own.
+  const claim = o.claim;
+  const own =
+    claim !== undefined &&
+    claim.deployTaskDefinitionArn === deployment.taskDefinitionArn &&
+    (claim.completedAt === undefined || deployment.createdAt <= claim.completedAt);
   const completeRollback =
-    own && o.claim?.completedAt === undefined
-      ? { restoreDeploymentAlarms: o.claim.suspendDeploymentAlarms ?? false, episodeId: o.claim.episodeId }
+    own && claim.completedAt === undefined
+      ? { restoreDeploymentAlarms: claim.suspendDeploymentAlarms ?? false, episodeId: claim.episodeId }
       : undefined;
   return {
     kind: 'record-candidate',
     deployment,
     completedAt,
     origin: own ? 'rollback' : 'deployment',
-    inheritsFrom: own ? o.claim?.toTaskDefinitionArn : undefined,
+    inheritsFrom: own ? claim.toTaskDefinitionArn : undefined,
     completeRollback,
     reason: `${label} completed: candidate until it stays primary through the ${o.bakeWindowMinutes}-minute bake window with alarms quiet`,
   };

@@ -158,21 +158,19 @@ export function planAlarm(o: AlarmObservation): AlarmPlan {
       },
     );
   }
-  if (o.episode.start < primary.createdAt) {
-    return none(
-      `alarm ${o.episode.alarmName} entered ALARM before ${label} became primary: not caused by it`,
-      {
-        current,
-      },
-    );
-  }
-
   // What ECS shows now ends the tenure of every earlier revision, even if a deployment event was missed.
   const records = withObservedPrimary(o.revisions, primary);
   const assessments = assessRevisions(records, o.alarmWindows, o.now, o.rules.bakeMs);
   const currentRecords = assessments.filter((a) => a.record.taskDefinitionArn === current);
-  // Age from the first time this revision became primary: a redeployment of it does not make it new again.
+  // Age from the first time this revision became primary: a redeployment of it does not make it new again,
+  // nor does it make an alarm that fired before it look older than the revision.
   const firstPrimary = Math.min(...currentRecords.map((a) => a.record.primarySince), primary.createdAt);
+  if (o.episode.start < firstPrimary) {
+    return none(
+      `alarm ${o.episode.alarmName} entered ALARM before ${label} became primary: not caused by it`,
+      { current },
+    );
+  }
 
   // The suspect is the most recent change in effect: a config change made after this revision, or the revision.
   const config = o.config

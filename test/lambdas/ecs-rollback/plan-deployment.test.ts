@@ -97,6 +97,11 @@ describe('planDeployment', () => {
       { kind: 'record-candidate', origin: 'rollback', completeRollback: undefined },
     ],
     [
+      "a later deployment of the same revision (a restart after Nightshift's completed) is not Nightshift's own",
+      { claim: claim({ completedAt: T0 - 30_000 }) },
+      { kind: 'record-candidate', origin: 'deployment', inheritsFrom: undefined, completeRollback: undefined },
+    ],
+    [
       'an event for a deployment ECS no longer shows is not recorded',
       { deploymentId: 'ecs-svc/9' },
       { kind: 'skip', action: 'record-candidate', reason: expect.stringContaining('no longer current') },

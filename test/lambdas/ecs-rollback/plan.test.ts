@@ -379,6 +379,13 @@ describe('planAlarm after review', () => {
     expect(plan.reason).toContain('deployment of webhooks-api:2 is 3 hours 20 minutes old');
   });
 
+  it('still rolls back when the same revision was redeployed after the alarm fired (a restart, a rotation)', () => {
+    const alarmAt = deployedAt + 30 * MIN;
+    const restarted = service({}, 2, alarmAt + 5 * MIN);
+    const plan = planAlarm({ ...observe({ service: restarted }, alarmAt), now: alarmAt + 10 * MIN });
+    expect(plan).toMatchObject({ kind: 'rollback', from: td(2), to: td(1) });
+  });
+
   it("ends an earlier revision's tenure at the primary ECS shows, even when its deployment event was missed", () => {
     const missed = T0 + 90 * MIN; // rev 2 became primary 90 minutes into rev 1's bake; no record of it
     const plan = planAlarm(

@@ -1,0 +1,101 @@
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
+import { assessRevisions } from '../../../lambdas/ecs-rollback/known-good.ts';
+import { localSsm } from '../../support/local-ssm.ts';
+import { SERVICE_ARN, td } from '../ecs-rollback/fake-ecs.ts';
+import {
+  alarmEvent,
+  config as baseConfig,
+  deploymentEvent,
+  fire,
+  freshHistory,
+  h,
+  MIN,
+  performed,
+  run,
+  T0,
+  useRollbackHarness,
+} from '../ecs-rollback/harness.ts';
+
+useRollbackHarness();
+const PARAM = '/webhooks/api/WEBHOOK_TIMEOUT_MS';
+const local = localSsm({ now: () => h.now });
+let ssm: SSMClient;
+beforeAll(async () => {
+  await local.endpoint.listen();
+  ssm = local.client({ maxAttempts: 1 });
+});
+afterAll(() => local.endpoint.close());
+const [service] = baseConfig.services;
+const config: RollbackRuntimeConfig = {
+  ...baseConfig,
+  services: [
+    {
+      ...(service as NonNullable<typeof service>),
+      config: [{ parameter: PARAM, readsAt: 'start', cacheTtlSeconds: 60 }],
+    },
+  ],
+};
+const runC = (e: unknown) => run(e, undefined, { config, ssm });
+const put = (Value: string) =>
+  ssm.send(new PutParameterCommand({ Name: PARAM, Value, Type: 'String', Overwrite: true }));
+beforeEach(async () => {
+  h.bus.ssm.restore();
+  h.world.state.now = () => h.now;
+  for (const name of [...local.ssm.parameters.keys()]) local.ssm.parameters.delete(name);
+  await freshHistory(async () => {
+    await put('5000');
+  });
+});
+
+it("the config rollback's redeployment of a revision that was never known-good earns it by a quiet bake after its episode", async () => {
+  // bad config at T-20m, forced deploy by hand completes at T-15m (as in runbook.test.ts badChange)
+  h.now = T0 - 20 * MIN;
+  await put('1');
+  h.now = T0 - 18 * MIN;
+  h.world.state.deploymentId = 'ecs-svc/by-hand';
+  h.world.state.primaryCreatedAt = new Date(h.now);
+  await runC(deploymentEvent('SERVICE_DEPLOYMENT_IN_PROGRESS', 'ecs-svc/by-hand', h.now));
+  h.now = T0 - 15 * MIN;
+  h.world.state.rolloutState = 'COMPLETED';
+  await runC(deploymentEvent('SERVICE_DEPLOYMENT_COMPLETED', 'ecs-svc/by-hand', h.now));
+  h.now = T0;
+  const r = await runC(fire('webhooks-api-5xx-rate-high', T0 - MIN));
+  expect(r.plan?.kind).toBe('config-rollback');
+  h.now = T0 + 5 * MIN;
+  h.world.state.rolloutState = 'COMPLETED';
+  await runC(deploymentEvent('SERVICE_DEPLOYMENT_COMPLETED', 'ecs-svc/forced-1', h.now));
+  // the alarm clears; rev 2 with the restored config then runs quietly for 10 hours
+  h.now = T0 + 6 * MIN;
+  h.cw.transition('webhooks-api-5xx-rate-high', 'OK', h.now);
+  await runC(alarmEvent('webhooks-api-5xx-rate-high', h.now, 'OK'));
+  h.now = T0 + 10 * 60 * MIN;
+  const stored = await h.store.load(SERVICE_ARN);
+  const forced = stored.revisions.find((x) => x.deploymentId === 'ecs-svc/forced-1');
+  const kg = assessRevisions(
+    stored.revisions,
+    stored.alarmWindows,
+    h.now,
+    config.bakeWindowMinutes * MIN,
+  ).map((a) => `${a.record.deploymentId}:${a.knownGood}:${a.reason}`);
+  // Nightshift's own (never a suspect), and it earns known-good once its episode's alarm cleared.
+  expect(forced?.origin).toBe('rollback');
+  expect(kg.some((s) => s.startsWith('ecs-svc/forced-1:true'))).toBe(true);
+
+  // A bad rev 3 ships: the rollback goes to rev 2 (10 quiet hours with the restored config), not rev 1.
+  const d2 = h.world.state.definitions.get(td(2));
+  h.world.state.definitions.set(td(3), { ...d2, taskDefinitionArn: td(3), revision: 3 });
+  h.world.state.primary = td(3);
+  h.world.state.deploymentId = undefined;
+  h.world.state.primaryCreatedAt = new Date(h.now);
+  h.world.state.rolloutState = 'IN_PROGRESS';
+  await runC(deploymentEvent('SERVICE_DEPLOYMENT_IN_PROGRESS', 'ecs-svc/3', h.now));
+  h.now += 5 * MIN;
+  h.world.state.rolloutState = 'COMPLETED';
+  await runC(deploymentEvent('SERVICE_DEPLOYMENT_COMPLETED', 'ecs-svc/3', h.now));
+  h.now += 5 * MIN;
+  const p = await runC(fire('webhooks-api-5xx-rate-high', h.now - MIN));
+  expect(p.plan?.kind).toBe('rollback');
+  expect(performed()[0]?.detail.to).toBe(td(2));
+});
