@@ -10,6 +10,8 @@ import { type RunbookCommonProps, RunbookFunction } from './runbook-function.ts'
 /** Properties of {@link EcsRollback}. */
 export interface EcsRollbackProps extends RunbookCommonProps {
   readonly config: EcsRollbackConfig;
+  /** The parameters Nightshift rotates: their new versions are its own changes, never a config suspect. */
+  readonly rotatedParameters?: readonly string[];
 }
 
 const TIMEOUT = Duration.seconds(60);
@@ -45,6 +47,7 @@ export class EcsRollback extends Construct {
         // Longer than one invocation can run, so a live invocation is never overtaken.
         leaseSeconds: TIMEOUT.toSeconds() + 30,
         serviceTagKey: config.serviceTagKey,
+        rotatedParameters: [...(props.rotatedParameters ?? [])],
         services: config.services.map((s) => ({
           name: s.name,
           cluster: s.cluster,

@@ -108,7 +108,11 @@ export class Nightshift extends Construct {
 
     const rollback = config.ecsRollback;
     if (rollback?.enabled) {
-      this.ecsRollback = new EcsRollback(this, 'EcsRollback', { ...common, config: rollback });
+      this.ecsRollback = new EcsRollback(this, 'EcsRollback', {
+        ...common,
+        config: rollback,
+        rotatedParameters: config.rotation?.enabled ? config.rotation.secrets.map((s) => s.parameter) : [],
+      });
     }
 
     if (config.rotation?.enabled) {

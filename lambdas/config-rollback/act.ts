@@ -147,7 +147,16 @@ async function skip(
       reason,
     },
   });
-  await advance({ stage: 'published', leaseUntil: 0, cooldownUntil: deps.clock(), reason, skipped: true });
+  // Nothing was deployed: ended at once, with no cooldown, owning no episode but its own.
+  const now = deps.clock();
+  await advance({
+    stage: 'published',
+    leaseUntil: 0,
+    completedAt: now,
+    cooldownUntil: now,
+    reason,
+    skipped: true,
+  });
   return 'skipped';
 }
 

@@ -19,15 +19,20 @@ export class ConfigReadError extends NightshiftError {
  * with GetParametersByPath (recursive, paginated), each parameter's versions from GetParameterHistory
  * (paginated; SSM keeps the latest 100). Values are read without decryption: a SecureString's value is not
  * needed to plan, and its rollback is refused.
+ *
+ * The secrets Nightshift rotates (and their `.pending` companions) are left out: their versions are
+ * Nightshift's own changes, never a suspect, and a rotation's new value is tested before it is finished.
  */
 export async function readConfigHistories(
   ssm: SSMClient,
   selectors: readonly ConfigSelector[],
+  rotated: readonly string[] = [],
 ): Promise<ConfigHistory[]> {
+  const ownWrites = new Set(rotated.flatMap((name) => [name, `${name}.pending`]));
   const wanted = new Map<string, ConfigSelector>();
   for (const selector of selectors) {
     const names = selector.parameter !== undefined ? [selector.parameter] : await namesUnder(ssm, selector);
-    for (const name of names) if (!wanted.has(name)) wanted.set(name, selector);
+    for (const name of names) if (!wanted.has(name) && !ownWrites.has(name)) wanted.set(name, selector);
     if (wanted.size > MAX_PARAMETERS) {
       throw new ConfigReadError(
         `more than ${MAX_PARAMETERS} config parameters for one service (path ${selector.path}): name fewer`,

@@ -67,7 +67,7 @@ export function assessConfig(
       cacheTtlMs: history.cacheTtlMs,
       version,
       supersededAt,
-      restores: restoredFrom(version),
+      restores: verifiedRestore(versions, version),
     };
     const effective = effectiveAt(history, version.modifiedAt, revisions);
     if (effective === undefined || (supersededAt !== undefined && effective >= supersededAt)) {
@@ -104,6 +104,20 @@ export function assessConfig(
       ? { ...t, knownGood: true, reason: `Nightshift's write-back of known-good v${t.restores}` }
       : t,
   );
+}
+
+/**
+ * The version a write-back restored, believed only when the labelled version holds that earlier version's
+ * value and type: anyone with `ssm:LabelParameterVersion` can put the label on any version, and a forged
+ * label must neither exempt a change from suspicion nor hand a value known-good it never earned.
+ */
+function verifiedRestore(versions: readonly ConfigVersion[], version: ConfigVersion): number | undefined {
+  const restores = restoredFrom(version);
+  if (restores === undefined || restores >= version.version) return undefined;
+  const source = versions.find((v) => v.version === restores);
+  return source !== undefined && source.value === version.value && source.type === version.type
+    ? restores
+    : undefined;
 }
 
 /** The suspect config change of an alarm episode, and what to do about it. */

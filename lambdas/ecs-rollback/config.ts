@@ -14,6 +14,8 @@ export const rollbackRuntimeConfigSchema = z.object({
   /** Lease of a claim; a retry may resume an unfinished rollback after it. */
   leaseSeconds: z.number(),
   serviceTagKey: z.optional(z.string()),
+  /** The parameters Nightshift's rotation owns: their versions are never a config suspect. */
+  rotatedParameters: z.optional(z.array(z.string())),
   services: z.array(
     z.object({
       name: z.string(),

@@ -350,6 +350,8 @@ function planFromClaim(
         : `rolled back to ${revisionLabel(deployed)}`;
     return none(`already handled: ${done}`, { duplicate: true });
   }
+  // A skipped rollback changed nothing: another episode is planned afresh.
+  if (claim.skipped) return undefined;
   // The episode ends when the rollback deployment completed (or, if that was never seen, a bake window
   // after the update): an alarm that entered ALARM before that belongs to the episode already handled.
   const episodeEnd = claim.completedAt ?? (claim.updatedAt ?? claim.episodeStart) + o.rules.bakeMs;

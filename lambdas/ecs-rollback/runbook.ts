@@ -136,7 +136,7 @@ async function observeConfig(
   if (!selectors || selectors.length === 0) return undefined;
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
   const records = primary ? withObservedPrimary(revisions, primary) : [...revisions];
-  const histories = await readConfigHistories(deps.ssm, selectors);
+  const histories = await readConfigHistories(deps.ssm, selectors, deps.config.rotatedParameters ?? []);
   const bakeMs = deps.config.bakeWindowMinutes * 60_000;
   return histories.map((h) => assessConfig(h, records, windows, now, bakeMs));
 }

@@ -3,6 +3,7 @@ import { expiresAt, isConditionFailure } from '#shared/dynamo';
 import { queryAll } from '#shared/query';
 import { claimKey } from '#shared/service-claim';
 import { iso } from '#shared/time';
+import { parseClaimItem } from './claim-item.ts';
 import type { AlarmWindow, RevisionRecord, RollbackClaim } from './model.ts';
 
 const RECORD_TTL_DAYS = 180;
@@ -75,7 +76,7 @@ export class RollbackStore {
     });
     if (!item) return undefined;
     const { pk: _pk, sk: _sk, expiresAt: _e, ...data } = item;
-    return data as unknown as RollbackClaim;
+    return parseClaimItem(serviceArn, data);
   }
 
   /**

@@ -95,10 +95,24 @@ describe('assessConfig', () => {
     const h = history([
       v(1, T - 11 * 60 * MIN),
       v(2, T - 20 * MIN),
-      v(3, T - 12 * MIN, { labels: ['nightshift-restored-v1'] }),
+      v(3, T - 12 * MIN, { labels: ['nightshift-restored-v1'], value: 'value-1' }),
     ]);
     const third = assessConfig(h, [...deployments, deployment(T - 11 * MIN, T - 6 * MIN)], [], T, BAKE)[2];
     expect(third).toMatchObject({ knownGood: true, restores: 1 });
+  });
+
+  it.each([
+    ['a value other than the restored version’s', { value: 'value-3' }],
+    ['another type than the restored version’s', { value: 'value-1', type: 'StringList' }],
+    ['a label naming a later version', { value: 'value-1', labels: ['nightshift-restored-v4'] }],
+  ])('a forged restored label on a version with %s is not believed', (_what, extra) => {
+    const h = history([
+      v(1, T - 11 * 60 * MIN),
+      v(2, T - 20 * MIN),
+      v(3, T - 12 * MIN, { labels: ['nightshift-restored-v1'], ...extra }),
+    ]);
+    const third = assessConfig(h, [...deployments, deployment(T - 11 * MIN, T - 6 * MIN)], [], T, BAKE)[2];
+    expect(third).toMatchObject({ knownGood: false, restores: undefined });
   });
 });
 
@@ -152,10 +166,16 @@ describe('planConfig', () => {
       [
         v(1, T - 11 * 60 * MIN),
         v(2, T - 40 * MIN),
-        v(3, T - 20 * MIN, { labels: ['nightshift-restored-v1'] }),
+        v(3, T - 20 * MIN, { labels: ['nightshift-restored-v1'], value: 'value-1' }),
       ],
       T - 5 * 60 * MIN,
       undefined,
+    ],
+    [
+      'a bad change someone labelled nightshift-restored-v1 is still the suspect',
+      [v(1, T - 11 * 60 * MIN), v(2, T - 20 * MIN, { labels: ['nightshift-restored-v1'] })],
+      T - 5 * 60 * MIN,
+      'rollback',
     ],
   ] as const)('%s', (_what, versions, since, kind) => {
     expect(plan([...versions], since)?.kind).toBe(kind);

@@ -6,7 +6,7 @@ import {
 } from '../../../lambdas/config-rollback/manual.ts';
 import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
 import { localSsm } from '../../support/local-ssm.ts';
-import { td } from '../ecs-rollback/fake-ecs.ts';
+import { SERVICE_ARN, td } from '../ecs-rollback/fake-ecs.ts';
 import {
   config as baseConfig,
   deploymentEvent,
@@ -195,6 +195,35 @@ describe('config rollback', () => {
     expect(h.world.state.updates).toEqual([]);
   });
 
+  it("a secret Nightshift rotates is never a suspect: a rotation after a bad deploy leaves the deploy's rollback to act", async () => {
+    const SECRET = '/webhooks/api/DB_PASSWORD';
+    const [service] = config.services;
+    config = {
+      ...config,
+      rotatedParameters: [SECRET],
+      services: [
+        {
+          ...(service as NonNullable<typeof service>),
+          config: [{ path: '/webhooks/api/', readsAt: 'run-time', cacheTtlSeconds: 60 }],
+        },
+      ],
+    };
+    h.now = T0 - 5 * 60 * MIN - 10 * MIN;
+    await ssm.send(new PutParameterCommand({ Name: SECRET, Value: 'old-password', Type: 'SecureString' }));
+    h.now = T0 - 20 * MIN; // rev 2 became primary at T0 − 30 min; the rotation finished after it
+    await ssm.send(
+      new PutParameterCommand({ Name: SECRET, Value: 'new-password', Type: 'SecureString', Overwrite: true }),
+    );
+    await ssm.send(
+      new PutParameterCommand({ Name: `${SECRET}.pending`, Value: 'next', Type: 'SecureString' }),
+    );
+    h.now = T0;
+    const result = await runC(fire('webhooks-api-5xx-rate-high', T0 - MIN));
+    expect(result.plan?.kind).toBe('rollback');
+    expect(performed()).toHaveLength(1);
+    expect(rolledBack()).toEqual([]);
+  });
+
   it('a crash after the write resumes by labelling that write, never writing twice', async () => {
     await badChange(T0 - 20 * MIN);
     const event = fire('webhooks-api-5xx-rate-high', T0 - MIN);
@@ -244,6 +273,8 @@ describe('config rollback', () => {
     expect(td(2)).toBe(h.world.state.primary);
     // The episode is decided once: skipped and announced, not retried into an overwrite.
     expect(h.bus.published.filter((e) => e.detailType === 'Config Rollback Skipped')).toHaveLength(1);
+    // Nothing was deployed: the claim ended at once (a rotation's redeployment is not held up by it).
+    expect(await h.store.loadClaim(SERVICE_ARN)).toMatchObject({ skipped: true, completedAt: h.now });
     h.now += 1000;
     const retry = await runC(event);
     expect(retry.plan).toMatchObject({ kind: 'no-action', duplicate: true });

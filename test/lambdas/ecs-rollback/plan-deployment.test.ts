@@ -99,7 +99,12 @@ describe('planDeployment', () => {
     [
       "a later deployment of the same revision (a restart after Nightshift's completed) is not Nightshift's own",
       { claim: claim({ completedAt: T0 - 30_000 }) },
-      { kind: 'record-candidate', origin: 'deployment', inheritsFrom: undefined, completeRollback: undefined },
+      {
+        kind: 'record-candidate',
+        origin: 'deployment',
+        inheritsFrom: undefined,
+        completeRollback: undefined,
+      },
     ],
     [
       'an event for a deployment ECS no longer shows is not recorded',
