@@ -1,9 +1,11 @@
 import * as z from 'zod/mini';
 import { InvalidEventError, UnknownResourceError } from '#shared/errors';
 import { parseWith } from '#shared/parse';
+import { claimKindOf } from '#shared/service-claim';
 import { act, ClaimBusyError, RUNBOOK } from '../ecs-rollback/act.ts';
 import type { RuntimeService } from '../ecs-rollback/config.ts';
 import { describeService } from '../ecs-rollback/ecs.ts';
+import type { RollbackClaim } from '../ecs-rollback/model.ts';
 import type { ConfigRollbackPlan, NoActionPlan, ResumePlan } from '../ecs-rollback/plan.ts';
 import { holdReason, locate, type RunbookDeps, type RunbookResult } from '../ecs-rollback/runbook-deps.ts';
 import { versionsOf } from './history.ts';
@@ -21,6 +23,8 @@ const manualSchema = z.object({
     parameter: z.string().check(z.minLength(1), z.maxLength(2048)),
     version: z.number().check(z.int(), z.minimum(1), z.maximum(1_000_000)),
     reason: z.optional(z.string().check(z.maxLength(500))),
+    /** The service (its `name` in config): needed when more than one service reads the parameter. */
+    service: z.optional(z.string().check(z.minLength(1), z.maxLength(40))),
   }),
 });
 export type ManualConfigRollback = z.infer<typeof manualSchema>;
@@ -43,18 +47,40 @@ function selects(selector: NonNullable<RuntimeService['config']>[number], parame
   );
 }
 
+/**
+ * An unpublished claim of another episode still belongs to it: while leased, and for a rollback (task
+ * definition or config) while its episode's retries may still resume it — the same bake window after which
+ * an alarm's plan abandons it too. A rotation's redeploy claim only while leased (its next run redeploys).
+ */
+function unfinished(claim: RollbackClaim, now: number, deps: RunbookDeps): boolean {
+  if (claim.leaseUntil > now) return true;
+  if (claimKindOf(claim) === 'redeploy') return false;
+  return now - claim.episodeStart <= deps.config.bakeWindowMinutes * 60_000;
+}
+
 /** Observe → plan → act for an operator's config rollback. */
 export async function runManualConfigRollback(
   request: ManualConfigRollback,
   deps: RunbookDeps,
   redriven: boolean,
 ): Promise<RunbookResult> {
-  const { parameter, version } = request.configRollback;
-  const configured = deps.config.services.find((s) => (s.config ?? []).some((c) => selects(c, parameter)));
+  const { parameter, version, service: named } = request.configRollback;
+  const readers = deps.config.services.filter((s) => (s.config ?? []).some((c) => selects(c, parameter)));
+  if (readers.length === 0) {
+    throw new UnknownResourceError(
+      `configRollback.parameter: ${JSON.stringify(parameter.slice(0, 200))} is not config of any service (ecsRollback.services[].config)`,
+    );
+  }
+  if (named === undefined && readers.length > 1) {
+    throw new InvalidEventError(
+      `configRollback.service: ${parameter} is config of ${readers.map((s) => s.name).join(', ')}: name the service whose claim the rollback takes (the others read the restored value at their next deployment)`,
+    );
+  }
+  const configured = named === undefined ? readers[0] : readers.find((s) => s.name === named);
   const selector = configured?.config?.find((c) => selects(c, parameter));
   if (!configured || !selector) {
     throw new UnknownResourceError(
-      `configRollback.parameter: ${JSON.stringify(parameter.slice(0, 200))} is not config of any service (ecsRollback.services[].config)`,
+      `configRollback.service: ${JSON.stringify(named)} does not read ${parameter} (read by ${readers.map((s) => s.name).join(', ')})`,
     );
   }
   if (redriven) {
@@ -101,9 +127,11 @@ export async function runManualConfigRollback(
     };
   } else if (claim?.episodeId === episode.id) {
     plan = { ...refuse(`already handled: ${claim.reason}`), duplicate: true };
-  } else if (claim && claim.stage !== 'published' && claim.leaseUntil > now) {
+  } else if (claim && claim.stage !== 'published' && unfinished(claim, now, deps)) {
+    // Leased, or a rollback stopped part-way whose alarm's retry will finish it (and announce what it did):
+    // never taken over by an operator's act, which would leave that half-made deployment unannounced.
     throw new ClaimBusyError(
-      `a Nightshift deployment of ${configured.name} is in flight (${claim.reason}; lease until ${new Date(claim.leaseUntil).toISOString()}): invoke again once it finished`,
+      `a Nightshift deployment of ${configured.name} is in flight (${claim.reason}; stage ${claim.stage}, lease until ${new Date(claim.leaseUntil).toISOString()}): invoke again once it finished`,
     );
   } else if (target.version === latest.version) {
     plan = refuse(

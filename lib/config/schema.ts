@@ -312,6 +312,20 @@ export const nightshiftConfigSchema = z
     rotation: rotationSchema.optional(),
   })
   .check((ctx) => {
+    // Config rollback may write what it watches: never the kill switch that stops it.
+    const killSwitch = ctx.value.killSwitchParameter;
+    (ctx.value.ecsRollback?.services ?? []).forEach((service, i) => {
+      service.config.forEach((c, j) => {
+        const covers = c.parameter === killSwitch || (c.path !== undefined && killSwitch.startsWith(c.path));
+        if (!covers) return;
+        ctx.issues.push({
+          code: 'custom',
+          input: c.parameter ?? c.path,
+          path: ['ecsRollback', 'services', i, 'config', j, c.parameter !== undefined ? 'parameter' : 'path'],
+          message: `covers the kill switch ${killSwitch}: config rollback would be allowed to write it; name the service's own parameters`,
+        });
+      });
+    });
     if (ctx.value.restoreVerify?.enabled && !ctx.value.snapshots) {
       ctx.issues.push({
         code: 'custom',

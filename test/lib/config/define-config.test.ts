@@ -85,6 +85,19 @@ describe('validateConfig', () => {
         'snapshots.retention.dailyDay: unknown key; did you mean "dailyDays"? (got 7)',
       ],
       [
+        'a config path covering the kill switch',
+        { ecsRollback: { services: [{ ...service, config: [{ path: '/nightshift/', readsAt: 'start' }] }] } },
+        'ecsRollback.services.0.config.0.path: covers the kill switch /nightshift/kill-switch: config rollback would be allowed to write it; name the service\'s own parameters (got "/nightshift/")',
+      ],
+      [
+        'the kill switch named as config',
+        {
+          killSwitchParameter: '/ops/stop',
+          ecsRollback: { services: [{ ...service, config: [{ parameter: '/ops/stop', readsAt: 'run-time' }] }] },
+        },
+        'ecsRollback.services.0.config.0.parameter: covers the kill switch /ops/stop: config rollback would be allowed to write it; name the service\'s own parameters (got "/ops/stop")',
+      ],
+      [
         'a typo in an alarm selector',
         { ecsRollback: { services: [{ ...service, alarms: [{ prefx: 'api-' }] }] } },
         'ecsRollback.services.0.alarms.0.prefx: unknown key; did you mean "prefix"? (got "api-")',
