@@ -93,7 +93,9 @@ describe('validateConfig', () => {
         'the kill switch named as config',
         {
           killSwitchParameter: '/ops/stop',
-          ecsRollback: { services: [{ ...service, config: [{ parameter: '/ops/stop', readsAt: 'run-time' }] }] },
+          ecsRollback: {
+            services: [{ ...service, config: [{ parameter: '/ops/stop', readsAt: 'run-time' }] }],
+          },
         },
         'ecsRollback.services.0.config.0.parameter: covers the kill switch /ops/stop: config rollback would be allowed to write it; name the service\'s own parameters (got "/ops/stop")',
       ],
