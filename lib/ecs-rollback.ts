@@ -24,6 +24,8 @@ export class EcsRollback extends Construct {
   readonly handler: RunbookFunction<RollbackRuntimeConfig>;
   readonly alarmRule: events.Rule;
   readonly deploymentRule: events.Rule;
+  /** `Parameter Store Change` of the configured config parameters, when any are configured. */
+  readonly configChangeRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: EcsRollbackProps) {
     super(scope, id);
@@ -85,6 +87,21 @@ export class EcsRollback extends Construct {
       },
       targets: [target],
     });
+    const selectors = config.services.flatMap((s) => s.config);
+    if (selectors.length > 0) {
+      const names = [...new Set(selectors.flatMap((c) => (c.parameter ? [c.parameter] : [])))];
+      const paths = [...new Set(selectors.flatMap((c) => (c.path ? [c.path] : [])))];
+      this.configChangeRule = new events.Rule(this, 'ConfigChange', {
+        description: 'Nightshift ECS rollback: changes of the configured config parameters (audit log)',
+        eventPattern: {
+          source: ['aws.ssm'],
+          detailType: ['Parameter Store Change'],
+          ...ownOrigin(stack),
+          detail: { name: [...names, ...paths.map((prefix) => ({ prefix }))] },
+        },
+        targets: [target],
+      });
+    }
   }
 
   /**

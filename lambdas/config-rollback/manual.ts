@@ -3,12 +3,12 @@ import { InvalidEventError, UnknownResourceError } from '#shared/errors';
 import { parseWith } from '#shared/parse';
 import { claimKindOf } from '#shared/service-claim';
 import { act, ClaimBusyError, RUNBOOK } from '../ecs-rollback/act.ts';
-import type { RuntimeService } from '../ecs-rollback/config.ts';
 import { describeService } from '../ecs-rollback/ecs.ts';
 import type { RollbackClaim } from '../ecs-rollback/model.ts';
 import type { ConfigRollbackPlan, NoActionPlan, ResumePlan } from '../ecs-rollback/plan.ts';
 import { holdReason, locate, type RunbookDeps, type RunbookResult } from '../ecs-rollback/runbook-deps.ts';
 import { versionsOf } from './history.ts';
+import { selects } from './model.ts';
 import { versionLabel } from './plan.ts';
 
 /**
@@ -38,12 +38,6 @@ export function parseManualConfigRollback(event: unknown): ManualConfigRollback 
     manualSchema,
     event,
     (problems) => new InvalidEventError(`malformed configRollback request: ${problems}`),
-  );
-}
-
-function selects(selector: NonNullable<RuntimeService['config']>[number], parameter: string): boolean {
-  return (
-    selector.parameter === parameter || (selector.path !== undefined && parameter.startsWith(selector.path))
   );
 }
 

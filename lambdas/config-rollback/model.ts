@@ -11,6 +11,13 @@ export interface ConfigSelector {
   readonly cacheTtlSeconds: number;
 }
 
+/** Whether the selector names the parameter, or a path above it. */
+export function selects(selector: ConfigSelector, parameter: string): boolean {
+  return (
+    selector.parameter === parameter || (selector.path !== undefined && parameter.startsWith(selector.path))
+  );
+}
+
 /** One version of a parameter, from GetParameterHistory. */
 export interface ConfigVersion {
   readonly version: number;

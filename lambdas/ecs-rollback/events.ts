@@ -38,13 +38,36 @@ export const deploymentStateChangeSchema = z.object({
 export type DeploymentStateChange = z.infer<typeof deploymentStateChangeSchema>;
 
 /**
+ * `Parameter Store Change`: the parameter's name and the operation only (no versions, no caller; the
+ * versions come from `GetParameterHistory`). SSM names are at most 2,048 characters with the path.
+ */
+export const parameterChangeSchema = z.object({
+  source: z.literal('aws.ssm'),
+  'detail-type': z.literal('Parameter Store Change'),
+  time: awsTimestamp,
+  region: bounded.id(),
+  account: bounded.id(),
+  resources: z
+    .array(bounded.arn().check(z.regex(/^arn:aws[a-z-]*:ssm:[^:]+:\d{12}:parameter\/.+/)))
+    .check(z.maxLength(1)),
+  detail: z.object({
+    operation: z.enum(['Create', 'Update', 'Delete', 'LabelParameterVersion']),
+    name: z.string().check(z.minLength(1), z.maxLength(2048)),
+    type: z.optional(z.enum(['String', 'StringList', 'SecureString'])),
+    description: z.optional(bounded.text()),
+  }),
+});
+export type ParameterChange = z.infer<typeof parameterChangeSchema>;
+
+/**
  * A checked event. Its times are identity only, each within the bounds of a real delivery: `stateAt` is when
  * the alarm entered its state (`detail.state.timestamp`), `updatedAt` when ECS reported the deployment's
  * state (`detail.updatedAt`, else the envelope's `time`). Plans take "now" from the real clock.
  */
 export type RollbackEvent =
   | { readonly type: 'alarm'; readonly event: AlarmStateChange; readonly stateAt: number }
-  | { readonly type: 'deployment'; readonly event: DeploymentStateChange; readonly updatedAt: number };
+  | { readonly type: 'deployment'; readonly event: DeploymentStateChange; readonly updatedAt: number }
+  | { readonly type: 'config-change'; readonly event: ParameterChange; readonly changedAt: number };
 
 /** What an event is checked against: the real clock, the delivery bounds, the stack's origin. */
 export interface EventContext {
@@ -81,8 +104,13 @@ export function parseRollbackEvent(input: unknown, context: EventContext): Rollb
       event.detail.updatedAt === undefined ? envelopeTime : time('detail.updatedAt', event.detail.updatedAt);
     return { type: 'deployment', event, updatedAt };
   }
+  if (detailType === 'Parameter Store Change') {
+    const event = parseEvent(parameterChangeSchema, input, detailType);
+    assertOwnOrigin(event, context.origin, detailType);
+    return { type: 'config-change', event, changedAt: time('time', event.time) };
+  }
   throw new InvalidEventError(
-    `unsupported event: detail-type ${typeof detailType === 'string' ? JSON.stringify(detailType.slice(0, 100)) : String(detailType)} (expected "CloudWatch Alarm State Change" or "ECS Deployment State Change")`,
+    `unsupported event: detail-type ${typeof detailType === 'string' ? JSON.stringify(detailType.slice(0, 100)) : String(detailType)} (expected "CloudWatch Alarm State Change", "ECS Deployment State Change" or "Parameter Store Change")`,
   );
 }
 

@@ -1,6 +1,7 @@
 import type { ECSClient, RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { confirmTransition } from '#shared/alarm-state';
 import { UnknownResourceError } from '#shared/errors';
+import { onConfigChange } from '../config-rollback/changes.ts';
 import { readConfigHistories } from '../config-rollback/history.ts';
 import { assessConfig, type ConfigTenure } from '../config-rollback/plan.ts';
 import { act, RUNBOOK } from './act.ts';
@@ -18,9 +19,14 @@ export type { RunbookDeps, RunbookResult } from './runbook-deps.ts';
 
 /** observe → plan → act for one event. */
 export async function runRollbackRunbook(event: RollbackEvent, deps: RunbookDeps): Promise<RunbookResult> {
-  return event.type === 'alarm'
-    ? onAlarm(event.event, event.stateAt, deps)
-    : onDeployment(event.event, event.updatedAt, deps);
+  switch (event.type) {
+    case 'alarm':
+      return onAlarm(event.event, event.stateAt, deps);
+    case 'deployment':
+      return onDeployment(event.event, event.updatedAt, deps);
+    case 'config-change':
+      return onConfigChange(event.event, event.changedAt, deps);
+  }
 }
 
 function rulesOf(config: RollbackRuntimeConfig): RollbackRules {

@@ -1,4 +1,7 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetParameterHistoryCommand } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AuditLog } from '../../lambdas/shared/audit.ts';
 import type { NightshiftConfig } from '../../lib/config/schema.ts';
 import type { LocalWorld } from '../world/world.ts';
 import type { Narrate, StoryCheck } from './ecs-rollback-story.ts';
@@ -61,6 +64,15 @@ export async function runConfigRollbackStory(
   const service = [...world.ecs.services.values()].find((s) => s.serviceName === api.service);
   const primary = service?.deployments.find((d) => d.status === 'PRIMARY');
   const failures = world.deliveries.slice(deliveriesBefore).filter((d) => !d.result.ok);
+  // Each Parameter Store Change of the parameter, as the audit log has it (Nightshift's write-back its own).
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(world.operatorConfig()));
+  const changes = (
+    await new AuditLog(documents, world.app.tables[0]?.tableName ?? '', 1).list('ecs-rollback')
+  )
+    .filter((e) => e.action === 'config-change' && e.details?.parameter === WEBHOOK_TIMEOUT.parameter)
+    .sort((a, b) => Number(a.details?.version ?? 0) - Number(b.details?.version ?? 0));
+  for (const c of changes) narrate(`audit: ${c.reason}`);
+  const own = changes.filter((c) => c.details?.own === true);
   return [
     {
       what: 'config rollback: the known-good value written back as a new version, labelled',
@@ -91,6 +103,14 @@ export async function runConfigRollbackStory(
       what: 'config rollback: one Config Rolled Back, and the ECS rollback did not also act',
       ok: rolledBack.length === 1 && ecsActed.length === 0,
       detail: `${rolledBack.length} Config Rolled Back; ${ecsActed.length} task-definition rollback events`,
+    },
+    {
+      what: "config rollback: each Parameter Store Change in the audit log, Nightshift's write-back known as its own",
+      ok:
+        changes.some((c) => c.details?.version === bad && c.details.own === false) &&
+        own.length > 0 &&
+        own.every((c) => c.details?.version === latest?.Version),
+      detail: `${changes.length} change(s) audited (v${bad} by the operator; v${latest?.Version}: ${own.length} line(s) as Nightshift's own)`,
     },
     {
       what: 'config rollback: every invocation succeeded',

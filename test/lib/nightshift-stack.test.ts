@@ -257,6 +257,19 @@ describe('NightshiftStack', () => {
       expect(granting(statements, 'ssm:GetParametersByPath').flatMap((s) => asList(s.Resource))).toEqual([
         `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/webhooks/worker`,
       ]);
+      // Changes of the configured names and of everything below the paths reach the function (audit log).
+      const rules = template().findResources('AWS::Events::Rule', {
+        Properties: { EventPattern: { source: ['aws.ssm'] } },
+      });
+      expect(Object.values(rules).map((r) => r.Properties.EventPattern)).toEqual([
+        {
+          source: ['aws.ssm'],
+          'detail-type': ['Parameter Store Change'],
+          account: [ACCOUNT],
+          region: [REGION],
+          detail: { name: ['/webhooks/api/WEBHOOK_TIMEOUT_MS', { prefix: '/webhooks/worker/' }] },
+        },
+      ]);
     });
 
     const services = exampleConfig.ecsRollback?.services ?? [];
