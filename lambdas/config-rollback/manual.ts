@@ -44,11 +44,14 @@ export function parseManualConfigRollback(event: unknown): ManualConfigRollback 
 /**
  * An unpublished claim of another episode still belongs to it: while leased, and for a rollback (task
  * definition or config) while its episode's retries may still resume it — the same bake window after which
- * an alarm's plan abandons it too. A rotation's redeploy claim only while leased (its next run redeploys).
+ * an alarm's plan abandons it too. A rotation's redeploy claim, or another manual request's, only while
+ * leased (the rotation's next run redeploys; an operator's request has no retry but the operator's).
  */
 function unfinished(claim: RollbackClaim, now: number, deps: RunbookDeps): boolean {
   if (claim.leaseUntil > now) return true;
   if (claimKindOf(claim) === 'redeploy') return false;
+  // Another operator's request stopped part-way: no alarm retries it; this request supersedes it.
+  if (claim.episodeId.startsWith('manual:')) return false;
   return now - claim.episodeStart <= deps.config.bakeWindowMinutes * 60_000;
 }
 

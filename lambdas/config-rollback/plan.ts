@@ -99,11 +99,14 @@ export function assessConfig(
     };
   });
   const good = new Set(earned.filter((t) => t.knownGood).map((t) => t.version.version));
-  return earned.map((t) =>
-    t.restores !== undefined && good.has(t.restores) && t.effectiveAt !== undefined
+  return earned.map((t) => {
+    if (t.restores === undefined) return t;
+    // A write-back of a version that is not known-good proves nothing: an ordinary change (a suspect too).
+    if (!good.has(t.restores)) return { ...t, restores: undefined };
+    return t.effectiveAt !== undefined
       ? { ...t, knownGood: true, reason: `Nightshift's write-back of known-good v${t.restores}` }
-      : t,
-  );
+      : t;
+  });
 }
 
 /**

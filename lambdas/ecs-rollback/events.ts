@@ -53,8 +53,7 @@ export const parameterChangeSchema = z.object({
   detail: z.object({
     operation: z.enum(['Create', 'Update', 'Delete', 'LabelParameterVersion']),
     name: z.string().check(z.minLength(1), z.maxLength(2048)),
-    type: z.optional(z.enum(['String', 'StringList', 'SecureString'])),
-    description: z.optional(bounded.text()),
+    // `type` and `description` are not read (the history is): unchecked, never refused for them.
   }),
 });
 export type ParameterChange = z.infer<typeof parameterChangeSchema>;

@@ -141,3 +141,19 @@ export function withObservedPrimary(
     },
   ];
 }
+
+/** When the current revision's unbroken run as primary began: its records back to another revision's. */
+export function tenureStart(
+  records: readonly RevisionRecord[],
+  current: string,
+  observedSince: number,
+): number {
+  const ordered = [...records].sort((a, b) => a.primarySince - b.primarySince);
+  let start = observedSince;
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    const r = ordered[i];
+    if (!r || r.taskDefinitionArn !== current) break;
+    start = Math.min(start, r.primarySince);
+  }
+  return start;
+}

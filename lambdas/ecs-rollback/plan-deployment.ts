@@ -1,3 +1,4 @@
+import { claimKindOf } from '#shared/service-claim';
 import type { DeploymentView, RevisionRecord, RollbackClaim, ServiceView } from './model.ts';
 import { revisionLabel } from './plan.ts';
 
@@ -132,6 +133,8 @@ function planFailed(o: DeploymentObservation): DeploymentPlan {
   if (claim?.stage !== 'published' || claim.completedAt !== undefined || claim.failedAt !== undefined) {
     return plain;
   }
+  // A rotation's same-revision redeployment is not a rollback: its failure is ECS's to report.
+  if (claimKindOf(claim) === 'redeploy') return plain;
   const deployed = claim.deployTaskDefinitionArn ?? claim.toTaskDefinitionArn;
   const failed = o.service.deployments.find((d) => d.id === o.deploymentId);
   // A failed deployment ECS already removed is Nightshift's if its rollback is recent and not yet complete.

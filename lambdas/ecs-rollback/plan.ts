@@ -6,6 +6,7 @@ import {
   isKnownGood,
   type RevisionAssessment,
   selectRollbackTarget,
+  tenureStart,
   withObservedPrimary,
 } from './known-good.ts';
 import type { AlarmEpisode, AlarmWindow, RevisionRecord, RollbackClaim, ServiceView } from './model.ts';
@@ -162,10 +163,12 @@ export function planAlarm(o: AlarmObservation): AlarmPlan {
   const records = withObservedPrimary(o.revisions, primary);
   const assessments = assessRevisions(records, o.alarmWindows, o.now, o.rules.bakeMs);
   const currentRecords = assessments.filter((a) => a.record.taskDefinitionArn === current);
-  // Age from the first time this revision became primary: a redeployment of it does not make it new again,
-  // nor does it make an alarm that fired before it look older than the revision.
+  // Age from the first time this revision became primary: a redeployment of it does not make it new again.
   const firstPrimary = Math.min(...currentRecords.map((a) => a.record.primarySince), primary.createdAt);
-  if (o.episode.start < firstPrimary) {
+  // An alarm is this revision's only if it fired during its present tenure: since it became primary with
+  // no other revision in between (same-revision redeployments continue a tenure; going back to it after
+  // another revision starts a new one).
+  if (o.episode.start < tenureStart(records, current, primary.createdAt)) {
     return none(
       `alarm ${o.episode.alarmName} entered ALARM before ${label} became primary: not caused by it`,
       { current },

@@ -70,7 +70,7 @@ export async function runConfigRollbackStory(
     await new AuditLog(documents, world.app.tables[0]?.tableName ?? '', 1).list('ecs-rollback')
   )
     .filter((e) => e.action === 'config-change' && e.details?.parameter === WEBHOOK_TIMEOUT.parameter)
-    .sort((a, b) => Number(a.details?.version ?? 0) - Number(b.details?.version ?? 0));
+    .sort((a, b) => Number(a.details?.latestVersion ?? 0) - Number(b.details?.latestVersion ?? 0));
   for (const c of changes) narrate(`audit: ${c.reason}`);
   const own = changes.filter((c) => c.details?.own === true);
   return [
@@ -107,9 +107,9 @@ export async function runConfigRollbackStory(
     {
       what: "config rollback: each Parameter Store Change in the audit log, Nightshift's write-back known as its own",
       ok:
-        changes.some((c) => c.details?.version === bad && c.details.own === false) &&
+        changes.some((c) => c.details?.latestVersion === bad && c.details.own === false) &&
         own.length > 0 &&
-        own.every((c) => c.details?.version === latest?.Version),
+        own.every((c) => c.details?.latestVersion === latest?.Version),
       detail: `${changes.length} change(s) audited (v${bad} by the operator; v${latest?.Version}: ${own.length} line(s) as Nightshift's own)`,
     },
     {

@@ -1,4 +1,9 @@
-import { GetParameterHistoryCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterHistoryCommand,
+  LabelParameterVersionCommand,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
 import { parseRollbackEvent } from '../../../lambdas/ecs-rollback/events.ts';
@@ -92,10 +97,10 @@ describe('Parameter Store Change of a configured parameter', () => {
     expect(line).toMatchObject({
       subject: 'api',
       outcome: 'performed',
-      details: { parameter: PARAM, version: 2, own: false },
+      details: { parameter: PARAM, latestVersion: 2, own: false },
     });
     expect(line?.reason).toMatch(
-      /^\/webhooks\/api\/WEBHOOK_TIMEOUT_MS v2 \(Update, String, .*\) by arn:aws:/,
+      /^\/webhooks\/api\/WEBHOOK_TIMEOUT_MS Update: latest v2 \(String, .*\) by arn:aws:/,
     );
     expect(line?.reason).toContain('it reaches api with its next deployment (read at start)');
     expect(JSON.stringify(await audited())).not.toMatch(/"1"|5000/);
@@ -127,7 +132,7 @@ describe('Parameter Store Change of a configured parameter', () => {
     const lines = await audited();
     expect(lines.map((l) => l.details?.own)).toEqual([true, true]);
     expect(lines.find((l) => l.details?.operation === 'Update')?.reason).toMatch(
-      /v3 \(Update, .*\): Nightshift's own write-back of v1 \(episode /,
+      /Update: latest v3 \(String, .*\): Nightshift's own write-back of v1 \(episode /,
     );
   });
 
@@ -139,11 +144,25 @@ describe('Parameter Store Change of a configured parameter', () => {
     const lines = await audited();
     const flag = lines.find((l) => l.details?.parameter === '/webhooks/api/flags/NEW_CHECKOUT');
     const secret = lines.find((l) => l.details?.parameter === '/webhooks/api/DB_PASSWORD.pending');
-    expect(flag?.reason).toContain('v1 (Create, String');
+    expect(flag?.reason).toContain('Create: latest v1 (String');
     expect(flag?.reason).toContain('it reaches api within 60 s (read at run time)');
     expect(secret?.reason).toBe(
       "/webhooks/api/DB_PASSWORD.pending Create: Nightshift's rotation of a secret (never a config suspect)",
     );
+  });
+
+  it("a person's label on an old version is a label moved, never a version written nor Nightshift's own", async () => {
+    h.now = T0;
+    await put('1');
+    await ssm.send(
+      new LabelParameterVersionCommand({ Name: PARAM, ParameterVersion: 1, Labels: ['stable'] }),
+    );
+    await onChange(change(PARAM, 'LabelParameterVersion'));
+    const [line] = await audited();
+    expect(line?.reason).toBe(
+      `${PARAM} LabelParameterVersion: a label was moved (the event names no version; the latest is v2)`,
+    );
+    expect(line?.details?.own).toBe(false);
   });
 
   it('a deleted parameter is said to be deleted', async () => {

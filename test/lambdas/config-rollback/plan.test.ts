@@ -172,6 +172,16 @@ describe('planConfig', () => {
       undefined,
     ],
     [
+      'a write-back labelled as restoring a version that is not known-good is an ordinary change',
+      [
+        v(1, T - 11 * 60 * MIN),
+        v(2, T - 40 * MIN),
+        v(3, T - 20 * MIN, { labels: ['nightshift-restored-v2'], value: 'value-2' }),
+      ],
+      T - 5 * 60 * MIN,
+      'rollback',
+    ],
+    [
       'a bad change someone labelled nightshift-restored-v1 is still the suspect',
       [v(1, T - 11 * 60 * MIN), v(2, T - 20 * MIN, { labels: ['nightshift-restored-v1'] })],
       T - 5 * 60 * MIN,

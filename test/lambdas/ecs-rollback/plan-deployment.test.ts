@@ -162,6 +162,23 @@ describe('planDeployment', () => {
       { kind: 'skip', action: 'deployment-failed' },
     ],
     [
+      "a failure during a rotation's redeployment (a deployment ECS already removed) is not a failed rollback",
+      {
+        eventName: 'SERVICE_DEPLOYMENT_FAILED',
+        deploymentId: 'ecs-svc/gone',
+        claim: {
+          kind: 'redeploy',
+          episodeId: 'rotation:/p@r1',
+          stage: 'published',
+          owner: 'o',
+          leaseUntil: 0,
+          reason: 'r',
+          updatedAt: T0,
+        } as never,
+      },
+      { kind: 'skip', action: 'deployment-failed' },
+    ],
+    [
       'a failure already paged is not paged again',
       { eventName: 'SERVICE_DEPLOYMENT_FAILED', claim: claim({ failedAt: T0 }) },
       { kind: 'skip' },

@@ -386,6 +386,35 @@ describe('planAlarm after review', () => {
     expect(plan).toMatchObject({ kind: 'rollback', from: td(2), to: td(1) });
   });
 
+  it('an alarm that fired under another revision is not blamed on the revision ECS went back to after it', () => {
+    // rev 2 deployed; rev 3 deployed 20 min later; the alarm fires under rev 3; ECS goes back to rev 2.
+    const rev3: RevisionRecord = {
+      deploymentId: 'ecs-svc/3',
+      taskDefinitionArn: td(3),
+      primarySince: deployedAt + 20 * MIN,
+      origin: 'deployment',
+    };
+    const alarmAt = deployedAt + 25 * MIN;
+    const back = {
+      ...service({}, 2, deployedAt + 30 * MIN),
+      deployments: [
+        {
+          id: 'ecs-svc/4',
+          status: 'PRIMARY',
+          taskDefinitionArn: td(2),
+          createdAt: deployedAt + 30 * MIN,
+          rolloutState: 'COMPLETED',
+        },
+      ],
+    };
+    const plan = planAlarm({
+      ...observe({ service: back, revisions: [rev1, rev2, rev3] }, alarmAt),
+      now: deployedAt + 32 * MIN,
+    });
+    expect(plan).toMatchObject({ kind: 'no-action' });
+    expect(plan.reason).toContain('entered ALARM before webhooks-api:2 became primary');
+  });
+
   it("ends an earlier revision's tenure at the primary ECS shows, even when its deployment event was missed", () => {
     const missed = T0 + 90 * MIN; // rev 2 became primary 90 minutes into rev 1's bake; no record of it
     const plan = planAlarm(

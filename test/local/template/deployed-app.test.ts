@@ -112,10 +112,10 @@ describe('loadDeployedApp', () => {
       expect(error.message).toMatch(/index\.js.*index\.mjs.*index\.cjs/);
     });
 
-    it('resolves both rule patterns to plain JSON, targeting the function with a dead-letter queue', () => {
+    it('resolves the rule patterns (alarms, deployments, config changes) to plain JSON, targeting the function with a dead-letter queue', () => {
       const fn = onlyFunction();
       const patterned = app.rules.filter((r) => r.pattern !== undefined);
-      expect(patterned).toHaveLength(2);
+      expect(patterned).toHaveLength(3);
       expect(app.rules.filter((r) => r.scheduleExpression === 'cron(0 3 * * ? *)')).toHaveLength(1);
       for (const rule of patterned) {
         const pattern = JSON.stringify(rule.pattern);
@@ -138,6 +138,11 @@ describe('loadDeployedApp', () => {
       expect(deployments?.pattern?.resources).toContain(
         `arn:aws:ecs:${REGION}:${ACCOUNT}:service/webhooks-prod/webhooks-api`,
       );
+      const changes = app.rules.find((r) => r.logicalId.includes('ConfigChange'));
+      expect(changes?.pattern).toMatchObject({
+        source: ['aws.ssm'],
+        'detail-type': ['Parameter Store Change'],
+      });
     });
 
     it('reads the key schema and TTL of the table', () => {
