@@ -46,6 +46,10 @@ const notFound = (error: unknown) =>
 export class CredentialCache {
   private readonly cache = new Map<string, Cached>();
   private readonly reading = new Map<string, Promise<Cached>>();
+  /** Names found missing (`:previous` before a first rotation), and when. */
+  private readonly missing = new Map<string, number>();
+  /** When `accepts` last read a name again for a value it did not match. */
+  private readonly refreshedAt = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly clock: () => number;
   private readonly authFailed: (error: unknown) => boolean;
@@ -85,16 +89,32 @@ export class CredentialCache {
    */
   async accepts(name: string, presented: string, graceMs: number): Promise<boolean> {
     let current = await this.cachedOrRead(name);
-    if (!same(presented, current.value) && this.clock() - current.readAt > 1_000) {
-      // A value the cache has not seen yet may be a rotation that just finished.
+    const lastRefresh = this.refreshedAt.get(name) ?? Number.NEGATIVE_INFINITY;
+    if (!same(presented, current.value) && this.clock() - lastRefresh > 1_000) {
+      // A value the cache has not seen yet may be a rotation that just finished, however recent the cached
+      // read: read again, at most once a second for values that do not match (a caller with a wrong key
+      // cannot make every request a read of SSM).
+      this.refreshedAt.set(name, this.clock());
+      const before = current.value;
       current = await this.read(name);
+      if (current.value !== before) {
+        // A rotation finished since: what was previous (or missing) before it is stale too.
+        this.missing.delete(`${name}:previous`);
+        this.cache.delete(`${name}:previous`);
+      }
     }
     if (same(presented, current.value)) return true;
     if (this.clock() - current.since >= graceMs) return false;
-    const previous = await this.cachedOrRead(`${name}:previous`).catch((error) => {
-      if (notFound(error)) return undefined;
-      throw error;
+    const previousName = `${name}:previous`;
+    const missingSince = this.missing.get(previousName);
+    if (missingSince !== undefined && this.clock() - missingSince < this.ttlMs) return false;
+    const previous = await this.cachedOrRead(previousName).catch((error) => {
+      if (!notFound(error)) throw error;
+      // No previous version (yet): remembered like a value, so wrong values do not read it every time.
+      this.missing.set(previousName, this.clock());
+      return undefined;
     });
+    if (previous !== undefined) this.missing.delete(previousName);
     return previous !== undefined && same(presented, previous.value);
   }
 

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -40,6 +40,16 @@ export class Rotation extends Construct {
     const { config } = props;
     this.config = config;
     const databases = config.secrets.some((s) => s.kind.startsWith('postgres'));
+    // A Lambda test's function: an ARN as given, a name in this stack's account and Region.
+    const functionArn = (f: string) =>
+      f.startsWith('arn:')
+        ? f
+        : stack.formatArn({
+            service: 'lambda',
+            resource: 'function',
+            resourceName: f,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          });
     const serviceArn = (c: { readonly cluster: string; readonly service: string }) =>
       stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${c.cluster}/${c.service}` });
     const startReadersOf = (s: RotationConfig['secrets'][number]) =>
@@ -61,11 +71,11 @@ export class Rotation extends Construct {
         );
       }
     }
-    const checked = config.secrets.filter((s) => s.test?.https);
+    const checked = config.secrets.filter((s) => s.test?.https || s.test?.lambda);
     if (databases && checked.length > 0) {
       Annotations.of(this).addWarningV2(
         'nightshift:rotation-https-check-in-vpc',
-        `${checked.map((s) => s.parameter).join(', ')}: the HTTPS check runs from the function, which a database kind puts in the VPC (${config.vpc?.vpcId ?? 'vpc'}): its subnets need a route out (a NAT gateway, or a VPC endpoint for the service) or every check times out`,
+        `${checked.map((s) => s.parameter).join(', ')}: the HTTPS or Lambda check runs from the function, which a database kind puts in the VPC (${config.vpc?.vpcId ?? 'vpc'}): its subnets need a route out (a NAT gateway, or a VPC endpoint for the service) or every check times out`,
       );
     }
     // Deduplicated by name: an ARN from formatArn may be a token, different at every call.
@@ -105,7 +115,14 @@ export class Rotation extends Construct {
           },
           ...(startReadersOf(s).length > 0 ? { startReaders: startReadersOf(s) } : {}),
           ...(s.generate ? { generate: s.generate } : {}),
-          ...(s.test?.https ? { test: { https: s.test.https } } : {}),
+          ...(s.test?.https || s.test?.lambda
+            ? {
+                test: {
+                  ...(s.test.https ? { https: s.test.https } : {}),
+                  ...(s.test.lambda ? { lambda: { functionArn: functionArn(s.test.lambda.function) } } : {}),
+                },
+              }
+            : {}),
           ...(s.alternating
             ? {
                 alternating: {
@@ -134,6 +151,18 @@ export class Rotation extends Construct {
         resources: config.secrets.map((s) => arn(s.parameter)),
       }),
     );
+    const tests = [
+      ...new Set(config.secrets.flatMap((s) => (s.test?.lambda ? [s.test.lambda.function] : []))),
+    ];
+    if (tests.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'InvokeRotationTests',
+          actions: ['lambda:InvokeFunction'],
+          resources: tests.map(functionArn),
+        }),
+      );
+    }
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'OwnPendingValues',

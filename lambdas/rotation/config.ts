@@ -48,6 +48,7 @@ export const rotationRuntimeConfigSchema = z.object({
               timeoutMs: z.number(),
             }),
           ),
+          lambda: z.optional(z.object({ functionArn: z.string() })),
         }),
       ),
       /** The consumers that read it only at start: redeployed after each rotation. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { AuditLog } from '#shared/audit';
 import { documentClient, ecsClient, eventBridgeClient, ssmClient } from '#shared/clients';
 import { readRunbookEnvironment } from '#shared/env';
@@ -24,7 +25,13 @@ const ssm = pace(ssmClient(), new TokenBucket(config.ssmRequestsPerSecond));
 // The database kinds verify TLS against the bundle shipped beside the code (the construct sets the path).
 const caFile = process.env.NIGHTSHIFT_RDS_CA_BUNDLE;
 const caBundle = caFile ? readFileSync(caFile, 'utf8') : undefined;
-const kinds = kindSteps(caBundle === undefined ? {} : { caBundle });
+// A Lambda test's client, made when a secret first needs it.
+let lambda: LambdaClient | undefined;
+const lambdaClient = () => {
+  lambda ??= new LambdaClient({});
+  return lambda;
+};
+const kinds = kindSteps({ ...(caBundle === undefined ? {} : { caBundle }), lambda: lambdaClient });
 
 /** A rotation run failed for one or more secrets (each has its `Rotation Failed` or `Consumers Redeploy Failed` event). */
 class RotationRunError extends Error {

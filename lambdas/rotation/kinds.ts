@@ -3,18 +3,20 @@
  * is proven (`test`). The protocol around them (pending place, lock, finish, labels) is the same for all.
  *
  * - `generated`: a new random value; nothing to set (both sides read the parameter); tested by the optional
- *   HTTPS check.
+ *   HTTPS check and the optional Lambda the user names.
  * - `postgres-single`: the same user with a new password; the role changes its own password; the new one
  *   must log in.
  * - `postgres-alternating`: the other of two users with a new password, set by that user itself; it must
  *   log in and act as the owner role.
  * - `external`: a person puts the value a third party issued in the pending place (Nightshift creates and
- *   sets nothing); tested by the optional HTTPS check.
+ *   sets nothing); tested by the optional HTTPS check and Lambda.
  *
  * @module
  */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type GeneratedValueSpec, generateValue } from './generate.ts';
 import { checkHttps, type HttpsCheck } from './https-check.ts';
+import { checkWithLambda, type LambdaCheck } from './lambda-check.ts';
 import type { RotationKind } from './model.ts';
 import {
   type PgCredential,
@@ -48,8 +50,8 @@ export interface KindSecret {
   /** `generated`: the value's shape; `postgres-*`: the password's. */
   readonly generate?: GeneratedValueSpec;
   readonly alternating?: AlternatingUsers;
-  /** `generated`, `external`: the HTTPS check the new value must pass before it is finished. */
-  readonly test?: { readonly https?: HttpsCheck };
+  /** `generated`, `external`: the checks the new value must pass before it is finished (HTTPS, then Lambda). */
+  readonly test?: { readonly https?: HttpsCheck; readonly lambda?: LambdaCheck };
 }
 
 export interface KindSteps {
@@ -77,8 +79,14 @@ const previousOf = async (secret: KindSecret, stored: StoredValues, current: PgC
   }
 };
 
-/** The steps of each kind; the database kinds connect with TLS verified against `caBundle`. */
-export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKind, KindSteps | undefined> {
+/**
+ * The steps of each kind; the database kinds connect with TLS verified against `caBundle`; a Lambda test
+ * invokes through `lambda`.
+ */
+export function kindSteps(o: {
+  readonly caBundle?: string;
+  readonly lambda?: () => LambdaClient;
+}): Record<RotationKind, KindSteps | undefined> {
   const ca = () => {
     if (o.caBundle === undefined) throw new RotationError('no CA bundle: a database kind needs one');
     return o.caBundle;
@@ -86,6 +94,10 @@ export function kindSteps(o: { readonly caBundle?: string }): Record<RotationKin
   const newPassword = (secret: KindSecret) => generateValue(secret.generate);
   const httpsTest = async (secret: KindSecret, pending: string) => {
     if (secret.test?.https) await checkHttps(secret.test.https, pending, secret.parameter);
+    if (secret.test?.lambda) {
+      if (!o.lambda) throw new RotationError(`no Lambda client: ${secret.parameter} has a Lambda test`);
+      await checkWithLambda(o.lambda(), secret.test.lambda, { parameter: secret.parameter, value: pending });
+    }
   };
   return {
     generated: { create: async (secret) => generateValue(secret.generate), test: httpsTest },

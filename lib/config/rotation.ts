@@ -38,6 +38,21 @@ const kmsKeyArn = z
  * presenting the new value (a bearer token, basic auth with `username` — an OAuth client secret at its token
  * endpoint —, or a header of the service's own), answered 2xx.
  */
+/**
+ * A Lambda function of the user's that proves a new value: invoked with the parameter's and its pending
+ * place's names (never the value), it reads `<name>.pending` itself and answers `{ "ok": true }` or
+ * `{ "ok": false, "reason": "…" }`. A function name (this stack's account and Region) or ARN, with an
+ * optional alias or version.
+ */
+const lambdaCheck = z.strictObject({
+  function: z
+    .string()
+    .regex(
+      /^(arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]{1,128})?$/,
+      'must be a Lambda function name or ARN (optionally :alias)',
+    ),
+});
+
 const httpsCheck = z.strictObject({
   url: z
     .string()
@@ -137,7 +152,7 @@ const secret = z
       })
       .optional(),
     /** `generated`, `external`: the check a new value must pass before it is finished. */
-    test: z.strictObject({ https: httpsCheck.optional() }).optional(),
+    test: z.strictObject({ https: httpsCheck.optional(), lambda: lambdaCheck.optional() }).optional(),
     /** `external`: days before the due date that a warning is raised (overdue is critical). @default 30 */
     noticeDays: z.number().int().min(1).max(180).optional(),
     /**

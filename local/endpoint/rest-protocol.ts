@@ -50,6 +50,18 @@ export interface RestService {
   handle(operation: string, input: Record<string, unknown>, caller: Caller): Promise<unknown>;
 }
 
+/**
+ * An answer a REST service spells itself (status, headers, body as it is) instead of JSON, e.g. Lambda's
+ * `Invoke`, whose body is the function's result and whose `X-Amz-Function-Error` header says it failed.
+ */
+export class RestRawResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly body: string,
+  ) {}
+}
+
 /** One operation of a REST service: its method and URI template, e.g. `POST /v2/email/outbound-emails`. */
 export interface RestOperation {
   readonly operation: string;

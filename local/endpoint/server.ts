@@ -19,7 +19,7 @@ import {
   queryResponseXml,
 } from './query-protocol.ts';
 import { RateLimits } from './rate-limit.ts';
-import { asRestError, type RestService, restErrorBody } from './rest-protocol.ts';
+import { asRestError, RestRawResponse, type RestService, restErrorBody } from './rest-protocol.ts';
 import { parseAuthorization, verifySignature } from './sigv4.ts';
 
 /** A service spoken over AWS JSON 1.0/1.1: operations by name, and what each needs authorized. */
@@ -322,6 +322,13 @@ export class LocalEndpoint {
       };
       await authorize(caller, service.authorization(operation, input), this.options);
       const output = await service.handle(operation, input, caller);
+      if (output instanceof RestRawResponse) {
+        exchange.record(output.status);
+        res
+          .writeHead(output.status, { ...output.headers, 'x-amzn-requestid': crypto.randomUUID() })
+          .end(output.body);
+        return;
+      }
       exchange.record(200);
       res
         .writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': crypto.randomUUID() })

@@ -9,7 +9,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { pendingName } from '../../lambdas/rotation/model.ts';
 import { alterRolePasswordSql } from '../../lambdas/rotation/postgres-sql.ts';
 import type { NightshiftConfigInput } from '../../lib/config/schema.ts';
@@ -38,6 +38,7 @@ export const ROTATION_STORY = {
   green: 'webhooks_green',
   reportsUser: 'webhooks_reports',
   clioClientId: 'webhooks-sandbox-client',
+  keyCheck: 'webhooks-partner-key-check',
 } as const;
 const S = ROTATION_STORY;
 
@@ -67,6 +68,8 @@ export function sandboxRotation(clioTokenUrl: string): NonNullable<NightshiftCon
         parameter: S.apiKey,
         kind: 'generated',
         cadenceDays: 60,
+        // The team's own check (a Lambda function): it reads the pending key itself and says yes or no.
+        test: { lambda: { function: S.keyCheck } },
         consumers: [
           { cluster, service: 'webhooks-api', readsAt: 'run-time' },
           // ECS `secrets`: the worker's tasks hold the key they started with; Nightshift redeploys worker.
@@ -105,6 +108,15 @@ const password = () => randomBytes(18).toString('base64url');
  * Run before the schedules start, so no run finds a parameter missing.
  */
 export async function installRotationSecrets(world: LocalWorld, clio: OAuthIssuer): Promise<void> {
+  // The team's check of a new partner key: its own SSM read of the pending place (never sent the value),
+  // then a yes for a key api's verifier would take (URL- and .pgpass-safe characters, at least 32).
+  const checker = new SSMClient(world.operatorConfig());
+  world.lambda.define(S.keyCheck, async (event) => {
+    const { pendingParameter } = event as { pendingParameter: string };
+    const out = await checker.send(new GetParameterCommand({ Name: pendingParameter, WithDecryption: true }));
+    const key = out.Parameter?.Value ?? '';
+    return /^[A-Za-z0-9._-]{32,}$/.test(key) ? { ok: true } : { ok: false, reason: 'not a partner key' };
+  });
   const server = await world.rds.serverOf(S.database);
   if (!server) throw new Error(`${S.database} has no server`);
   const admin = await server.connect('postgres');
@@ -364,6 +376,9 @@ export async function runRotationStory(
     world.ssm.labelsOf(name).current === world.ssm.history(name).at(-1)?.version;
   const dbUsers = usersOf(world, S.db);
   const redeployed = of('Consumers Redeployed', S.apiKey);
+  const checks = world.lambda.invocations
+    .filter((i) => i.name === S.keyCheck)
+    .map((i) => i.event as { pendingParameter?: string });
   const values = everyValue(world);
   const seen = JSON.stringify([
     world.events.published,
@@ -404,6 +419,14 @@ export async function runRotationStory(
       what: 'the API key rotated while worker and api kept talking',
       ok: keyCounts.queries > 0 && keyCounts.failed === 0 && of('Rotation Succeeded', S.apiKey).length === 1,
       detail: `${keyCounts.queries} calls, ${keyCounts.failed} refused; ${world.ssm.history(S.apiKey).length} versions`,
+    },
+    {
+      what: "the new API key was proven by the team's Lambda check first, sent the names only",
+      ok:
+        checks.length === 1 &&
+        checks[0]?.pendingParameter === `${S.apiKey}.pending` &&
+        !values.some((v) => JSON.stringify(checks).includes(v)),
+      detail: `${checks.length} invocation(s) of ${S.keyCheck}: ${JSON.stringify(checks[0] ?? {})}`,
     },
     {
       what: 'worker (reads the key at start) redeployed once by Nightshift after the rotation, its tasks now on the new key',

@@ -14,6 +14,7 @@ import { CloudWatchWorld } from '../services/cloudwatch.ts';
 import { EcsWorld } from '../services/ecs.ts';
 import { type AwsEvent, envelope } from '../services/envelope.ts';
 import { EventBridgeWorld } from '../services/eventbridge.ts';
+import { LambdaWorld } from '../services/lambda.ts';
 import { RdsWorld } from '../services/rds.ts';
 import { SesWorld } from '../services/ses.ts';
 import { SnsWorld } from '../services/sns.ts';
@@ -101,6 +102,8 @@ export class LocalWorld {
     readonly sns: SnsWorld,
     /** SES v2 (SendEmail) with the app's configuration sets; the operator verifies identities. */
     readonly ses: SesWorld,
+    /** Lambda `Invoke` of the user's own functions (defined with `define`), e.g. a rotation's test step. */
+    readonly lambda: LambdaWorld,
     readonly registry: ImageRegistry,
     readonly lambdas: Map<string, LocalLambda>,
     private readonly stopDynamo: () => Promise<void>,
@@ -143,6 +146,7 @@ export class LocalWorld {
     const sqs = new SqsWorld({ account, region, clock, queues: app.queues });
     const sns = new SnsWorld({ account, region, clock, topics: app.topics });
     const ses = new SesWorld({ account, region, clock, emit, configurationSets: app.configurationSets });
+    const lambda = new LambdaWorld({ account, region });
 
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
@@ -170,7 +174,7 @@ export class LocalWorld {
       services: [ecs, ssm, cloudwatch, events, sqs],
       resourcePolicies: app.resourcePolicies,
       queryServices: [rds, sns],
-      restServices: [ses],
+      restServices: [ses, lambda],
       callerFor: (key) => callers.get(key),
       dynamoPort,
       dynamoPartitionKeys: new Map(
@@ -262,6 +266,7 @@ export class LocalWorld {
       sqs,
       sns,
       ses,
+      lambda,
       registry,
       lambdas,
       async () => {

@@ -109,6 +109,44 @@ describe('accepts (verifiers)', () => {
   });
 });
 
+describe('accepts, just after a rotation', () => {
+  it('a value rotated in right after a fresh read is accepted (read again); wrong values read SSM at most once a second', async () => {
+    const name = `/consumer/key-${++n}`;
+    clock.set(T0);
+    await put(name, 'old-key');
+    let now = Date.now();
+    const { ssm, gets } = counting();
+    const cache = new CredentialCache({ ssm, ttlMs: 60_000, clock: () => now });
+    expect(await cache.accepts(name, 'old-key', 7 * DAY)).toBe(true);
+    now += 200; // the rotation finishes 0.2 s after the verifier's read; a caller presents the new key at once
+    await put(name, 'new-key');
+    expect(await cache.accepts(name, 'new-key', 7 * DAY)).toBe(true);
+    const before = gets();
+    for (let i = 0; i < 50; i++) {
+      now += 10;
+      expect(await cache.accepts(name, `forged-${i}`, 7 * DAY)).toBe(false);
+    }
+    // 0.5 s of forged keys: one read again (plus the previous value's read), never one per request.
+    expect(gets() - before).toBeLessThanOrEqual(2);
+  });
+
+  it('the old value, held by a consumer that read it at start, is accepted as previous right after the rotation', async () => {
+    const name = `/consumer/key-${++n}`;
+    clock.set(T0);
+    await put(name, 'first-key');
+    let now = Date.now();
+    const cache = new CredentialCache({ ssm: operatorSsm(), ttlMs: 60_000, clock: () => now });
+    expect(await cache.accepts(name, 'forged', 7 * DAY)).toBe(false); // :previous found missing
+    now += 2_000;
+    await put(name, 'second-key');
+    await operatorSsm().send(
+      new LabelParameterVersionCommand({ Name: name, ParameterVersion: 1, Labels: ['previous'] }),
+    );
+    expect(await cache.accepts(name, 'second-key', 7 * DAY)).toBe(true);
+    expect(await cache.accepts(name, 'first-key', 7 * DAY)).toBe(true);
+  });
+});
+
 describe('a single-user rotation on a real PostgreSQL', () => {
   let fleet: PostgresFleet;
   let server: PostgresServer;

@@ -272,6 +272,62 @@ describe('Rotation construct', () => {
     });
   });
 
+  it('a Lambda test: the function resolved to its ARN, invoke on exactly the configured functions, nag clean', () => {
+    const { app: withTest, template: lt } = buildStack({
+      ...exampleAppConfig,
+      rotation: {
+        secrets: [
+          {
+            parameter: '/webhooks/api-key',
+            kind: 'generated',
+            test: { lambda: { function: 'api-key-check' } },
+          },
+          {
+            parameter: '/webhooks/partner-key',
+            kind: 'generated',
+            test: { lambda: { function: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:partner-check:live` } },
+          },
+          { parameter: '/webhooks/signing-secret', kind: 'generated' },
+        ],
+      },
+    });
+    expect(() => withTest.synth({ force: true })).not.toThrow();
+    const statements = roleStatements(lt(), 'Rotation');
+    expect(
+      granting(statements, 'lambda:InvokeFunction')
+        .flatMap((st) => asList(st.Resource))
+        .sort(),
+    ).toEqual([
+      `arn:aws:lambda:${REGION}:${ACCOUNT}:function:api-key-check`,
+      `arn:aws:lambda:${REGION}:${ACCOUNT}:function:partner-check:live`,
+    ]);
+    const fn = Object.entries(
+      lt().toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).find(([id, r]) => id.startsWith('NightshiftRotationHandler') && r.Type === 'AWS::Lambda::Function');
+    const raw = (fn?.[1].Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+      ?.Variables?.NIGHTSHIFT_RUNBOOK_CONFIG;
+    const config = JSON.parse(
+      typeof raw === 'string'
+        ? raw
+        : String(resolveIntrinsics(raw, { region: REGION, accountId: ACCOUNT, refs: {}, attributes: {} })),
+    );
+    expect(config.secrets[0].test).toEqual({
+      lambda: { functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:api-key-check` },
+    });
+    expect(config.secrets[1].test).toEqual({
+      lambda: { functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:partner-check:live` },
+    });
+    expect(config.secrets[2].test).toBeUndefined();
+    expect(() =>
+      validateConfig({
+        ...exampleAppConfig,
+        rotation: {
+          secrets: [{ parameter: '/a', kind: 'generated', test: { lambda: { function: 'no spaces' } } }],
+        },
+      } as NightshiftConfigInput),
+    ).toThrow(/rotation\.secrets\.0\.test\.lambda\.function.*Lambda function name or ARN/s);
+  });
+
   it('bad config names the field: a .pending name, a duplicate, a weak alphabet, a check that is not https or not for the kind', () => {
     const bad = (secrets: unknown[]) => () =>
       validateConfig({ ...exampleAppConfig, rotation: { secrets } } as NightshiftConfigInput);
@@ -461,13 +517,13 @@ describe('Rotation construct', () => {
         },
       } as NightshiftConfigInput);
       const warnings = warningsOf(stack);
-      expect(warnings.filter((w) => w.includes('HTTPS check'))).toEqual([
+      expect(warnings.filter((w) => w.includes('HTTPS or Lambda check'))).toEqual([
         expect.stringMatching(/\/webhooks\/clio: .*VPC.*NAT gateway/s),
       ]);
       expect(
         built.stack.node
           .findAll()
-          .some((c) => c.node.metadata.some((m) => String(m.data).includes('HTTPS check'))),
+          .some((c) => c.node.metadata.some((m) => String(m.data).includes('HTTPS or Lambda check'))),
       ).toBe(false);
     });
 
