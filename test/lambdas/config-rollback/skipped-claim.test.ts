@@ -90,6 +90,38 @@ describe('a skipped config rollback changed nothing and holds nothing up', () =>
     expect(plan).toMatchObject({ kind: 'rollback', from: ARN(2), to: ARN(1) });
   });
 
+  it('owns no other alarm, even one that entered ALARM before the skip was decided', () => {
+    const plan = planAlarm({
+      now: T,
+      rules: {
+        bakeMs: BAKE,
+        cooldownMs: 30 * MIN,
+        leaveInProgressToEcs: true,
+        deploymentAlarmConflict: 'suspend',
+      },
+      service: {
+        name: 'api',
+        arn: 'svc',
+        controller: 'ECS',
+        deployments: [
+          {
+            id: 'd2',
+            status: 'PRIMARY',
+            taskDefinitionArn: ARN(2),
+            createdAt: T - 30 * MIN,
+            rolloutState: 'COMPLETED',
+          },
+        ],
+      },
+      episode: { alarmName: 'b', alarmArn: 'arnb', start: T - 59.5 * MIN, id: 'e-b' },
+      revisions,
+      alarmWindows: [{ alarmName: 'b', start: T - 59.5 * MIN }],
+      claim: { ...skipped, completedAt: T - 59 * MIN },
+      target: { taskDefinitionArn: ARN(1), status: 'ACTIVE', mutableImages: [] },
+    });
+    expect(plan).not.toMatchObject({ duplicate: true });
+  });
+
   it('its own episode is still already handled (a repeat delivery says skipped)', () => {
     const plan = planAlarm({
       now: T,
