@@ -40,6 +40,9 @@ interface Cached {
   readonly readAt: number;
 }
 
+/** How often a verifier reads again for values it does not match, and how long a missing :previous is believed. */
+const RECHECK_MS = 1_000;
+
 const notFound = (error: unknown) =>
   ['ParameterNotFound', 'ParameterVersionNotFound', 'AccessDeniedException'].includes((error as Error).name);
 
@@ -89,25 +92,25 @@ export class CredentialCache {
    */
   async accepts(name: string, presented: string, graceMs: number): Promise<boolean> {
     let current = await this.cachedOrRead(name);
-    const lastRefresh = this.refreshedAt.get(name) ?? Number.NEGATIVE_INFINITY;
-    if (!same(presented, current.value) && this.clock() - lastRefresh > 1_000) {
-      // A value the cache has not seen yet may be a rotation that just finished, however recent the cached
-      // read: read again, at most once a second for values that do not match (a caller with a wrong key
-      // cannot make every request a read of SSM).
-      this.refreshedAt.set(name, this.clock());
-      const before = current.value;
-      current = await this.read(name);
-      if (current.value !== before) {
-        // A rotation finished since: what was previous (or missing) before it is stale too.
-        this.missing.delete(`${name}:previous`);
-        this.cache.delete(`${name}:previous`);
+    if (!same(presented, current.value)) {
+      const inFlight = this.reading.get(name);
+      if (inFlight) {
+        // Another caller's read is on its way (a refresh for the same new value, say): the freshest there is.
+        current = await inFlight;
+      } else if (this.clock() - (this.refreshedAt.get(name) ?? Number.NEGATIVE_INFINITY) > RECHECK_MS) {
+        // A value the cache has not seen yet may be a rotation that just finished, however recent the cached
+        // read: read again, at most once a second for values that do not match (a caller with a wrong key
+        // cannot make every request a read of SSM).
+        this.refreshedAt.set(name, this.clock());
+        current = await this.read(name);
       }
     }
     if (same(presented, current.value)) return true;
     if (this.clock() - current.since >= graceMs) return false;
     const previousName = `${name}:previous`;
+    // Remembered missing only briefly: a rotation labels previous a moment after it writes the new value.
     const missingSince = this.missing.get(previousName);
-    if (missingSince !== undefined && this.clock() - missingSince < this.ttlMs) return false;
+    if (missingSince !== undefined && this.clock() - missingSince < RECHECK_MS) return false;
     const previous = await this.cachedOrRead(previousName).catch((error) => {
       if (!notFound(error)) throw error;
       // No previous version (yet): remembered like a value, so wrong values do not read it every time.
@@ -150,6 +153,12 @@ export class CredentialCache {
       if (value === undefined)
         throw Object.assign(new Error(`${name} has no value`), { name: 'ParameterNotFound' });
       const cached = { value, since: out.Parameter?.LastModifiedDate?.getTime() ?? 0, readAt: this.clock() };
+      const before = this.cache.get(name);
+      if (before !== undefined && before.value !== value && !name.includes(':')) {
+        // The plain name moved on (a rotation finished): what was previous, or missing, is stale too.
+        this.cache.delete(`${name}:previous`);
+        this.missing.delete(`${name}:previous`);
+      }
       if (keep) this.cache.set(name, cached);
       return cached;
     })().finally(() => this.reading.delete(name));

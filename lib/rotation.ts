@@ -119,7 +119,14 @@ export class Rotation extends Construct {
             ? {
                 test: {
                   ...(s.test.https ? { https: s.test.https } : {}),
-                  ...(s.test.lambda ? { lambda: { functionArn: functionArn(s.test.lambda.function) } } : {}),
+                  ...(s.test.lambda
+                    ? {
+                        lambda: {
+                          functionArn: functionArn(s.test.lambda.function),
+                          timeoutMs: s.test.lambda.timeoutMs,
+                        },
+                      }
+                    : {}),
                 },
               }
             : {}),

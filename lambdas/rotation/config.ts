@@ -48,7 +48,7 @@ export const rotationRuntimeConfigSchema = z.object({
               timeoutMs: z.number(),
             }),
           ),
-          lambda: z.optional(z.object({ functionArn: z.string() })),
+          lambda: z.optional(z.object({ functionArn: z.string(), timeoutMs: z.number() })),
         }),
       ),
       /** The consumers that read it only at start: redeployed after each rotation. */

@@ -18,6 +18,8 @@ import { RotationError } from './ssm-protocol.ts';
 export interface LambdaCheck {
   /** The function's ARN (a name resolved at synth); a qualifier (`:alias`) is allowed. */
   readonly functionArn: string;
+  /** How long the invocation may take before the step fails (tried again next run). */
+  readonly timeoutMs: number;
 }
 
 /** What the function receives. */
@@ -42,10 +44,19 @@ export async function checkWithLambda(
     ...(o.rotationId ? { rotationId: o.rotationId } : {}),
   };
   const where = `the Lambda check of ${o.parameter}.pending (${check.functionArn})`;
+  // The value as the function might echo it: as it is, and in the encodings code reaches for.
+  const spellings = [
+    o.value,
+    JSON.stringify(o.value).slice(1, -1),
+    encodeURIComponent(o.value),
+    Buffer.from(o.value).toString('base64'),
+    Buffer.from(o.value).toString('base64url'),
+    Buffer.from(o.value).toString('hex'),
+  ].filter((v) => v.length >= 8);
   const said = (text: unknown) =>
-    String(text ?? '')
-      .split(o.value)
-      .join('<the value>')
+    spellings
+      .reduce((t, v) => t.split(v).join('<the value>'), String(text ?? ''))
+      .replace(/[\r\n]+/g, ' ')
       .slice(0, MAX_REASON);
   let answer: unknown;
   try {
@@ -55,6 +66,7 @@ export async function checkWithLambda(
         InvocationType: 'RequestResponse',
         Payload: new TextEncoder().encode(JSON.stringify(event)),
       }),
+      { abortSignal: AbortSignal.timeout(check.timeoutMs) },
     );
     const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
     if (out.FunctionError) {

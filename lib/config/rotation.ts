@@ -51,6 +51,8 @@ const lambdaCheck = z.strictObject({
       /^(arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]{1,128})?$/,
       'must be a Lambda function name or ARN (optionally :alias)',
     ),
+  /** How long the invocation may take; longer fails the step (tried again next run). */
+  timeoutMs: z.number().int().min(1000).max(120_000).default(30_000),
 });
 
 const httpsCheck = z.strictObject({

@@ -130,6 +130,64 @@ describe('accepts, just after a rotation', () => {
     expect(gets() - before).toBeLessThanOrEqual(2);
   });
 
+  it('previous labelled a moment after the new value (a finish in progress): the old value is refused at most a second', async () => {
+    const name = `/consumer/key-${++n}`;
+    clock.set(T0);
+    await put(name, 'first-key');
+    let now = Date.now();
+    const cache = new CredentialCache({ ssm: operatorSsm(), ttlMs: 300_000, clock: () => now });
+    expect(await cache.accepts(name, 'first-key', 7 * DAY)).toBe(true);
+    await put(name, 'second-key'); // the finish's put; its previous label comes next
+    now += 2_000;
+    expect(await cache.accepts(name, 'second-key', 7 * DAY)).toBe(true); // read again: the new value
+    expect(await cache.accepts(name, 'first-key', 7 * DAY)).toBe(false); // between the put and the label
+    await operatorSsm().send(
+      new LabelParameterVersionCommand({ Name: name, ParameterVersion: 1, Labels: ['previous'] }),
+    );
+    now += 1_001;
+    expect(await cache.accepts(name, 'first-key', 7 * DAY)).toBe(true);
+  });
+
+  it('two callers with the new value at once right after a rotation: both accepted (one read)', async () => {
+    const name = `/consumer/key-${++n}`;
+    clock.set(T0);
+    await put(name, 'old-key');
+    let now = Date.now();
+    const { ssm, gets } = counting();
+    const cache = new CredentialCache({ ssm, ttlMs: 60_000, clock: () => now });
+    expect(await cache.accepts(name, 'old-key', 7 * DAY)).toBe(true);
+    await put(name, 'new-key');
+    now += 2_000;
+    const before = gets();
+    const both = await Promise.all([
+      cache.accepts(name, 'new-key', 7 * DAY),
+      cache.accepts(name, 'new-key', 7 * DAY),
+    ]);
+    expect(both).toEqual([true, true]);
+    expect(gets() - before).toBe(1);
+  });
+
+  it('after a second rotation the previous value read before it is not believed', async () => {
+    const name = `/consumer/key-${++n}`;
+    clock.set(T0);
+    await put(name, 'k1');
+    await put(name, 'k2');
+    await operatorSsm().send(
+      new LabelParameterVersionCommand({ Name: name, ParameterVersion: 1, Labels: ['previous'] }),
+    );
+    let now = Date.now();
+    const cache = new CredentialCache({ ssm: operatorSsm(), ttlMs: 60_000, clock: () => now });
+    expect(await cache.accepts(name, 'k1', 7 * DAY)).toBe(true); // previous k1 cached
+    await put(name, 'k3');
+    await operatorSsm().send(
+      new LabelParameterVersionCommand({ Name: name, ParameterVersion: 2, Labels: ['previous'] }),
+    );
+    now += 61_000; // the cache's TTL: the plain name read again (k3)
+    expect(await cache.accepts(name, 'k3', 7 * DAY)).toBe(true);
+    expect(await cache.accepts(name, 'k2', 7 * DAY)).toBe(true); // the new previous, not the cached k1
+    expect(await cache.accepts(name, 'k1', 7 * DAY)).toBe(false);
+  });
+
   it('the old value, held by a consumer that read it at start, is accepted as previous right after the rotation', async () => {
     const name = `/consumer/key-${++n}`;
     clock.set(T0);

@@ -312,10 +312,16 @@ describe('Rotation construct', () => {
         : String(resolveIntrinsics(raw, { region: REGION, accountId: ACCOUNT, refs: {}, attributes: {} })),
     );
     expect(config.secrets[0].test).toEqual({
-      lambda: { functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:api-key-check` },
+      lambda: {
+        functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:api-key-check`,
+        timeoutMs: 30_000,
+      },
     });
     expect(config.secrets[1].test).toEqual({
-      lambda: { functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:partner-check:live` },
+      lambda: {
+        functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:partner-check:live`,
+        timeoutMs: 30_000,
+      },
     });
     expect(config.secrets[2].test).toBeUndefined();
     expect(() =>

@@ -68,7 +68,9 @@ async function tested(name = CHECK): Promise<SecretConfig> {
   clock.set(T0);
   return {
     ...(await secret()),
-    test: { lambda: { functionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${name}` } },
+    test: {
+      lambda: { functionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${name}`, timeoutMs: 500 },
+    },
   };
 }
 const lambdaDeps = () => deps({ kinds: kindSteps({ lambda: () => client }) });
@@ -102,6 +104,14 @@ describe('rotateSecret: a generated value tested by a Lambda function the user n
       /refused the new value: <the value> is revoked; the plain name keeps the old one/,
     ],
     [
+      'echoes the value encoded (base64, JSON, URL)',
+      (v) => ({
+        ok: false,
+        reason: `${Buffer.from(v).toString('base64')} / ${JSON.stringify(v)} / ${encodeURIComponent(v)}`,
+      }),
+      /refused the new value: <the value> \/ "<the value>" \/ <the value>;/,
+    ],
+    [
       'throws',
       () => Promise.reject(new TypeError('upstream down')),
       /failed \(Unhandled: TypeError upstream down\)/,
@@ -126,6 +136,23 @@ describe('rotateSecret: a generated value tested by a Lambda function the user n
       )
     ).Parameter?.Value;
     expect(JSON.stringify(eventsOf())).not.toContain(pending);
+  });
+
+  it('a function that does not answer in timeoutMs fails the step (tried again next run) instead of holding the run', async () => {
+    const s = await tested();
+    clock.set(T0 + 91 * DAY);
+    let release: () => void = () => undefined;
+    lambda.define(
+      CHECK,
+      () =>
+        new Promise((resolve) => {
+          release = () => resolve({ ok: true });
+        }),
+    );
+    await expect(rotateSecret(s, lambdaDeps())).rejects.toThrow(
+      /could not be invoked: (TimeoutError|AbortError)/,
+    );
+    release();
   });
 
   it('a function the rotation may not invoke (IAM) fails the step with the reason', async () => {
