@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Names, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -41,6 +41,16 @@ export class Rotation extends Construct {
     this.config = config;
     const databases = config.secrets.some((s) => s.kind.startsWith('postgres'));
     // A Lambda test's function: an ARN as given, a name in this stack's account and Region.
+    // The rotation function invokes in its own Region: a function elsewhere would fail every run.
+    for (const s of config.secrets) {
+      const f = s.test?.lambda?.function;
+      const region = f?.startsWith('arn:') ? f.split(':')[3] : undefined;
+      if (region !== undefined && !Token.isUnresolved(stack.region) && region !== stack.region) {
+        throw new Error(
+          `rotation.secrets (${s.parameter}): test.lambda.function ${f} is in ${region}, the stack in ${stack.region}: the rotation invokes in its own Region`,
+        );
+      }
+    }
     const functionArn = (f: string) =>
       f.startsWith('arn:')
         ? f

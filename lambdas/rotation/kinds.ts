@@ -33,6 +33,9 @@ export interface StoredValues {
   readonly previous: () => Promise<string | undefined>;
   /** A configured parameter's value (the administrator's credential), undefined when it does not exist. */
   readonly read: (parameter: string) => Promise<string | undefined>;
+  /** The pending place's version (a check names it, so what is tested is what is pinned). */
+  readonly pendingVersion?: () => Promise<number | undefined>;
+  readonly rotationId?: string;
 }
 
 /** The `postgres-alternating` layout: two login roles, one NOLOGIN owner role they both act as. */
@@ -92,11 +95,18 @@ export function kindSteps(o: {
     return o.caBundle;
   };
   const newPassword = (secret: KindSecret) => generateValue(secret.generate);
-  const httpsTest = async (secret: KindSecret, pending: string) => {
+  const httpsTest = async (secret: KindSecret, pending: string, stored: StoredValues) => {
     if (secret.test?.https) await checkHttps(secret.test.https, pending, secret.parameter);
     if (secret.test?.lambda) {
       if (!o.lambda) throw new RotationError(`no Lambda client: ${secret.parameter} has a Lambda test`);
-      await checkWithLambda(o.lambda(), secret.test.lambda, { parameter: secret.parameter, value: pending });
+      const others = [await stored.current(), await stored.previous()].filter((v) => v !== undefined);
+      await checkWithLambda(o.lambda(), secret.test.lambda, {
+        parameter: secret.parameter,
+        value: pending,
+        others,
+        ...(stored.rotationId ? { rotationId: stored.rotationId } : {}),
+        ...(stored.pendingVersion ? { pendingVersion: stored.pendingVersion } : {}),
+      });
     }
   };
   return {

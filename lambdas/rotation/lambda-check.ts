@@ -1,13 +1,13 @@
 /**
  * The optional Lambda `test` of a `generated` or `external` value: Nightshift invokes the user's function
- * (synchronously) with the names of the parameter and its pending place, never the value: the function
- * reads `<name>.pending` itself (its own `ssm:GetParameter` and `kms:Decrypt`) and proves it where it is
- * checked. It answers `{ "ok": true }`, or `{ "ok": false, "reason": "…" }` to refuse the value.
+ * (synchronously) with the names of the parameter and its pending place and the pending version, never the
+ * value: the function reads `<name>.pending:<version>` itself (its own `ssm:GetParameter` and
+ * `kms:Decrypt`) and proves it where it is checked. A pending place rewritten during the check fails it. It answers `{ "ok": true }`, or `{ "ok": false, "reason": "…" }` to refuse the value.
  *
  * A refusal is a {@link CheckRefusedError} (an external value is not tried again until a person changes
  * it); an unhandled error, a timeout or an answer of another shape is a {@link RotationError} (the next run
  * tries again). Either way nothing is finished: the plain name keeps the old value. The function's words
- * are cut short and never carry the value on.
+ * are kept to plain characters and cut short; no value, and no long token that could be one, is quoted.
  *
  * @module
  */
@@ -27,36 +27,58 @@ export interface LambdaCheckEvent {
   readonly nightshift: 'rotation-test';
   readonly parameter: string;
   readonly pendingParameter: string;
+  /** The pending version to read (`<pendingParameter>:<pendingVersion>`): the one Nightshift pinned. */
+  readonly pendingVersion?: number;
   readonly rotationId?: string;
 }
 
-const MAX_REASON = 300;
+const MAX_REASON = 120;
+/** A run of this many non-blank characters in the function's words could be a credential: not quoted. */
+const LONG_TOKEN = /\S{16,}/g;
 
 export async function checkWithLambda(
   lambda: LambdaClient,
   check: LambdaCheck,
-  o: { readonly parameter: string; readonly value: string; readonly rotationId?: string },
+  o: {
+    readonly parameter: string;
+    readonly value: string;
+    /** The values in use (current, previous): never quoted either. */
+    readonly others?: readonly string[];
+    readonly rotationId?: string;
+    readonly pendingVersion?: () => Promise<number | undefined>;
+  },
 ): Promise<void> {
+  const pendingVersion = await o.pendingVersion?.();
   const event: LambdaCheckEvent = {
     nightshift: 'rotation-test',
     parameter: o.parameter,
     pendingParameter: `${o.parameter}.pending`,
+    ...(pendingVersion !== undefined ? { pendingVersion } : {}),
     ...(o.rotationId ? { rotationId: o.rotationId } : {}),
   };
   const where = `the Lambda check of ${o.parameter}.pending (${check.functionArn})`;
-  // The value as the function might echo it: as it is, and in the encodings code reaches for.
-  const spellings = [
-    o.value,
-    JSON.stringify(o.value).slice(1, -1),
-    encodeURIComponent(o.value),
-    Buffer.from(o.value).toString('base64'),
-    Buffer.from(o.value).toString('base64url'),
-    Buffer.from(o.value).toString('hex'),
-  ].filter((v) => v.length >= 8);
+  // The function's words are hostile: the values (new and in use) blanked as they are and in the encodings
+  // code reaches for, then only plain characters kept, any long token dropped, one line, cut short.
+  const spellings = [o.value, ...(o.others ?? [])]
+    .flatMap((v) => [
+      v,
+      JSON.stringify(v).slice(1, -1),
+      encodeURIComponent(v),
+      Buffer.from(v).toString('base64'),
+      Buffer.from(v).toString('base64url'),
+      Buffer.from(v).toString('hex'),
+    ])
+    .filter((v) => v.length >= 8);
+  const blank = (text: unknown) =>
+    spellings.reduce((t, v) => t.split(v).join(' <a value> '), String(text ?? ''));
+  // AWS's words (an SDK error): the values blanked, on one line.
+  const aws = (text: unknown) => blank(text).replace(/\s+/g, ' ').trim().slice(0, 300);
   const said = (text: unknown) =>
-    spellings
-      .reduce((t, v) => t.split(v).join('<the value>'), String(text ?? ''))
-      .replace(/[\r\n]+/g, ' ')
+    blank(text)
+      .replace(/[^A-Za-z0-9 .,:;()'_<>-]+/g, ' ')
+      .replace(LONG_TOKEN, '<long token>')
+      .replace(/\s+/g, ' ')
+      .trim()
       .slice(0, MAX_REASON);
   let answer: unknown;
   try {
@@ -80,11 +102,20 @@ export async function checkWithLambda(
     if (error instanceof RotationError) throw error;
     const e = error as Error;
     throw new RotationError(
-      `${where} could not be invoked: ${said(e.name)}: ${said(e.message)}; nothing was finished (tried again next run)`,
+      `${where} could not be invoked: ${aws(e.name)}: ${aws(e.message)}; nothing was finished (tried again next run)`,
     );
   }
   const ok = (answer as { ok?: unknown } | undefined)?.ok;
-  if (ok === true) return;
+  if (ok === true) {
+    // What was tested must be what is pinned: a pending place rewritten during the check (even back to the
+    // same value) is not the value the function read.
+    if (pendingVersion !== undefined && (await o.pendingVersion?.()) !== pendingVersion) {
+      throw new RotationError(
+        `${o.parameter}.pending changed while ${where} ran: not finished (tried again next run)`,
+      );
+    }
+    return;
+  }
   if (ok === false) {
     const reason = (answer as { reason?: unknown }).reason;
     throw new CheckRefusedError(

@@ -16,7 +16,7 @@ import { iso } from '#shared/time';
 import { CheckRefusedError } from './https-check.ts';
 import type { KindSecret, KindSteps, StoredValues } from './kinds.ts';
 import type { RotationLocks } from './lock.ts';
-import type { RotationKind, RotationPolicy, RotationStep } from './model.ts';
+import { pendingName, type RotationKind, type RotationPolicy, type RotationStep } from './model.ts';
 import { currentVersion, planFinish, planRotation, type RotationPlan } from './plan.ts';
 import type { StartReader } from './redeploy-store.ts';
 import {
@@ -28,6 +28,7 @@ import {
   pendingValue,
   RotationError,
   value,
+  versionOf,
 } from './ssm-protocol.ts';
 
 /** One configured secret, as the runbook needs it. */
@@ -235,6 +236,8 @@ async function runSteps(
     },
     previous: () => value(deps.ssm, `${name}:previous`),
     read: (parameter) => value(deps.ssm, parameter),
+    pendingVersion: () => versionOf(deps.ssm, pendingName(name)),
+    rotationId,
   };
   /**
    * The pending value for a step: the one pinned in the lock. A value no digest was pinned for (a person's
@@ -270,7 +273,7 @@ async function runSteps(
             secret,
             rotationId,
             'critical',
-            `${name}.pending holds the value the HTTPS check refused: it is not presented again. Put the right value in ${name}.pending`,
+            `${name}.pending holds the value the check refused: it is not presented again. Put the right value in ${name}.pending`,
             deps,
           );
         }

@@ -76,6 +76,17 @@ export async function value(ssm: SSMClient, name: string): Promise<string | unde
   }
 }
 
+/** A parameter's latest version number (no value read), undefined when it does not exist. */
+export async function versionOf(ssm: SSMClient, name: string): Promise<number | undefined> {
+  try {
+    const out = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: false }));
+    return out.Parameter?.Version;
+  } catch (error) {
+    if (notFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** What SSM shows of the secret (the lock and last rotation come from the state table). */
 export async function observeParameters(
   ssm: SSMClient,

@@ -39,6 +39,12 @@ export interface RestService {
    * `TooManyRequestsException` (429). @default `{ code: 'ThrottlingException', status: 429 }`
    */
   readonly throttled?: RestErrorSpelling;
+  /**
+   * The body is the operation's payload as it is (Lambda's `Invoke`: any JSON), passed as `input.Payload`
+   * with its size in bytes as `input.PayloadBytes`, not merged into the input. Invalid JSON is
+   * `InvalidRequestContentException` (400).
+   */
+  readonly rawBody?: boolean;
   /** The operation of a request, or `undefined` for a method and path the service does not have (→ 404). */
   route(method: string, path: string): RestRoute | undefined;
   /**

@@ -306,6 +306,33 @@ export class LocalEndpoint {
           404,
         );
       }
+      if (service.rawBody) {
+        let payload: unknown = null;
+        try {
+          payload = body.length > 0 ? JSON.parse(body.toString('utf8')) : null;
+        } catch {
+          throw new AwsServiceError(
+            'InvalidRequestContentException',
+            'Could not parse request body into json',
+            400,
+          );
+        }
+        const raw = {
+          ...Object.fromEntries(url.searchParams),
+          ...route.pathParams,
+          Payload: payload,
+          PayloadBytes: body.length,
+        };
+        await authorize(caller, service.authorization(operation, raw), this.options);
+        const output = await service.handle(operation, raw, caller);
+        if (!(output instanceof RestRawResponse))
+          throw new Error(`${serviceName} answered without a raw response`);
+        exchange.record(output.status);
+        res
+          .writeHead(output.status, { ...output.headers, 'x-amzn-requestid': crypto.randomUUID() })
+          .end(output.body);
+        return;
+      }
       let parsed: unknown = {};
       try {
         parsed = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};

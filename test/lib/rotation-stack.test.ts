@@ -332,6 +332,20 @@ describe('Rotation construct', () => {
         },
       } as NightshiftConfigInput),
     ).toThrow(/rotation\.secrets\.0\.test\.lambda\.function.*Lambda function name or ARN/s);
+    expect(() =>
+      buildStack({
+        ...exampleAppConfig,
+        rotation: {
+          secrets: [
+            {
+              parameter: '/a',
+              kind: 'generated',
+              test: { lambda: { function: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:elsewhere` } },
+            },
+          ],
+        },
+      }),
+    ).toThrow(/test\.lambda\.function .* is in us-east-1, the stack in eu-west-1/);
   });
 
   it('bad config names the field: a .pending name, a duplicate, a weak alphabet, a check that is not https or not for the kind', () => {

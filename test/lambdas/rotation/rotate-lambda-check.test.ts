@@ -5,7 +5,7 @@
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindSteps } from '../../../lambdas/rotation/kinds.ts';
 import type { LambdaCheckEvent } from '../../../lambdas/rotation/lambda-check.ts';
@@ -74,6 +74,8 @@ async function tested(name = CHECK): Promise<SecretConfig> {
   };
 }
 const lambdaDeps = () => deps({ kinds: kindSteps({ lambda: () => client }) });
+/** The plain name's value when the case started (what is in use). */
+const KEYS = { current: '' };
 const eventsOf = () =>
   events.commandCalls(PutEventsCommand).map((c) => {
     const e = c.args[0].input.Entries?.[0];
@@ -91,7 +93,13 @@ describe('rotateSecret: a generated value tested by a Lambda function the user n
     });
     expect(await rotateSecret(s, lambdaDeps())).toMatchObject({ outcome: 'rotated' });
     expect(seen).toEqual([
-      { nightshift: 'rotation-test', parameter: s.parameter, pendingParameter: `${s.parameter}.pending` },
+      {
+        nightshift: 'rotation-test',
+        parameter: s.parameter,
+        pendingParameter: `${s.parameter}.pending`,
+        pendingVersion: 1,
+        rotationId: expect.any(String),
+      },
     ]);
     expect(await plain(s.parameter)).toBe(judged);
     expect(JSON.stringify(lambda.invocations)).not.toContain(judged);
@@ -101,7 +109,7 @@ describe('rotateSecret: a generated value tested by a Lambda function the user n
     [
       'refuses it (its reason quoted, the value never)',
       (v) => ({ ok: false, reason: `${v} is revoked` }),
-      /refused the new value: <the value> is revoked; the plain name keeps the old one/,
+      /refused the new value: <a value> is revoked; the plain name keeps the old one/,
     ],
     [
       'echoes the value encoded (base64, JSON, URL)',
@@ -109,7 +117,15 @@ describe('rotateSecret: a generated value tested by a Lambda function the user n
         ok: false,
         reason: `${Buffer.from(v).toString('base64')} / ${JSON.stringify(v)} / ${encodeURIComponent(v)}`,
       }),
-      /refused the new value: <the value> \/ "<the value>" \/ <the value>;/,
+      /refused the new value: <a value> <a value> <a value>; the plain name/,
+    ],
+    [
+      'quotes the value in use, a Basic header of it, or a long prefix of the new one',
+      (v) => ({
+        ok: false,
+        reason: `expected ${KEYS.current} not ${Buffer.from(`client:${v}`).toString('base64')} nor ${v.slice(0, -1)}`,
+      }),
+      /refused the new value: expected <a value> not <long token> nor <long token>; the plain name/,
     ],
     [
       'throws',
@@ -124,8 +140,9 @@ describe('rotateSecret: a generated value tested by a Lambda function the user n
   ])('when it %s: Rotation Failed, nothing finished, no value anywhere', async (_what, judge, message) => {
     const s = await tested();
     clock.set(T0 + 91 * DAY);
-    defineCheck(judge);
     const before = await plain(s.parameter);
+    KEYS.current = before ?? '';
+    defineCheck(judge);
     await expect(rotateSecret(s, lambdaDeps())).rejects.toThrow(message);
     expect(await plain(s.parameter)).toBe(before);
     const failed = eventsOf().find((e) => e.type === 'Rotation Failed' && e.detail.parameter === s.parameter);
@@ -153,6 +170,30 @@ describe('rotateSecret: a generated value tested by a Lambda function the user n
       /could not be invoked: (TimeoutError|AbortError)/,
     );
     release();
+  });
+
+  it('the pending place rewritten while the function ran (even to the same value): not finished', async () => {
+    const s = await tested();
+    clock.set(T0 + 91 * DAY);
+    lambda.define(CHECK, async (event) => {
+      const e = event as LambdaCheckEvent;
+      const out = await operatorSsm().send(
+        new GetParameterCommand({ Name: e.pendingParameter, WithDecryption: true }),
+      );
+      // Someone writes the same value again: a new version of the pending place.
+      await operatorSsm().send(
+        new PutParameterCommand({
+          Name: e.pendingParameter,
+          Value: out.Parameter?.Value ?? '',
+          Type: 'SecureString',
+          Overwrite: true,
+        }),
+      );
+      return { ok: true };
+    });
+    const before = await plain(s.parameter);
+    await expect(rotateSecret(s, lambdaDeps())).rejects.toThrow(/\.pending changed while the Lambda check/);
+    expect(await plain(s.parameter)).toBe(before);
   });
 
   it('a function the rotation may not invoke (IAM) fails the step with the reason', async () => {
