@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AlarmCatalogue } from './alarms/catalogue.ts';
 import { Alerts } from './alerts.ts';
 import { restrictNightshiftSource } from './bus-policy.ts';
 import type { NightshiftConfig } from './config/schema.ts';
@@ -39,6 +40,8 @@ export class Nightshift extends Construct {
   readonly rdsSnapshots?: RdsSnapshots;
   readonly restoreVerify?: RestoreVerify;
   readonly alerts?: Alerts;
+  /** The guide's two-tier alarms for what `alarms` names. */
+  readonly alarmCatalogue?: AlarmCatalogue;
   readonly rotation?: Rotation;
 
   constructor(scope: Construct, id: string, props: NightshiftProps) {
@@ -117,6 +120,16 @@ export class Nightshift extends Construct {
 
     if (config.rotation?.enabled) {
       this.rotation = new Rotation(this, 'Rotation', { ...common, config: config.rotation });
+    }
+
+    if (config.alarms) {
+      // Tagged with the key the ECS rollback reads a service from, when it has one.
+      this.alarmCatalogue = new AlarmCatalogue(
+        this,
+        'AlarmCatalogue',
+        config.alarms,
+        rollback?.serviceTagKey,
+      );
     }
 
     if (config.alerts) {

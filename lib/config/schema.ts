@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alarmRoutingIssues, alarmSelectorSchema } from './alarm-selectors.ts';
+import { alarmsSchema } from './alarms.ts';
 import { alertsSchema } from './alerts.ts';
 import { caBundleFileSchema, securityGroupId, vpcSchema } from './network.ts';
 import { rotationSchema } from './rotation.ts';
@@ -310,6 +311,8 @@ export const nightshiftConfigSchema = z
     alerts: alertsSchema.optional(),
     /** SSM parameters Nightshift rotates (see `lib/config/rotation.ts`). */
     rotation: rotationSchema.optional(),
+    /** The guide's alarm catalogue (see `lib/config/alarms.ts`). */
+    alarms: alarmsSchema.optional(),
   })
   .check((ctx) => {
     // Config rollback may write what it watches: never the kill switch that stops it.

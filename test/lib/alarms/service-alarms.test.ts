@@ -1,0 +1,151 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { ServiceAlarms } from '../../../lib/alarms/service-alarms.ts';
+
+function synth(props: Partial<ConstructorParameters<typeof ServiceAlarms>[2]> = {}) {
+  const stack = new Stack(new App(), 'Catalogue', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const alarms = new ServiceAlarms(stack, 'Api', {
+    name: 'api',
+    cluster: 'webhooks-prod',
+    service: 'webhooks-api',
+    loadBalancer: {
+      targetGroup: 'targetgroup/api/0123456789abcdef',
+      loadBalancer: 'app/webhooks/fedcba9876543210',
+    },
+    ...props,
+  });
+  return { alarms, template: Template.fromStack(stack) };
+}
+type Alarm = { Properties: Record<string, unknown> };
+const alarmsOf = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
+const byName = (t: Template, name: string) =>
+  alarmsOf(t).find((a) => a.Properties.AlarmName === name)?.Properties;
+
+describe('ServiceAlarms: the guide’s catalogue for an ECS service behind an ALB', () => {
+  const { template } = synth();
+
+  it('makes every alarm of the guide that applies, two tiers each, named <service>-<signal>-<severity>', () => {
+    expect(
+      alarmsOf(template)
+        .map((a) => a.Properties.AlarmName)
+        .sort(),
+    ).toEqual([
+      'api-cpu-critical',
+      'api-cpu-warning',
+      'api-error-rate-critical',
+      'api-error-rate-warning',
+      'api-memory-critical',
+      'api-memory-warning',
+      'api-no-healthy-hosts-critical',
+      'api-unhealthy-hosts-warning',
+    ]);
+  });
+
+  it.each([
+    ['api-cpu-warning', 'CPUUtilization', 70, 300, 3, 3],
+    ['api-cpu-critical', 'CPUUtilization', 85, 60, 5, 5],
+    ['api-memory-warning', 'MemoryUtilization', 80, 300, 3, 3],
+    ['api-memory-critical', 'MemoryUtilization', 90, 60, 5, 5],
+    ['api-unhealthy-hosts-warning', 'UnHealthyHostCount', 0, 60, 2, 2],
+    ['api-no-healthy-hosts-critical', 'HealthyHostCount', 1, 60, 2, 2],
+  ])('%s: %s, threshold %d, period %d s, %d of %d', (name, metric, threshold, period, alarmOn, of) => {
+    expect(byName(template, name)).toMatchObject({
+      MetricName: metric,
+      Threshold: threshold,
+      Period: period,
+      DatapointsToAlarm: alarmOn,
+      EvaluationPeriods: of,
+      ActionsEnabled: false,
+    });
+  });
+
+  it('ALB target metrics carry both dimensions; no healthy host (and missing data) is breaching', () => {
+    expect(byName(template, 'api-no-healthy-hosts-critical')).toMatchObject({
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      Dimensions: expect.arrayContaining([
+        { Name: 'TargetGroup', Value: 'targetgroup/api/0123456789abcdef' },
+        { Name: 'LoadBalancer', Value: 'app/webhooks/fedcba9876543210' },
+      ]),
+    });
+    expect(byName(template, 'api-cpu-critical')?.TreatMissingData).toBe('notBreaching');
+  });
+
+  it('error rate: 5xx as a percent of requests with a minimum-sample guard (metric math), 2 of 3 periods', () => {
+    const critical = byName(template, 'api-error-rate-critical');
+    expect(critical).toMatchObject({ Threshold: 5, EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+    const metrics = critical?.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string } };
+    }[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe(
+      'IF(requests >= 20, 100 * errors / requests, 0)',
+    );
+    expect(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])).sort()).toEqual([
+      'HTTPCode_Target_5XX_Count',
+      'RequestCount',
+    ]);
+    expect(byName(template, 'api-error-rate-warning')?.Threshold).toBe(2);
+  });
+
+  it('every alarm is tagged with its severity and service, with tag propagation on', () => {
+    for (const a of alarmsOf(template)) {
+      const name = String(a.Properties.AlarmName);
+      expect(a.Properties.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'severity', Value: name.endsWith('-critical') ? 'critical' : 'warning' },
+          { Key: 'nightshift:service', Value: 'api' },
+        ]),
+      );
+      expect(a.Properties.AlarmTagsPropagation).toBe('ENABLED');
+    }
+  });
+
+  it('a composite "service unhealthy" over the critical alarms only, with no actions', () => {
+    const [composite] = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')) as Alarm[];
+    expect(composite?.Properties).toMatchObject({
+      AlarmName: 'api-unhealthy-critical',
+      ActionsEnabled: false,
+      AlarmTagsPropagation: 'ENABLED',
+    });
+    const rule = JSON.stringify(composite?.Properties.AlarmRule);
+    // ALARM("<arn of each critical member>") OR …, the members by logical id.
+    for (const member of [
+      'Apicpucritical',
+      'Apimemorycritical',
+      'Apinohealthyhostscritical',
+      'Apierrorratecritical',
+    ]) {
+      expect(rule).toContain(member);
+    }
+    expect(rule.match(/ALARM\(/g)).toHaveLength(4);
+    expect(rule).not.toContain('warning');
+  });
+
+  it('is nag clean', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Nag', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new ServiceAlarms(stack, 'Api', { name: 'api', cluster: 'c', service: 's' });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('thresholds are overridable per service; without a load balancer, only the ECS alarms', () => {
+    const { template: t } = synth({
+      loadBalancer: undefined,
+      thresholds: { cpuPercent: { warning: 60, critical: 95 } },
+    });
+    expect(
+      alarmsOf(t)
+        .map((a) => a.Properties.AlarmName)
+        .sort(),
+    ).toEqual(['api-cpu-critical', 'api-cpu-warning', 'api-memory-critical', 'api-memory-warning']);
+    expect(byName(t, 'api-cpu-critical')?.Threshold).toBe(95);
+    expect(() => synth({ thresholds: { memoryPercent: { warning: 0, critical: 90 } } })).toThrow(
+      /thresholds\.memoryPercent must be positive/,
+    );
+  });
+});
