@@ -1,5 +1,6 @@
 import { Duration, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import type { Severity, Tiers } from './service-alarms.ts';
 
@@ -38,9 +39,10 @@ export function defaultMaxConnections(instanceClass: string): number | undefined
 }
 
 export interface DatabaseAlarmsProps {
-  /** The instance or cluster identifier. */
+  /** The instance or cluster identifier; or `database`, the instance or cluster in your CDK app. */
   readonly instance?: string;
   readonly cluster?: string;
+  readonly database?: rds.IDatabaseInstance | rds.IDatabaseCluster;
   /** The `max_connections` the connections percentage is of; else from `instanceClass`. */
   readonly maxConnections?: number;
   readonly instanceClass?: string;
@@ -82,9 +84,14 @@ export class DatabaseAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseAlarmsProps) {
     super(scope, id);
-    const target = props.instance ?? props.cluster;
-    if (target === undefined || (props.instance !== undefined && props.cluster !== undefined)) {
-      throw new Error('DatabaseAlarms: give exactly one of instance or cluster');
+    const given = props.database;
+    const instance =
+      props.instance ?? (given && 'instanceIdentifier' in given ? given.instanceIdentifier : undefined);
+    const cluster =
+      props.cluster ?? (given && 'clusterIdentifier' in given ? given.clusterIdentifier : undefined);
+    const target = instance ?? cluster;
+    if (target === undefined || (instance !== undefined && cluster !== undefined)) {
+      throw new Error('DatabaseAlarms: give exactly one of instance, cluster or database');
     }
     const max =
       props.maxConnections ?? (props.instanceClass ? defaultMaxConnections(props.instanceClass) : undefined);
@@ -96,7 +103,7 @@ export class DatabaseAlarms extends Construct {
     const tiers = props.connectionsPercent ?? { warning: 80, critical: 90 };
     const service = props.service ?? target;
     const dimension: Record<string, string> =
-      props.instance !== undefined ? { DBInstanceIdentifier: target } : { DBClusterIdentifier: target };
+      instance !== undefined ? { DBInstanceIdentifier: target } : { DBClusterIdentifier: target };
     for (const severity of ['warning', 'critical'] as const) {
       const alarm = new cloudwatch.Alarm(this, `connections-${severity}`, {
         alarmName: `${service === target ? target : `${service}-${target}`}-connections-${severity}`,

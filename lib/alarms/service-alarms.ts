@@ -1,5 +1,7 @@
 import { Duration, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 
 /** A two-tier threshold: the warning and the critical value. */
@@ -32,14 +34,17 @@ export interface AppMetric {
 export interface ServiceAlarmsProps {
   /** The service's name in Nightshift (events, the audit log, the `nightshift:service` tag), e.g. `api`. */
   readonly name: string;
-  readonly cluster: string;
-  /** The ECS service name. */
-  readonly service: string;
+  /** The cluster and ECS service names; or `ecsService`, the service in your CDK app. */
+  readonly cluster?: string;
+  readonly service?: string;
+  readonly ecsService?: ecs.IBaseService;
   /**
    * Its ALB target group and load balancer, as CloudWatch names them (`targetgroup/<name>/<id>`,
    * `app/<name>/<id>`): target metrics need both dimensions. Without them, no health or error-rate alarms.
+   * Or `targetGroup`, the ALB target group in your CDK app (attached to its load balancer).
    */
   readonly loadBalancer?: { readonly targetGroup: string; readonly loadBalancer: string };
+  readonly targetGroup?: elbv2.ApplicationTargetGroup;
   readonly thresholds?: Partial<Record<keyof typeof GUIDE_THRESHOLDS, Tiers>>;
   /** Fewer requests than this in a 5-minute period never raise the error-rate alarms. @default 20 */
   readonly minimumRequests?: number;
@@ -90,12 +95,17 @@ export class ServiceAlarms extends Construct {
         );
       }
     }
-    const ecs = { ClusterName: props.cluster, ServiceName: props.service };
+    const cluster = props.ecsService?.cluster.clusterName ?? props.cluster;
+    const serviceName = props.ecsService?.serviceName ?? props.service;
+    if (cluster === undefined || serviceName === undefined) {
+      throw new Error(`ServiceAlarms ${props.name}: give cluster and service, or ecsService`);
+    }
+    const dimensions = { ClusterName: cluster, ServiceName: serviceName };
     const ecsMetric = (metricName: string, period: Duration) =>
       new cloudwatch.Metric({
         namespace: 'AWS/ECS',
         metricName,
-        dimensionsMap: ecs,
+        dimensionsMap: dimensions,
         statistic: 'Average',
         period,
       });
@@ -125,7 +135,14 @@ export class ServiceAlarms extends Construct {
       });
     }
 
-    const lb = props.loadBalancer;
+    const lb =
+      props.loadBalancer ??
+      (props.targetGroup
+        ? {
+            targetGroup: props.targetGroup.targetGroupFullName,
+            loadBalancer: props.targetGroup.firstLoadBalancerFullName,
+          }
+        : undefined);
     if (lb) {
       const alb = { TargetGroup: lb.targetGroup, LoadBalancer: lb.loadBalancer };
       const albMetric = (metricName: string, statistic: string, period = Duration.minutes(1)) =>
@@ -136,17 +153,23 @@ export class ServiceAlarms extends Construct {
           statistic,
           period,
         });
-      // Health from the load balancer's host counts: an unhealthy target for 2 minutes (the guide's alarm)
-      // warns; no healthy target for 2 minutes is an outage. The ALB publishes host counts every minute while
-      // it exists, so missing data means the metric is gone: breaching for "no healthy host".
-      this.add(props, 'unhealthy-hosts', 'warning', {
-        metric: albMetric('UnHealthyHostCount', 'Maximum'),
-        threshold: 0,
-        evaluationPeriods: 2,
-        datapointsToAlarm: 2,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        description: `${props.name}: an unhealthy target for 2 minutes`,
-      });
+      // Health from the load balancer's host counts (the guide's "2 / 5 failed checks", a check a minute):
+      // an unhealthy target for 2 minutes warns (the guide's CloudWatch alarm), for 5 minutes is critical;
+      // no healthy target for 2 minutes is an outage. The ALB publishes host counts every minute while it
+      // exists, so missing data means the metric is gone: breaching for "no healthy host".
+      for (const [severity, minutes] of [
+        ['warning', 2],
+        ['critical', 5],
+      ] as const) {
+        this.add(props, 'unhealthy-hosts', severity, {
+          metric: albMetric('UnHealthyHostCount', 'Maximum'),
+          threshold: 0,
+          evaluationPeriods: minutes,
+          datapointsToAlarm: minutes,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          description: `${props.name}: an unhealthy target for ${minutes} minutes`,
+        });
+      }
       this.add(props, 'no-healthy-hosts', 'critical', {
         metric: albMetric('HealthyHostCount', 'Minimum'),
         threshold: 1,

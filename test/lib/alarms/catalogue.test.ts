@@ -79,6 +79,7 @@ describe('the alarm catalogue from config', () => {
         'api-processing-time-warning',
         'api-success-rate-critical',
         'api-success-rate-warning',
+        'api-unhealthy-hosts-critical',
         'api-unhealthy-hosts-warning',
         'api-webhooks-db-connections-critical',
         'api-webhooks-db-connections-warning',
@@ -142,7 +143,7 @@ describe('the alarm catalogue from config', () => {
       (r) => r.Properties as Props,
     );
     const api = JSON.stringify(composites.find((c) => c.AlarmName === 'api-unhealthy-critical')?.AlarmRule);
-    expect(api.match(/ALARM\(/g)).toHaveLength(8); // cpu, memory, hosts, 5xx, success, processing, db, cache
+    expect(api.match(/ALARM\(/g)).toHaveLength(9); // cpu, memory, 2 × hosts, 5xx, success, processing, db, cache
     const worker = JSON.stringify(
       composites.find((c) => c.AlarmName === 'worker-unhealthy-critical')?.AlarmRule,
     );

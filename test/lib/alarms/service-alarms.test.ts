@@ -39,6 +39,7 @@ describe('ServiceAlarms: the guide’s catalogue for an ECS service behind an AL
       'api-memory-critical',
       'api-memory-warning',
       'api-no-healthy-hosts-critical',
+      'api-unhealthy-hosts-critical',
       'api-unhealthy-hosts-warning',
     ]);
   });
@@ -49,6 +50,7 @@ describe('ServiceAlarms: the guide’s catalogue for an ECS service behind an AL
     ['api-memory-warning', 'MemoryUtilization', 80, 300, 3, 3],
     ['api-memory-critical', 'MemoryUtilization', 90, 60, 5, 5],
     ['api-unhealthy-hosts-warning', 'UnHealthyHostCount', 0, 60, 2, 2],
+    ['api-unhealthy-hosts-critical', 'UnHealthyHostCount', 0, 60, 5, 5],
     ['api-no-healthy-hosts-critical', 'HealthyHostCount', 1, 60, 2, 2],
   ])('%s: %s, threshold %d, period %d s, %d of %d', (name, metric, threshold, period, alarmOn, of) => {
     expect(byName(template, name)).toMatchObject({
@@ -117,11 +119,12 @@ describe('ServiceAlarms: the guide’s catalogue for an ECS service behind an AL
       'Apicpucritical',
       'Apimemorycritical',
       'Apinohealthyhostscritical',
+      'Apiunhealthyhostscritical',
       'Apierrorratecritical',
     ]) {
       expect(rule).toContain(member);
     }
-    expect(rule.match(/ALARM\(/g)).toHaveLength(4);
+    expect(rule.match(/ALARM\(/g)).toHaveLength(5);
     expect(rule).not.toContain('warning');
   });
 
@@ -146,6 +149,54 @@ describe('ServiceAlarms: the guide’s catalogue for an ECS service behind an AL
     expect(byName(t, 'api-cpu-critical')?.Threshold).toBe(95);
     expect(() => synth({ thresholds: { memoryPercent: { warning: 0, critical: 90 } } })).toThrow(
       /thresholds\.memoryPercent must be positive/,
+    );
+  });
+});
+
+describe('CDK objects in place of names', () => {
+  it('takes the IBaseService, the ApplicationTargetGroup (both ALB dimensions) and an IDatabaseInstance', async () => {
+    const ec2 = await import('aws-cdk-lib/aws-ec2');
+    const ecs = await import('aws-cdk-lib/aws-ecs');
+    const elbv2 = await import('aws-cdk-lib/aws-elasticloadbalancingv2');
+    const rds = await import('aws-cdk-lib/aws-rds');
+    const { DatabaseAlarms } = await import('../../../lib/alarms/resource-alarms.ts');
+    const stack = new Stack(new App(), 'Objects', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+    const ecsService = ecs.FargateService.fromServiceArnWithCluster(
+      stack,
+      'Api',
+      'arn:aws:ecs:eu-west-1:123456789012:service/webhooks-prod/webhooks-api',
+    );
+    const lb = new elbv2.ApplicationLoadBalancer(stack, 'Lb', { vpc });
+    const targetGroup = new elbv2.ApplicationTargetGroup(stack, 'Tg', {
+      vpc,
+      port: 80,
+      targetType: elbv2.TargetType.IP,
+    });
+    lb.addListener('Http', { port: 80, defaultTargetGroups: [targetGroup] });
+    new ServiceAlarms(stack, 'ApiAlarms', { name: 'api', ecsService, targetGroup });
+    const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Db', {
+      instanceIdentifier: 'webhooks-db',
+      instanceEndpointAddress: 'webhooks-db.example',
+      port: 5432,
+      securityGroups: [],
+    });
+    new DatabaseAlarms(stack, 'DbAlarms', { database, service: 'api', maxConnections: 200 });
+    const t = Template.fromStack(stack);
+    expect(byName(t, 'api-cpu-critical')?.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: 'ClusterName', Value: 'webhooks-prod' },
+        { Name: 'ServiceName', Value: 'webhooks-api' },
+      ]),
+    );
+    // The target group's full name, and the load balancer's derived from its listener's ARN.
+    const dims = byName(t, 'api-no-healthy-hosts-critical')?.Dimensions as { Name: string; Value: unknown }[];
+    expect(dims.map((d) => d.Name).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
+    expect(JSON.stringify(dims)).toContain('TargetGroupFullName');
+    expect(JSON.stringify(dims.find((d) => d.Name === 'LoadBalancer'))).toContain('LbHttp');
+    expect(byName(t, 'api-webhooks-db-connections-critical')).toBeDefined();
+    expect(() => new ServiceAlarms(stack, 'Nothing', { name: 'x' })).toThrow(
+      /give cluster and service, or ecsService/,
     );
   });
 });
