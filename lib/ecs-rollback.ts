@@ -12,6 +12,8 @@ export interface EcsRollbackProps extends RunbookCommonProps {
   readonly config: EcsRollbackConfig;
   /** The parameters Nightshift rotates: their new versions are its own changes, never a config suspect. */
   readonly rotatedParameters?: readonly string[];
+  /** Alarms that carry the service tag but never trigger a rollback (the catalogue's outside its guard tier). */
+  readonly notGuarding?: readonly string[];
 }
 
 const TIMEOUT = Duration.seconds(60);
@@ -67,7 +69,7 @@ export class EcsRollback extends Construct {
     const target = this.handler.ruleTarget();
     this.alarmRule = new events.Rule(this, 'AlarmStateChange', {
       description: 'Nightshift ECS rollback: state changes of the alarms that guard configured services',
-      eventPattern: alarmPattern(config, stack),
+      eventPattern: alarmPattern(config, stack, props.notGuarding ?? []),
       targets: [target],
     });
     this.deploymentRule = new events.Rule(this, 'DeploymentStateChange', {
@@ -342,13 +344,22 @@ function ownOrigin(stack: Stack): Pick<events.EventPattern, 'account' | 'region'
  * The alarm rule's pattern: the stack's account and Region, and configured alarm names and prefixes, or
  * the service tag when configured.
  */
-export function alarmPattern(config: EcsRollbackConfig, stack: Stack): events.EventPattern {
+export function alarmPattern(
+  config: EcsRollbackConfig,
+  stack: Stack,
+  notGuarding: readonly string[] = [],
+): events.EventPattern {
   const names = config.services.flatMap((s) =>
     s.alarms.map((a) => ('name' in a ? a.name : { prefix: a.prefix }) as unknown as string),
   );
   const byName = { alarmName: names };
   const byTag = config.serviceTagKey
-    ? { alarmTags: { [config.serviceTagKey]: config.services.map((s) => s.name) } }
+    ? {
+        alarmTags: { [config.serviceTagKey]: config.services.map((s) => s.name) },
+        ...(notGuarding.length > 0
+          ? { alarmName: [{ 'anything-but': [...notGuarding] } as unknown as string] }
+          : {}),
+      }
     : undefined;
   const detail = byTag ? (names.length > 0 ? { $or: [byName, byTag] } : byTag) : byName;
   return {

@@ -38,3 +38,33 @@ export class AlarmCatalogue extends Construct {
     });
   }
 }
+
+/** The catalogue's critical 5xx and health alarms of a service: the tier that may guard its ECS rollback. */
+export function rollbackGuardNames(service: AlarmsConfig['services'][number]): string[] {
+  return service.loadBalancer
+    ? ['error-rate', 'unhealthy-hosts', 'no-healthy-hosts'].map(
+        (signal) => `${service.name}-${signal}-critical`,
+      )
+    : [];
+}
+
+/**
+ * Every alarm name the catalogue makes for a service, by the same rules as its constructs (names are
+ * deterministic from config, so the ECS rollback can include its guard tier and leave the rest out).
+ */
+export function catalogueAlarmNames(service: AlarmsConfig['services'][number]): string[] {
+  const tiers = (signal: string) => [
+    `${service.name}-${signal}-warning`,
+    `${service.name}-${signal}-critical`,
+  ];
+  return [
+    ...tiers('cpu'),
+    ...tiers('memory'),
+    ...(service.loadBalancer
+      ? [...tiers('unhealthy-hosts'), `${service.name}-no-healthy-hosts-critical`, ...tiers('error-rate')]
+      : []),
+    ...(service.appMetrics?.successRate ? tiers('success-rate') : []),
+    ...(service.appMetrics?.processingTime ? tiers('processing-time') : []),
+    `${service.name}-unhealthy-critical`,
+  ];
+}

@@ -70,7 +70,9 @@ export interface ResourceAlarm {
 function tagged(alarm: cloudwatch.Alarm, severity: Severity, service: string, tagKey = 'nightshift:service') {
   Tags.of(alarm).add('severity', severity);
   Tags.of(alarm).add(tagKey, service);
-  (alarm.node.defaultChild as cloudwatch.CfnAlarm).addPropertyOverride('AlarmTagsPropagation', 'ENABLED');
+  (alarm.node.defaultChild as cloudwatch.CfnAlarm).actionConfiguration = {
+    alarmTagsPropagation: { enabled: true },
+  };
 }
 
 /**

@@ -304,9 +304,8 @@ export class ServiceAlarms extends Construct {
     Tags.of(alarm).add('severity', severity);
     Tags.of(alarm).add(props.serviceTagKey ?? 'nightshift:service', props.name);
     // The tags reach the state-change event (`detail.alarmTags`) only with propagation on; L1 only.
-    (alarm.node.defaultChild as cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm).addPropertyOverride(
-      'AlarmTagsPropagation',
-      'ENABLED',
-    );
+    (alarm.node.defaultChild as cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm).actionConfiguration = {
+      alarmTagsPropagation: { enabled: true },
+    };
   }
 }

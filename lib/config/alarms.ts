@@ -46,6 +46,12 @@ const service = z.strictObject({
       processingTimeMs: tiers.optional(),
     })
     .optional(),
+  /**
+   * The critical 5xx and health alarms (`<name>-error-rate-critical`, `-unhealthy-hosts-critical`,
+   * `-no-healthy-hosts-critical`) guard the ECS rollback service of the same `name`. The catalogue's other
+   * alarms never trigger a rollback, even when the rollback matches alarms by its service tag.
+   */
+  guardsRollback: z.boolean().default(false),
   /** Fewer requests (or webhooks handled) than this in 5 minutes never raise a ratio alarm. */
   minimumRequests: z.number().int().min(1).max(100_000).default(20),
   appMetrics: z

@@ -315,6 +315,18 @@ export const nightshiftConfigSchema = z
     alarms: alarmsSchema.optional(),
   })
   .check((ctx) => {
+    // A catalogue tier guards the rollback service of the same name: there must be one.
+    const rollbackNames = new Set((ctx.value.ecsRollback?.services ?? []).map((s) => s.name));
+    (ctx.value.alarms?.services ?? []).forEach((s, i) => {
+      if (s.guardsRollback && !rollbackNames.has(s.name)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: s.guardsRollback,
+          path: ['alarms', 'services', i, 'guardsRollback'],
+          message: `no ecsRollback service is named ${s.name}: nothing for its alarms to guard`,
+        });
+      }
+    });
     // Config rollback may write what it watches: never the kill switch that stops it.
     const killSwitch = ctx.value.killSwitchParameter;
     (ctx.value.ecsRollback?.services ?? []).forEach((service, i) => {

@@ -130,7 +130,7 @@ describe('the alarm catalogue from config', () => {
   it("overrides per service; tags carry the rollback's service tag key; every alarm propagates its tags, acts on nothing", () => {
     expect(named('worker-memory-critical')?.Threshold).toBe(88);
     for (const a of alarms().filter((x) => /^(api|worker|billing-db)-/.test(String(x.AlarmName)))) {
-      expect(a.AlarmTagsPropagation).toBe('ENABLED');
+      expect(a.ActionConfiguration).toEqual({ AlarmTagsPropagation: { Enabled: true } });
       expect(a.ActionsEnabled).toBe(false);
       expect((a.Tags as { Key: string }[]).map((tag) => tag.Key)).toEqual(
         expect.arrayContaining(['severity', 'nightshift:service']),
@@ -153,6 +153,9 @@ describe('the alarm catalogue from config', () => {
   it('bad config names the field', () => {
     const bad = (alarmsSection: unknown) => () =>
       validateConfig({ ...exampleAppConfig, alarms: alarmsSection } as NightshiftConfigInput);
+    expect(
+      bad({ services: [{ name: 'billing', cluster: 'c', service: 's', guardsRollback: true }] }),
+    ).toThrow(/alarms\.services\.0\.guardsRollback.*no ecsRollback service is named billing/s);
     expect(bad({ databases: [{ instance: 'db1' }] })).toThrow(
       /alarms\.databases\.0.*maxConnections .* or instanceClass/s,
     );
@@ -174,5 +177,52 @@ describe('the alarm catalogue from config', () => {
         ],
       }),
     ).toThrow(/alarms\.services\.0\.loadBalancer\.targetGroup.*targetgroup\/<name>\/<id>/s);
+  });
+});
+
+describe('a catalogue tier guards the ECS rollback', () => {
+  const guarded: NightshiftConfigInput = {
+    ...withCatalogue,
+    alarms: {
+      ...withCatalogue.alarms,
+      services: (withCatalogue.alarms?.services ?? []).map((s) =>
+        s.name === 'api' ? { ...s, guardsRollback: true } : s,
+      ),
+    },
+  };
+  const pattern = () => {
+    const { template: gt } = buildStack(guarded);
+    const rules = Object.values(gt().findResources('AWS::Events::Rule')).map((r) => r.Properties as Props);
+    const text = (r: Props) => JSON.stringify(r.EventPattern ?? {});
+    return rules.find(
+      (r) => text(r).includes('CloudWatch Alarm State Change') && text(r).includes('alarmTags'),
+    )?.EventPattern as { detail: { $or: { alarmName?: unknown[]; alarmTags?: unknown }[] } };
+  };
+
+  it("adds api's critical 5xx and health alarms by name; the catalogue's others never match by tag", async () => {
+    const { matchesPattern: matches } = await import('../../../local/events/pattern.ts');
+    const p = pattern();
+    const [byName, byTag] = p.detail.$or;
+    for (const guard of [
+      'api-error-rate-critical',
+      'api-unhealthy-hosts-critical',
+      'api-no-healthy-hosts-critical',
+    ]) {
+      expect(byName?.alarmName).toContain(guard);
+    }
+    const event = (alarmName: string) => ({
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      account: '123456789012',
+      region: 'eu-west-1',
+      detail: { alarmName, alarmTags: { 'nightshift:service': 'api', severity: 'warning' } },
+    });
+    expect(matches(p, event('api-cpu-warning'))).toBe(false);
+    expect(matches(p, event('api-memory-critical'))).toBe(false);
+    expect(matches(p, event('api-unhealthy-critical'))).toBe(false);
+    expect(matches(p, event('api-error-rate-critical'))).toBe(true);
+    // A hand-made alarm the team tagged still guards by its tag.
+    expect(matches(p, event('api-queue-depth'))).toBe(true);
+    expect(byTag).toBeDefined();
   });
 });

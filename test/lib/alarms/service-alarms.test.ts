@@ -102,7 +102,7 @@ describe('ServiceAlarms: the guide’s catalogue for an ECS service behind an AL
           { Key: 'nightshift:service', Value: 'api' },
         ]),
       );
-      expect(a.Properties.AlarmTagsPropagation).toBe('ENABLED');
+      expect(a.Properties.ActionConfiguration).toEqual({ AlarmTagsPropagation: { Enabled: true } });
     }
   });
 
@@ -111,7 +111,7 @@ describe('ServiceAlarms: the guide’s catalogue for an ECS service behind an AL
     expect(composite?.Properties).toMatchObject({
       AlarmName: 'api-unhealthy-critical',
       ActionsEnabled: false,
-      AlarmTagsPropagation: 'ENABLED',
+      ActionConfiguration: { AlarmTagsPropagation: { Enabled: true } },
     });
     const rule = JSON.stringify(composite?.Properties.AlarmRule);
     // ALARM("<arn of each critical member>") OR …, the members by logical id.
