@@ -1,21 +1,16 @@
 import {
   GetParameterHistoryCommand,
   LabelParameterVersionCommand,
-  PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
+import { describe, expect, it } from 'vitest';
 import { parseRollbackEvent } from '../../../lambdas/ecs-rollback/events.ts';
 import { runRollbackRunbook } from '../../../lambdas/ecs-rollback/runbook.ts';
-import { localSsm } from '../../support/local-ssm.ts';
 import {
   BOUNDS,
-  config as baseConfig,
   deploymentEvent,
   deps,
   fire,
-  freshHistory,
   h,
   MIN,
   ORIGIN,
@@ -23,6 +18,7 @@ import {
   T0,
   useRollbackHarness,
 } from '../ecs-rollback/harness.ts';
+import { PARAM, putConfig, useConfigSsm, withApiConfig } from './config-ssm.ts';
 
 /**
  * `Parameter Store Change` events of configured parameters: an audit line each, who wrote which version
@@ -30,32 +26,19 @@ import {
  * test/fixtures/events/ssm-parameter-store-change-update.json (AWS's documented sample).
  */
 useRollbackHarness();
-const PARAM = '/webhooks/api/WEBHOOK_TIMEOUT_MS';
-const local = localSsm({ now: () => h.now });
 let ssm: SSMClient;
-beforeAll(async () => {
-  await local.endpoint.listen();
-  ssm = local.client({ maxAttempts: 1 });
+useConfigSsm((client) => {
+  ssm = client;
 });
-afterAll(() => local.endpoint.close());
-const [service] = baseConfig.services;
-const api = service as NonNullable<typeof service>;
-const config: RollbackRuntimeConfig = {
-  ...baseConfig,
-  rotatedParameters: ['/webhooks/api/DB_PASSWORD'],
-  services: [
-    {
-      ...api,
-      config: [
-        { parameter: PARAM, readsAt: 'start', cacheTtlSeconds: 300 },
-        { path: '/webhooks/api/flags/', readsAt: 'run-time', cacheTtlSeconds: 60 },
-        { path: '/webhooks/api/', readsAt: 'run-time', cacheTtlSeconds: 60 },
-      ],
-    },
+const config = withApiConfig(
+  [
+    { parameter: PARAM, readsAt: 'start', cacheTtlSeconds: 300 },
+    { path: '/webhooks/api/flags/', readsAt: 'run-time', cacheTtlSeconds: 60 },
+    { path: '/webhooks/api/', readsAt: 'run-time', cacheTtlSeconds: 60 },
   ],
-};
-const put = (Value: string, Name = PARAM) =>
-  ssm.send(new PutParameterCommand({ Name, Value, Type: 'String', Overwrite: true }));
+  { rotatedParameters: ['/webhooks/api/DB_PASSWORD'] },
+);
+const put = (Value: string, name = PARAM) => putConfig(ssm, Value, { name });
 
 function change(name: string, operation = 'Update', at = h.now ?? T0, extra: Record<string, unknown> = {}) {
   return {
@@ -77,15 +60,6 @@ const onChange = async (event: unknown) =>
     deps('c', { config, ssm }),
   );
 const audited = async () => (await h.audit.list('ecs-rollback')).filter((e) => e.action === 'config-change');
-
-beforeEach(async () => {
-  h.bus.ssm.restore();
-  h.world.state.now = () => h.now;
-  for (const name of [...local.ssm.parameters.keys()]) local.ssm.parameters.delete(name);
-  await freshHistory(async () => {
-    await put('5000');
-  });
-});
 
 describe('Parameter Store Change of a configured parameter', () => {
   it('is an audit line: the version, who wrote it, when it reaches the service; no value', async () => {

@@ -1,15 +1,11 @@
-import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { expect, it } from 'vitest';
 import { assessRevisions } from '../../../lambdas/ecs-rollback/known-good.ts';
-import { localSsm } from '../../support/local-ssm.ts';
 import { SERVICE_ARN, td } from '../ecs-rollback/fake-ecs.ts';
 import {
   alarmEvent,
-  config as baseConfig,
   deploymentEvent,
   fire,
-  freshHistory,
   h,
   MIN,
   performed,
@@ -17,37 +13,16 @@ import {
   T0,
   useRollbackHarness,
 } from '../ecs-rollback/harness.ts';
+import { PARAM, putConfig, useConfigSsm, withApiConfig } from './config-ssm.ts';
 
 useRollbackHarness();
-const PARAM = '/webhooks/api/WEBHOOK_TIMEOUT_MS';
-const local = localSsm({ now: () => h.now });
 let ssm: SSMClient;
-beforeAll(async () => {
-  await local.endpoint.listen();
-  ssm = local.client({ maxAttempts: 1 });
+useConfigSsm((client) => {
+  ssm = client;
 });
-afterAll(() => local.endpoint.close());
-const [service] = baseConfig.services;
-const config: RollbackRuntimeConfig = {
-  ...baseConfig,
-  services: [
-    {
-      ...(service as NonNullable<typeof service>),
-      config: [{ parameter: PARAM, readsAt: 'start', cacheTtlSeconds: 60 }],
-    },
-  ],
-};
+const config = withApiConfig([{ parameter: PARAM, readsAt: 'start', cacheTtlSeconds: 60 }]);
 const runC = (e: unknown) => run(e, undefined, { config, ssm });
-const put = (Value: string) =>
-  ssm.send(new PutParameterCommand({ Name: PARAM, Value, Type: 'String', Overwrite: true }));
-beforeEach(async () => {
-  h.bus.ssm.restore();
-  h.world.state.now = () => h.now;
-  for (const name of [...local.ssm.parameters.keys()]) local.ssm.parameters.delete(name);
-  await freshHistory(async () => {
-    await put('5000');
-  });
-});
+const put = (Value: string) => putConfig(ssm, Value);
 
 it("the config rollback's redeployment of a revision that was never known-good earns it by a quiet bake after its episode", async () => {
   // bad config at T-20m, forced deploy by hand completes at T-15m (as in runbook.test.ts badChange)

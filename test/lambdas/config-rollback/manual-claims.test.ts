@@ -1,17 +1,15 @@
-import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
 import {
   parseManualConfigRollback,
   runManualConfigRollback,
 } from '../../../lambdas/config-rollback/manual.ts';
 import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
-import { localSsm } from '../../support/local-ssm.ts';
 import { SERVICE_ARN, td } from '../ecs-rollback/fake-ecs.ts';
 import {
   config as baseConfig,
   deps,
   fire,
-  freshHistory,
   h,
   MIN,
   performed,
@@ -19,37 +17,24 @@ import {
   T0,
   useRollbackHarness,
 } from '../ecs-rollback/harness.ts';
+import { PARAM, putConfig, useConfigSsm, withApiConfig } from './config-ssm.ts';
 
 useRollbackHarness();
-const PARAM = '/webhooks/api/WEBHOOK_TIMEOUT_MS';
-const local = localSsm({ now: () => h.now });
 let ssm: SSMClient;
-beforeAll(async () => {
-  await local.endpoint.listen();
-  ssm = local.client({ maxAttempts: 1 });
+useConfigSsm((client) => {
+  ssm = client;
 });
-afterAll(() => local.endpoint.close());
 const [service] = baseConfig.services;
 const api = service as NonNullable<typeof service>;
 const selector = { path: '/webhooks/api/', readsAt: 'start' as const, cacheTtlSeconds: 60 };
-const config: RollbackRuntimeConfig = { ...baseConfig, services: [{ ...api, config: [selector] }] };
-const put = (Value: string) =>
-  ssm.send(new PutParameterCommand({ Name: PARAM, Value, Type: 'String', Overwrite: true }));
+const config = withApiConfig([selector]);
+const put = (Value: string) => putConfig(ssm, Value);
 const manual = (body: unknown, with_: RollbackRuntimeConfig = config) =>
   runManualConfigRollback(
     parseManualConfigRollback(body),
     deps(crypto.randomUUID(), { config: with_, ssm }),
     false,
   );
-
-beforeEach(async () => {
-  h.bus.ssm.restore();
-  h.world.state.now = () => h.now;
-  for (const name of [...local.ssm.parameters.keys()]) local.ssm.parameters.delete(name);
-  await freshHistory(async () => {
-    await put('5000');
-  });
-});
 
 describe('manual config rollback and the claims of others', () => {
   it("never takes over a task-definition rollback stopped part-way: the alarm's retry finishes and announces it", async () => {

@@ -1,18 +1,15 @@
 import { GetParameterHistoryCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   parseManualConfigRollback,
   runManualConfigRollback,
 } from '../../../lambdas/config-rollback/manual.ts';
 import type { RollbackRuntimeConfig } from '../../../lambdas/ecs-rollback/config.ts';
-import { localSsm } from '../../support/local-ssm.ts';
 import { SERVICE_ARN, td } from '../ecs-rollback/fake-ecs.ts';
 import {
-  config as baseConfig,
   deploymentEvent,
   deps,
   fire,
-  freshHistory,
   h,
   MIN,
   performed,
@@ -20,6 +17,7 @@ import {
   T0,
   useRollbackHarness,
 } from '../ecs-rollback/harness.ts';
+import { PARAM, putConfig, useConfigSsm, withApiConfig } from './config-ssm.ts';
 
 /**
  * Config rollback on the ECS rollback harness (ECS, CloudWatch and EventBridge fakes, dynalite) with the
@@ -28,29 +26,18 @@ import {
  */
 useRollbackHarness();
 
-const PARAM = '/webhooks/api/WEBHOOK_TIMEOUT_MS';
-const local = localSsm({ now: () => h.now });
 let ssm: SSMClient;
-beforeAll(async () => {
-  await local.endpoint.listen();
-  ssm = local.client({ maxAttempts: 1 });
+useConfigSsm((client) => {
+  ssm = client;
 });
-afterAll(() => local.endpoint.close());
 
-function withConfig(readsAt: 'start' | 'run-time', cacheTtlSeconds = 60): RollbackRuntimeConfig {
-  const [service] = baseConfig.services;
-  if (!service) throw new Error('harness has no service');
-  return {
-    ...baseConfig,
-    services: [{ ...service, config: [{ parameter: PARAM, readsAt, cacheTtlSeconds }] }],
-  };
-}
+const withConfig = (readsAt: 'start' | 'run-time', cacheTtlSeconds = 60): RollbackRuntimeConfig =>
+  withApiConfig([{ parameter: PARAM, readsAt, cacheTtlSeconds }]);
 let config = withConfig('start');
 const runC = (event: unknown, owner?: string, overrides: Parameters<typeof run>[2] = {}) =>
   run(event, owner, { config, ssm, ...overrides });
 
-const put = (Value: string, Type: 'String' | 'SecureString' = 'String') =>
-  ssm.send(new PutParameterCommand({ Name: PARAM, Value, Type, Overwrite: true }));
+const put = (Value: string, type: 'String' | 'SecureString' = 'String') => putConfig(ssm, Value, { type });
 async function history() {
   const out = await ssm.send(new GetParameterHistoryCommand({ Name: PARAM, MaxResults: 50 }));
   return out.Parameters ?? [];
@@ -73,14 +60,8 @@ async function badChange(writtenAt: number, value = '1') {
   h.now = T0;
 }
 
-beforeEach(async () => {
-  h.bus.ssm.restore(); // the harness mocks every SSMClient; this file talks to the local SSM
-  h.world.state.now = () => h.now;
+beforeEach(() => {
   config = withConfig('start');
-  for (const name of [...local.ssm.parameters.keys()]) local.ssm.parameters.delete(name);
-  await freshHistory(async () => {
-    await put('5000');
-  });
 });
 
 describe('config rollback', () => {
