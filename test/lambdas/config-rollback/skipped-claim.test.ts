@@ -51,6 +51,44 @@ const revisions: RevisionRecord[] = [
   },
 ];
 
+const TARGET = { taskDefinitionArn: ARN(1), status: 'ACTIVE', mutableImages: [] };
+
+/** An alarm of api (on rev 2, deployed 30 minutes ago) planned with `claim` on record. */
+function planWith(
+  alarm: { readonly name: string; readonly id: string; readonly start: number },
+  claim: RollbackClaim,
+  target?: typeof TARGET,
+) {
+  return planAlarm({
+    now: T,
+    rules: {
+      bakeMs: BAKE,
+      cooldownMs: 30 * MIN,
+      leaveInProgressToEcs: true,
+      deploymentAlarmConflict: 'suspend',
+    },
+    service: {
+      name: 'api',
+      arn: 'svc',
+      controller: 'ECS',
+      deployments: [
+        {
+          id: 'd2',
+          status: 'PRIMARY',
+          taskDefinitionArn: ARN(2),
+          createdAt: T - 30 * MIN,
+          rolloutState: 'COMPLETED',
+        },
+      ],
+    },
+    episode: { alarmName: alarm.name, alarmArn: `arn${alarm.name}`, start: alarm.start, id: alarm.id },
+    revisions,
+    alarmWindows: [{ alarmName: alarm.name, start: alarm.start }],
+    claim,
+    ...(target ? { target } : {}),
+  });
+}
+
 describe('a skipped config rollback changed nothing and holds nothing up', () => {
   it("does not defer a rotation's redeployment", () => {
     expect(planRedeploy({ claim: skipped, episodeId: 'rotation:/p@r1', owner: 'me', now: T }).do).not.toBe(
@@ -59,97 +97,21 @@ describe('a skipped config rollback changed nothing and holds nothing up', () =>
   });
 
   it("does not swallow a new deployment's alarm as part of its episode", () => {
-    const plan = planAlarm({
-      now: T,
-      rules: {
-        bakeMs: BAKE,
-        cooldownMs: 30 * MIN,
-        leaveInProgressToEcs: true,
-        deploymentAlarmConflict: 'suspend',
-      },
-      service: {
-        name: 'api',
-        arn: 'svc',
-        controller: 'ECS',
-        deployments: [
-          {
-            id: 'd2',
-            status: 'PRIMARY',
-            taskDefinitionArn: ARN(2),
-            createdAt: T - 30 * MIN,
-            rolloutState: 'COMPLETED',
-          },
-        ],
-      },
-      episode: { alarmName: 'b', alarmArn: 'arnb', start: T - MIN, id: 'e-new' },
-      revisions,
-      alarmWindows: [{ alarmName: 'b', start: T - MIN }],
-      claim: skipped,
-      target: { taskDefinitionArn: ARN(1), status: 'ACTIVE', mutableImages: [] },
-    });
+    const plan = planWith({ name: 'b', id: 'e-new', start: T - MIN }, skipped, TARGET);
     expect(plan).toMatchObject({ kind: 'rollback', from: ARN(2), to: ARN(1) });
   });
 
   it('owns no other alarm, even one that entered ALARM before the skip was decided', () => {
-    const plan = planAlarm({
-      now: T,
-      rules: {
-        bakeMs: BAKE,
-        cooldownMs: 30 * MIN,
-        leaveInProgressToEcs: true,
-        deploymentAlarmConflict: 'suspend',
-      },
-      service: {
-        name: 'api',
-        arn: 'svc',
-        controller: 'ECS',
-        deployments: [
-          {
-            id: 'd2',
-            status: 'PRIMARY',
-            taskDefinitionArn: ARN(2),
-            createdAt: T - 30 * MIN,
-            rolloutState: 'COMPLETED',
-          },
-        ],
-      },
-      episode: { alarmName: 'b', alarmArn: 'arnb', start: T - 59.5 * MIN, id: 'e-b' },
-      revisions,
-      alarmWindows: [{ alarmName: 'b', start: T - 59.5 * MIN }],
-      claim: { ...skipped, completedAt: T - 59 * MIN },
-      target: { taskDefinitionArn: ARN(1), status: 'ACTIVE', mutableImages: [] },
-    });
+    const plan = planWith(
+      { name: 'b', id: 'e-b', start: T - 59.5 * MIN },
+      { ...skipped, completedAt: T - 59 * MIN },
+      TARGET,
+    );
     expect(plan).not.toMatchObject({ duplicate: true });
   });
 
   it('its own episode is still already handled (a repeat delivery says skipped)', () => {
-    const plan = planAlarm({
-      now: T,
-      rules: {
-        bakeMs: BAKE,
-        cooldownMs: 30 * MIN,
-        leaveInProgressToEcs: true,
-        deploymentAlarmConflict: 'suspend',
-      },
-      service: {
-        name: 'api',
-        arn: 'svc',
-        controller: 'ECS',
-        deployments: [
-          {
-            id: 'd2',
-            status: 'PRIMARY',
-            taskDefinitionArn: ARN(2),
-            createdAt: T - 30 * MIN,
-            rolloutState: 'COMPLETED',
-          },
-        ],
-      },
-      episode: { alarmName: 'a', alarmArn: 'arna', start: T - 60 * MIN, id: 'e0' },
-      revisions,
-      alarmWindows: [{ alarmName: 'a', start: T - 60 * MIN }],
-      claim: skipped,
-    });
+    const plan = planWith({ name: 'a', id: 'e0', start: T - 60 * MIN }, skipped);
     expect(plan).toMatchObject({ kind: 'no-action', duplicate: true });
     expect(plan.reason).toContain('already handled: skipped');
   });
