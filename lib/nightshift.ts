@@ -7,10 +7,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AlarmCatalogue, catalogueAlarmNames, rollbackGuardNames } from './alarms/catalogue.ts';
+import { AlarmCatalogue } from './alarms/catalogue.ts';
 import { Alerts } from './alerts.ts';
 import { restrictNightshiftSource } from './bus-policy.ts';
-import type { AlarmsConfig } from './config/alarms.ts';
 import type { EcsRollbackConfig, NightshiftConfig } from './config/schema.ts';
 import { snapshotCapacityWarnings } from './config/snapshot-capacity.ts';
 import { EcsRollback } from './ecs-rollback.ts';
@@ -110,32 +109,29 @@ export class Nightshift extends Construct {
       });
     }
 
-    const rollback = withCatalogueGuards(config.ecsRollback, config.alarms);
-    if (rollback?.enabled) {
-      this.ecsRollback = new EcsRollback(this, 'EcsRollback', {
-        ...common,
-        config: rollback,
-        // The catalogue's alarms outside the guard tier carry the service tag too: never a rollback trigger.
-        notGuarding: (config.alarms?.services ?? []).flatMap((s) => {
-          const guards = new Set(s.guardsRollback ? rollbackGuardNames(s) : []);
-          return catalogueAlarmNames(s).filter((n) => !guards.has(n));
-        }),
-        rotatedParameters: config.rotation?.enabled ? config.rotation.secrets.map((s) => s.parameter) : [],
-      });
-    }
-
-    if (config.rotation?.enabled) {
-      this.rotation = new Rotation(this, 'Rotation', { ...common, config: config.rotation });
-    }
-
     if (config.alarms) {
       // Tagged with the key the ECS rollback reads a service from, when it has one.
       this.alarmCatalogue = new AlarmCatalogue(
         this,
         'AlarmCatalogue',
         config.alarms,
-        rollback?.serviceTagKey,
+        config.ecsRollback?.serviceTagKey,
       );
+    }
+
+    const rollback = withCatalogueGuards(config.ecsRollback, this.alarmCatalogue);
+    if (rollback?.enabled) {
+      this.ecsRollback = new EcsRollback(this, 'EcsRollback', {
+        ...common,
+        config: rollback,
+        // The catalogue's alarms outside the guard tier carry the service tag too: never a rollback trigger.
+        notGuarding: this.alarmCatalogue?.notGuarding() ?? [],
+        rotatedParameters: config.rotation?.enabled ? config.rotation.secrets.map((s) => s.parameter) : [],
+      });
+    }
+
+    if (config.rotation?.enabled) {
+      this.rotation = new Rotation(this, 'Rotation', { ...common, config: config.rotation });
     }
 
     if (config.alerts) {
@@ -166,14 +162,13 @@ export class Nightshift extends Construct {
 /** The rollback config with the guard tier of each catalogue service that guards it added by name. */
 function withCatalogueGuards(
   rollback: EcsRollbackConfig | undefined,
-  alarms: AlarmsConfig | undefined,
+  catalogue: AlarmCatalogue | undefined,
 ): EcsRollbackConfig | undefined {
-  if (!rollback || !alarms) return rollback;
+  if (!rollback || !catalogue) return rollback;
   return {
     ...rollback,
     services: rollback.services.map((s) => {
-      const catalogued = alarms.services.find((c) => c.name === s.name && c.guardsRollback);
-      const guards = catalogued ? rollbackGuardNames(catalogued) : [];
+      const guards = catalogue.guardNames(s.name);
       const have = new Set(s.alarms.flatMap((a) => ('name' in a ? [a.name] : [])));
       return { ...s, alarms: [...s.alarms, ...guards.filter((n) => !have.has(n)).map((name) => ({ name }))] };
     }),

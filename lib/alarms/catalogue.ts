@@ -12,7 +12,12 @@ export class AlarmCatalogue extends Construct {
   readonly databases: DatabaseAlarms[] = [];
   readonly caches: CacheAlarms[] = [];
 
-  constructor(scope: Construct, id: string, config: AlarmsConfig, serviceTagKey?: string) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly config: AlarmsConfig,
+    serviceTagKey?: string,
+  ) {
     super(scope, id);
     const tag = serviceTagKey ? { serviceTagKey } : {};
     config.databases.forEach((d, i) => {
@@ -37,34 +42,27 @@ export class AlarmCatalogue extends Construct {
       );
     });
   }
+
+  /**
+   * The critical 5xx and health alarms of a service that guards its ECS rollback (`guardsRollback`): the
+   * tier added to the rollback by name. None for a service that does not guard it.
+   */
+  guardNames(service: string): string[] {
+    const i = this.config.services.findIndex((s) => s.name === service && s.guardsRollback);
+    return (this.services[i]?.alarms ?? [])
+      .filter((a) => a.severity === 'critical' && GUARD_SIGNALS.includes(a.signal))
+      .map((a) => a.name);
+  }
+
+  /** Every catalogue alarm outside the guard tiers: they carry the service tag but never trigger a rollback. */
+  notGuarding(): string[] {
+    const guards = new Set(this.config.services.flatMap((s) => this.guardNames(s.name)));
+    return [
+      ...this.services.flatMap((s) => [...s.alarms.map((a) => a.name), s.compositeName]),
+      ...[...this.databases, ...this.caches].flatMap((r) => r.alarms.map((a) => a.name)),
+    ].filter((n) => !guards.has(n));
+  }
 }
 
-/** The catalogue's critical 5xx and health alarms of a service: the tier that may guard its ECS rollback. */
-export function rollbackGuardNames(service: AlarmsConfig['services'][number]): string[] {
-  return service.loadBalancer
-    ? ['error-rate', 'unhealthy-hosts', 'no-healthy-hosts'].map(
-        (signal) => `${service.name}-${signal}-critical`,
-      )
-    : [];
-}
-
-/**
- * Every alarm name the catalogue makes for a service, by the same rules as its constructs (names are
- * deterministic from config, so the ECS rollback can include its guard tier and leave the rest out).
- */
-export function catalogueAlarmNames(service: AlarmsConfig['services'][number]): string[] {
-  const tiers = (signal: string) => [
-    `${service.name}-${signal}-warning`,
-    `${service.name}-${signal}-critical`,
-  ];
-  return [
-    ...tiers('cpu'),
-    ...tiers('memory'),
-    ...(service.loadBalancer
-      ? [...tiers('unhealthy-hosts'), `${service.name}-no-healthy-hosts-critical`, ...tiers('error-rate')]
-      : []),
-    ...(service.appMetrics?.successRate ? tiers('success-rate') : []),
-    ...(service.appMetrics?.processingTime ? tiers('processing-time') : []),
-    `${service.name}-unhealthy-critical`,
-  ];
-}
+/** The signals whose critical alarms may guard a service's ECS rollback: its 5xx rate and its health. */
+const GUARD_SIGNALS: readonly string[] = ['error-rate', 'unhealthy-hosts', 'no-healthy-hosts'];

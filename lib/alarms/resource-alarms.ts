@@ -1,8 +1,8 @@
-import { Duration, Tags } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import type { Severity, Tiers } from './service-alarms.ts';
+import { type Severity, type Tiers, tagCatalogueAlarm } from './service-alarms.ts';
 
 /**
  * Memory (GiB) of the RDS instance classes whose PostgreSQL default `max_connections` is estimated:
@@ -65,14 +65,7 @@ export interface CacheAlarmsProps {
 export interface ResourceAlarm {
   readonly alarm: cloudwatch.Alarm;
   readonly severity: Severity;
-}
-
-function tagged(alarm: cloudwatch.Alarm, severity: Severity, service: string, tagKey = 'nightshift:service') {
-  Tags.of(alarm).add('severity', severity);
-  Tags.of(alarm).add(tagKey, service);
-  (alarm.node.defaultChild as cloudwatch.CfnAlarm).actionConfiguration = {
-    alarmTagsPropagation: { enabled: true },
-  };
+  readonly name: string;
 }
 
 /**
@@ -107,8 +100,9 @@ export class DatabaseAlarms extends Construct {
     const dimension: Record<string, string> =
       instance !== undefined ? { DBInstanceIdentifier: target } : { DBClusterIdentifier: target };
     for (const severity of ['warning', 'critical'] as const) {
+      const name = `${service === target ? target : `${service}-${target}`}-connections-${severity}`;
       const alarm = new cloudwatch.Alarm(this, `connections-${severity}`, {
-        alarmName: `${service === target ? target : `${service}-${target}`}-connections-${severity}`,
+        alarmName: name,
         alarmDescription: `${target}: connections above ${tiers[severity]}% of max_connections (${max}) for 5 minutes`,
         metric: new cloudwatch.MathExpression({
           expression: `100 * connections / ${max}`,
@@ -131,8 +125,8 @@ export class DatabaseAlarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         actionsEnabled: false,
       });
-      tagged(alarm, severity, service, props.serviceTagKey);
-      this.alarms.push({ alarm, severity });
+      tagCatalogueAlarm(alarm, severity, service, props.serviceTagKey);
+      this.alarms.push({ alarm, severity, name });
     }
   }
 }
@@ -150,8 +144,9 @@ export class CacheAlarms extends Construct {
     const tiers = props.memoryPercent ?? { warning: 70, critical: 85 };
     const service = props.service ?? props.cacheClusterId;
     for (const severity of ['warning', 'critical'] as const) {
+      const name = `${service === props.cacheClusterId ? service : `${service}-${props.cacheClusterId}`}-cache-memory-${severity}`;
       const alarm = new cloudwatch.Alarm(this, `memory-${severity}`, {
-        alarmName: `${service === props.cacheClusterId ? service : `${service}-${props.cacheClusterId}`}-cache-memory-${severity}`,
+        alarmName: name,
         alarmDescription: `${props.cacheClusterId}: memory above ${tiers[severity]}%, 2 of 3 five-minute periods`,
         metric: new cloudwatch.Metric({
           namespace: 'AWS/ElastiCache',
@@ -167,8 +162,8 @@ export class CacheAlarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         actionsEnabled: false,
       });
-      tagged(alarm, severity, service, props.serviceTagKey);
-      this.alarms.push({ alarm, severity });
+      tagCatalogueAlarm(alarm, severity, service, props.serviceTagKey);
+      this.alarms.push({ alarm, severity, name });
     }
   }
 }

@@ -71,6 +71,8 @@ export interface CatalogueAlarm {
   readonly severity: Severity;
   /** What it watches, e.g. `cpu`. */
   readonly signal: string;
+  /** Its name, `<service>-<signal>-<severity>` (a plain string, not a token). */
+  readonly name: string;
 }
 
 /**
@@ -84,9 +86,11 @@ export class ServiceAlarms extends Construct {
   readonly alarms: CatalogueAlarm[] = [];
   /** Over the critical alarms: the one that pages for an outage. */
   readonly composite: cloudwatch.CompositeAlarm;
+  readonly compositeName: string;
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
+    this.compositeName = `${props.name}-unhealthy-critical`;
     const t = { ...GUIDE_THRESHOLDS, ...props.thresholds };
     for (const [signal, tiers] of Object.entries(t)) {
       if (!(tiers.warning > 0 && tiers.critical > 0)) {
@@ -212,12 +216,12 @@ export class ServiceAlarms extends Construct {
       ...(props.alsoCritical ?? []),
     ];
     this.composite = new cloudwatch.CompositeAlarm(this, 'Unhealthy', {
-      compositeAlarmName: `${props.name}-unhealthy-critical`,
+      compositeAlarmName: this.compositeName,
       alarmDescription: `${props.name}: service unhealthy (any of its critical alarms)`,
       alarmRule: cloudwatch.AlarmRule.anyOf(...critical),
       actionsEnabled: false,
     });
-    this.tag(this.composite, props, 'critical');
+    tagCatalogueAlarm(this.composite, 'critical', props.name, props.serviceTagKey);
   }
 
   /**
@@ -284,8 +288,9 @@ export class ServiceAlarms extends Construct {
       readonly description: string;
     },
   ): void {
+    const name = `${props.name}-${signal}-${severity}`;
     const alarm = new cloudwatch.Alarm(this, `${signal}-${severity}`, {
-      alarmName: `${props.name}-${signal}-${severity}`,
+      alarmName: name,
       alarmDescription: o.description,
       metric: o.metric,
       threshold: o.threshold,
@@ -296,16 +301,24 @@ export class ServiceAlarms extends Construct {
       // Routed from its state-change events; members of the composite never act on their own.
       actionsEnabled: false,
     });
-    this.tag(alarm, props, severity);
-    this.alarms.push({ alarm, severity, signal });
+    tagCatalogueAlarm(alarm, severity, props.name, props.serviceTagKey);
+    this.alarms.push({ alarm, severity, signal, name });
   }
+}
 
-  private tag(alarm: Construct, props: ServiceAlarmsProps, severity: Severity): void {
-    Tags.of(alarm).add('severity', severity);
-    Tags.of(alarm).add(props.serviceTagKey ?? 'nightshift:service', props.name);
-    // The tags reach the state-change event (`detail.alarmTags`) only with propagation on; L1 only.
-    (alarm.node.defaultChild as cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm).actionConfiguration = {
-      alarmTagsPropagation: { enabled: true },
-    };
-  }
+/**
+ * Tags a catalogue alarm with its `severity` and service (`nightshift:service`, or the key given) and turns
+ * tag propagation on: the tags reach the state-change event (`detail.alarmTags`) only then; L1 only.
+ */
+export function tagCatalogueAlarm(
+  alarm: cloudwatch.Alarm | cloudwatch.CompositeAlarm,
+  severity: Severity,
+  service: string,
+  tagKey = 'nightshift:service',
+): void {
+  Tags.of(alarm).add('severity', severity);
+  Tags.of(alarm).add(tagKey, service);
+  (alarm.node.defaultChild as cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm).actionConfiguration = {
+    alarmTagsPropagation: { enabled: true },
+  };
 }
